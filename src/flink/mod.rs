@@ -1,0 +1,7 @@
+//! The Flink domain, a leaf: object kinds and views, the Flink configuration (flat or nested,
+//! `flink-conf.yaml` or `config.yaml`), memory sizes and Kubernetes quantities, versions.
+
+pub mod config;
+pub mod image;
+pub mod object;
+pub mod quantity;

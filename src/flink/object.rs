@@ -1,0 +1,604 @@
+//! Cheap read-only views over raw Kubernetes objects (`serde_json::Value`), and what makes an
+//! object a Flink object: custom resources, standalone JobManager/TaskManager workloads, the
+//! operator, and what the operator generates.
+//!
+//! Nothing here copies or re-serialises an object: the raw JSON stays the single source of truth.
+
+use serde_json::{Map, Value};
+
+use super::image;
+
+/// The API group of the Flink Kubernetes Operator's custom resources.
+pub const FLINK_GROUP: &str = "flink.apache.org";
+
+/// Where the standalone images read their configuration from.
+pub const FLINK_CONF_DIR: &str = "/opt/flink/conf";
+
+/// `apiVersion`, `kind`, `metadata.namespace`, `metadata.name` of an object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ObjectRef {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn of(obj: &Value) -> ObjectRef {
+        ObjectRef {
+            api_version: str_at(obj, "/apiVersion").unwrap_or_default().to_string(),
+            kind: kind(obj).to_string(),
+            namespace: namespace(obj).map(str::to_string),
+            name: name(obj).to_string(),
+        }
+    }
+
+    /// `Kind/name` or `Kind/namespace/name`, for messages.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// The string at a JSON pointer, if it is a string.
+pub fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+pub fn kind(obj: &Value) -> &str {
+    str_at(obj, "/kind").unwrap_or("")
+}
+
+/// The group part of `apiVersion` (`""` for the core group).
+pub fn group(obj: &Value) -> &str {
+    group_of(str_at(obj, "/apiVersion").unwrap_or(""))
+}
+
+/// The group part of an `apiVersion` string.
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
+pub fn name(obj: &Value) -> &str {
+    str_at(obj, "/metadata/name")
+        .or_else(|| str_at(obj, "/metadata/generateName"))
+        .unwrap_or("")
+}
+
+pub fn namespace(obj: &Value) -> Option<&str> {
+    str_at(obj, "/metadata/namespace").filter(|s| !s.is_empty())
+}
+
+/// Two namespaces match when they are equal or when either is unknown (a manifest without
+/// `metadata.namespace` is applied into whatever namespace the user picks).
+pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+pub fn labels(obj: &Value) -> Option<&Map<String, Value>> {
+    obj.pointer("/metadata/labels").and_then(Value::as_object)
+}
+
+pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    obj.pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .and_then(|m| m.get(key))
+        .and_then(Value::as_str)
+}
+
+pub fn label<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    labels(obj).and_then(|m| m.get(key)).and_then(Value::as_str)
+}
+
+/// Escape one reference token for a JSON pointer (RFC 6901).
+pub fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Workload kinds that carry a pod template, and where their pod spec sits.
+pub fn pod_spec_pointer(obj: &Value) -> Option<&'static str> {
+    let group = group(obj);
+    match (group, kind(obj)) {
+        ("", "Pod") => Some("/spec"),
+        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => {
+            Some("/spec/template/spec")
+        }
+        ("", "ReplicationController") | ("batch", "Job") => Some("/spec/template/spec"),
+        ("batch", "CronJob") => Some("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// Every pod spec an object carries, as pointers: a workload's template, or a
+/// FlinkDeployment's shared, JobManager and TaskManager pod templates.
+pub fn pod_specs(obj: &Value) -> Vec<String> {
+    if let Some(p) = pod_spec_pointer(obj) {
+        return vec![p.to_string()];
+    }
+    if group(obj) == FLINK_GROUP && kind(obj) == "FlinkDeployment" {
+        return [
+            "/spec/podTemplate/spec",
+            "/spec/jobManager/podTemplate/spec",
+            "/spec/taskManager/podTemplate/spec",
+        ]
+        .iter()
+        .filter(|p| obj.pointer(p).is_some_and(Value::is_object))
+        .map(|p| p.to_string())
+        .collect();
+    }
+    Vec::new()
+}
+
+/// The metadata of the pods a workload makes (`Pod`: its own metadata).
+pub fn pod_metadata_pointer(obj: &Value) -> Option<String> {
+    let spec = pod_spec_pointer(obj)?;
+    Some(match spec.strip_suffix("/spec") {
+        Some("") | None => "/metadata".to_string(),
+        Some(prefix) => format!("{prefix}/metadata"),
+    })
+}
+
+/// Labels the workload's pods get.
+pub fn pod_labels(obj: &Value) -> Option<&Map<String, Value>> {
+    let meta = pod_metadata_pointer(obj)?;
+    obj.pointer(&format!("{meta}/labels"))
+        .and_then(Value::as_object)
+}
+
+/// One container of a pod spec, with the pointer to it.
+#[derive(Debug, Clone, Copy)]
+pub struct Container<'a> {
+    pub pointer_prefix: &'a str,
+    pub list: &'static str,
+    pub index: usize,
+    pub value: &'a Value,
+}
+
+impl<'a> Container<'a> {
+    pub fn pointer(&self) -> String {
+        format!("{}/{}/{}", self.pointer_prefix, self.list, self.index)
+    }
+    pub fn name(&self) -> &'a str {
+        str_at(self.value, "/name").unwrap_or("")
+    }
+    pub fn image(&self) -> &'a str {
+        str_at(self.value, "/image").unwrap_or("")
+    }
+    /// `command` followed by `args`, as strings.
+    pub fn command_line(&self) -> Vec<&'a str> {
+        ["command", "args"]
+            .iter()
+            .filter_map(|k| self.value.get(*k).and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect()
+    }
+    pub fn args(&self) -> Vec<String> {
+        self.command_line().iter().map(|s| s.to_string()).collect()
+    }
+    /// The literal value of an environment variable (`value:`), if set that way.
+    pub fn env(&self, var: &str) -> Option<&'a str> {
+        self.value
+            .get("env")
+            .and_then(Value::as_array)?
+            .iter()
+            .find(|e| str_at(e, "/name") == Some(var))
+            .and_then(|e| str_at(e, "/value"))
+    }
+    pub fn volume_mounts(&self) -> impl Iterator<Item = (usize, &'a Value)> {
+        self.value
+            .get("volumeMounts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+    }
+}
+
+/// The regular containers of the pod spec at `pod_spec` (a pointer into `obj`).
+pub fn containers<'a>(obj: &'a Value, pod_spec: &'a str) -> Vec<Container<'a>> {
+    list_containers(obj, pod_spec, "containers")
+}
+
+/// The init containers of the pod spec at `pod_spec`.
+pub fn init_containers<'a>(obj: &'a Value, pod_spec: &'a str) -> Vec<Container<'a>> {
+    list_containers(obj, pod_spec, "initContainers")
+}
+
+fn list_containers<'a>(
+    obj: &'a Value,
+    pod_spec: &'a str,
+    list: &'static str,
+) -> Vec<Container<'a>> {
+    obj.pointer(&format!("{pod_spec}/{list}"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(index, value)| Container {
+            pointer_prefix: pod_spec,
+            list,
+            index,
+            value,
+        })
+        .collect()
+}
+
+/// Which part of a Flink cluster a standalone workload runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    JobManager,
+    TaskManager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::JobManager => "jobmanager",
+            Role::TaskManager => "taskmanager",
+        }
+    }
+}
+
+/// The kinds of the Flink Kubernetes Operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CrKind {
+    FlinkDeployment,
+    FlinkSessionJob,
+    FlinkStateSnapshot,
+    FlinkBlueGreenDeployment,
+}
+
+/// What an object is, as far as Flink is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A `flink.apache.org` custom resource.
+    Resource(CrKind),
+    /// A standalone Flink workload (a JobManager, a TaskManager, or a Flink image with another job,
+    /// such as a submitter running `flink run`).
+    Workload(Option<Role>),
+    /// The Flink Kubernetes Operator's own Deployment.
+    Operator,
+    /// Made by the operator from a FlinkDeployment (`type: flink-*-kubernetes`): judged there.
+    Generated,
+    /// A workload that is not Flink.
+    OtherWorkload,
+    ConfigMap,
+    Service,
+    HorizontalPodAutoscaler,
+    /// `autoscaling/v1 Scale`, what `kubectl scale` sends to a `/scale` subresource.
+    Scale,
+    Other,
+}
+
+/// Classify one object on its own (no other objects needed).
+pub fn classify(obj: &Value) -> Class {
+    let kind = kind(obj);
+    if group(obj) != FLINK_GROUP && is_generated(obj) {
+        return Class::Generated;
+    }
+    if group(obj) == FLINK_GROUP {
+        return match kind {
+            "FlinkDeployment" => Class::Resource(CrKind::FlinkDeployment),
+            "FlinkSessionJob" => Class::Resource(CrKind::FlinkSessionJob),
+            "FlinkStateSnapshot" => Class::Resource(CrKind::FlinkStateSnapshot),
+            "FlinkBlueGreenDeployment" => Class::Resource(CrKind::FlinkBlueGreenDeployment),
+            _ => Class::Other,
+        };
+    }
+    match (group(obj), kind) {
+        ("", "ConfigMap") => return Class::ConfigMap,
+        ("", "Service") => return Class::Service,
+        ("autoscaling", "HorizontalPodAutoscaler") => return Class::HorizontalPodAutoscaler,
+        ("autoscaling", "Scale") => return Class::Scale,
+        _ => {}
+    }
+    let Some(spec) = pod_spec_pointer(obj) else {
+        return Class::Other;
+    };
+    let containers = containers(obj, spec);
+    if containers
+        .iter()
+        .any(|c| image::is_operator_image(c.image()))
+    {
+        return Class::Operator;
+    }
+    match role(obj, &containers) {
+        Some(role) => Class::Workload(Some(role)),
+        None if containers.iter().any(|c| image::is_flink_image(c.image())) => {
+            Class::Workload(None)
+        }
+        None => Class::OtherWorkload,
+    }
+}
+
+/// Objects the operator makes from a FlinkDeployment carry `type: flink-native-kubernetes` or
+/// `flink-standalone-kubernetes`.
+pub fn is_generated(obj: &Value) -> bool {
+    let generated = |m: Option<&Map<String, Value>>| {
+        m.and_then(|m| m.get("type"))
+            .and_then(Value::as_str)
+            .is_some_and(|t| t == "flink-native-kubernetes" || t == "flink-standalone-kubernetes")
+    };
+    generated(labels(obj)) || generated(pod_labels(obj))
+}
+
+/// The role a standalone workload plays: from its command line first (what actually runs),
+/// then from the `component` labels.
+fn role(obj: &Value, containers: &[Container<'_>]) -> Option<Role> {
+    for c in containers {
+        if let Some(r) = role_from_command(&c.command_line()) {
+            return Some(r);
+        }
+    }
+    let from_labels = |m: Option<&Map<String, Value>>| {
+        let m = m?;
+        ["component", "app.kubernetes.io/component"]
+            .iter()
+            .filter_map(|k| m.get(*k).and_then(Value::as_str))
+            .find_map(role_from_word)
+    };
+    from_labels(pod_labels(obj)).or_else(|| from_labels(labels(obj)))
+}
+
+fn role_from_word(word: &str) -> Option<Role> {
+    match word.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        "jobmanager" => Some(Role::JobManager),
+        "taskmanager" => Some(Role::TaskManager),
+        _ => None,
+    }
+}
+
+/// `jobmanager`, `standalone-job`, `taskmanager` as the image entrypoint's first argument, or
+/// the scripts `jobmanager.sh`, `standalone-job.sh`, `taskmanager.sh` run directly.
+pub fn role_from_command(cmd: &[&str]) -> Option<Role> {
+    for (i, word) in cmd.iter().enumerate() {
+        let base = word.rsplit('/').next().unwrap_or(word);
+        match base {
+            "jobmanager.sh" | "standalone-job.sh" => return Some(Role::JobManager),
+            "taskmanager.sh" => return Some(Role::TaskManager),
+            // The docker entrypoint takes the role as its first argument.
+            "jobmanager" | "standalone-job" if i == 0 || is_entrypoint(cmd[i - 1]) => {
+                return Some(Role::JobManager);
+            }
+            "taskmanager" if i == 0 || is_entrypoint(cmd[i - 1]) => {
+                return Some(Role::TaskManager);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_entrypoint(word: &str) -> bool {
+    word.ends_with("docker-entrypoint.sh") || word.ends_with("/docker-entrypoint")
+}
+
+/// A Service's `spec.selector` (a plain map) selects `pod_labels` when every pair is present.
+/// An empty or missing selector selects nothing (Kubernetes leaves such Services alone).
+pub fn map_selects(selector: &Map<String, Value>, pod_labels: Option<&Map<String, Value>>) -> bool {
+    if selector.is_empty() {
+        return false;
+    }
+    let Some(labels) = pod_labels else {
+        return false;
+    };
+    selector
+        .iter()
+        .all(|(k, v)| labels.get(k).is_some_and(|l| l == v))
+}
+
+/// A `metav1.LabelSelector` (`matchLabels` + `matchExpressions`) matches `labels`.
+/// `None` when the selector is malformed.
+pub fn label_selector_matches(
+    selector: &Value,
+    labels: Option<&Map<String, Value>>,
+) -> Option<bool> {
+    let empty = Map::new();
+    let labels = labels.unwrap_or(&empty);
+    if let Some(ml) = selector.get("matchLabels") {
+        let ml = ml.as_object()?;
+        if !ml.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+            return Some(false);
+        }
+    }
+    for expr in selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = str_at(expr, "/key")?;
+        let values: Vec<&str> = expr
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let have = labels.get(key).and_then(Value::as_str);
+        let ok = match str_at(expr, "/operator")? {
+            "In" => have.is_some_and(|h| values.contains(&h)),
+            "NotIn" => !have.is_some_and(|h| values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => return None,
+        };
+        if !ok {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
+/// The name of the ConfigMap behind the volume called `volume` in the pod spec, if it is one
+/// (a `configMap` volume or a `projected` volume with one ConfigMap source).
+pub fn config_map_of_volume<'a>(pod_spec: &'a Value, volume: &str) -> Option<ConfigMapVolume<'a>> {
+    let (index, vol) = pod_spec
+        .get("volumes")
+        .and_then(Value::as_array)?
+        .iter()
+        .enumerate()
+        .find(|(_, v)| str_at(v, "/name") == Some(volume))?;
+    if let Some(cm) = vol.get("configMap") {
+        return Some(ConfigMapVolume {
+            volume_index: index,
+            source_pointer: "configMap".to_string(),
+            name: str_at(cm, "/name")?,
+            items: cm.get("items").and_then(Value::as_array),
+            optional: cm.get("optional").and_then(Value::as_bool).unwrap_or(false),
+        });
+    }
+    let sources = vol
+        .pointer("/projected/sources")
+        .and_then(Value::as_array)?;
+    let (si, src) = sources
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.get("configMap").is_some())?;
+    let cm = src.get("configMap")?;
+    Some(ConfigMapVolume {
+        volume_index: index,
+        source_pointer: format!("projected/sources/{si}/configMap"),
+        name: str_at(cm, "/name")?,
+        items: cm.get("items").and_then(Value::as_array),
+        optional: cm.get("optional").and_then(Value::as_bool).unwrap_or(false),
+    })
+}
+
+/// A ConfigMap volume as a pod spec declares it.
+#[derive(Debug, Clone)]
+pub struct ConfigMapVolume<'a> {
+    pub volume_index: usize,
+    /// Relative to the volume: `configMap` or `projected/sources/N/configMap`.
+    pub source_pointer: String,
+    pub name: &'a str,
+    pub items: Option<&'a Vec<Value>>,
+    pub optional: bool,
+}
+
+impl ConfigMapVolume<'_> {
+    /// The file names this volume puts in the mount directory, keyed by ConfigMap key;
+    /// `None` means "every key of the ConfigMap under its own name".
+    pub fn projected_files(&self) -> Option<Vec<(&str, &str)>> {
+        self.items.map(|items| {
+            items
+                .iter()
+                .filter_map(|i| Some((str_at(i, "/key")?, str_at(i, "/path")?)))
+                .collect()
+        })
+    }
+}
+
+/// What `container` mounts at the Flink configuration directory: the pointer of the
+/// volumeMount and, when the volume is a ConfigMap, that ConfigMap. `None`: nothing is mounted.
+pub fn flink_conf_mount<'a>(
+    pod_spec: &'a Value,
+    container: &Container<'a>,
+) -> Option<(String, Option<ConfigMapVolume<'a>>)> {
+    for (i, m) in container.volume_mounts() {
+        let path = str_at(m, "/mountPath").unwrap_or("").trim_end_matches('/');
+        if path == FLINK_CONF_DIR {
+            let mount_ptr = format!("{}/volumeMounts/{i}", container.pointer());
+            let vol = str_at(m, "/name").and_then(|v| config_map_of_volume(pod_spec, v));
+            return Some((mount_ptr, vol));
+        }
+    }
+    None
+}
+
+/// The number a workload asks for: `spec.replicas` (default 1) for Deployments and
+/// StatefulSets, `spec.parallelism` (default 1) for Jobs. With the pointer it lives at.
+pub fn replicas(obj: &Value) -> Option<(i64, &'static str)> {
+    let ptr = match (group(obj), kind(obj)) {
+        ("apps", "Deployment" | "StatefulSet" | "ReplicaSet") | ("", "ReplicationController") => {
+            "/spec/replicas"
+        }
+        ("batch", "Job") => "/spec/parallelism",
+        ("", "Pod") => return Some((1, "")),
+        _ => return None,
+    };
+    let n = match obj.pointer(ptr) {
+        None | Some(Value::Null) => 1,
+        Some(v) => v.as_i64()?,
+    };
+    Some((n, ptr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn jm() -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "flink-jobmanager"},
+            "spec": {"replicas": 2, "template": {
+                "metadata": {"labels": {"app": "flink", "component": "jobmanager"}},
+                "spec": {"containers": [{"name": "jobmanager", "image": "apache/flink:1.20", "args": ["jobmanager"],
+                    "volumeMounts": [{"name": "cfg", "mountPath": "/opt/flink/conf/"}]}],
+                    "volumes": [{"name": "cfg", "configMap": {"name": "flink-config"}}]}}}
+        })
+    }
+
+    #[test]
+    fn classifies_standalone_roles_from_args_labels_and_scripts() {
+        assert_eq!(classify(&jm()), Class::Workload(Some(Role::JobManager)));
+        let mut tm = jm();
+        tm["spec"]["template"]["spec"]["containers"][0]["args"] = json!(["taskmanager"]);
+        assert_eq!(classify(&tm), Class::Workload(Some(Role::TaskManager)));
+        // no args: the labels decide
+        let mut by_label = jm();
+        by_label["spec"]["template"]["spec"]["containers"][0]
+            .as_object_mut()
+            .map(|c| c.remove("args"));
+        assert_eq!(classify(&by_label), Class::Workload(Some(Role::JobManager)));
+        assert_eq!(
+            role_from_command(&["/opt/flink/bin/standalone-job.sh", "start-foreground"]),
+            Some(Role::JobManager)
+        );
+        // `flink run` in a Flink image is a Flink workload with no cluster role
+        let submitter = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "s"},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "flink:1.20", "command": ["flink", "run"]}]}}}});
+        assert_eq!(classify(&submitter), Class::Workload(None));
+        let nginx = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "n"},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
+        assert_eq!(classify(&nginx), Class::OtherWorkload);
+    }
+
+    #[test]
+    fn generated_and_custom_resources() {
+        let mut g = jm();
+        g["metadata"]["labels"] = json!({"type": "flink-native-kubernetes"});
+        assert_eq!(classify(&g), Class::Generated);
+        let fd = json!({"apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment"});
+        assert_eq!(classify(&fd), Class::Resource(CrKind::FlinkDeployment));
+        let wrong_group = json!({"apiVersion": "confluent.io/v1beta1", "kind": "FlinkDeployment"});
+        assert_eq!(classify(&wrong_group), Class::Other);
+    }
+
+    #[test]
+    fn config_mount_and_selectors() {
+        let obj = jm();
+        let spec = obj.pointer("/spec/template/spec").unwrap();
+        let c = containers(&obj, "/spec/template/spec")[0];
+        let (ptr, vol) = flink_conf_mount(spec, &c).unwrap();
+        assert_eq!(ptr, "/spec/template/spec/containers/0/volumeMounts/0");
+        assert_eq!(vol.unwrap().name, "flink-config");
+        let sel = json!({"app": "flink", "component": "jobmanager"});
+        assert!(map_selects(sel.as_object().unwrap(), pod_labels(&obj)));
+        let other = json!({"app": "flink-oss"});
+        assert!(!map_selects(other.as_object().unwrap(), pod_labels(&obj)));
+        let ls = json!({"matchExpressions": [{"key": "component", "operator": "In", "values": ["jobmanager"]}]});
+        assert_eq!(label_selector_matches(&ls, pod_labels(&obj)), Some(true));
+        assert_eq!(replicas(&obj), Some((2, "/spec/replicas")));
+    }
+}
