@@ -1,0 +1,348 @@
+//! Family 3: the configuration standalone pods need: the ConfigMap at `/opt/flink/conf`, its
+//! keys, and the settings the manifests rely on.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::jobmanager::flink_configuration;
+use super::standalone::{
+    self, CONFIG_YAML, ConfigFile, FLINK_CONF_YAML, LOG4J, Lookup, Mount, PodConfig,
+};
+use crate::engine::{Hit, Op};
+use crate::flink::config::{self, FlinkConfig, PortSpec};
+use crate::flink::image::{self, ConfigFileName};
+use crate::flink::object::{self, Role};
+
+fn version_text(pc: &PodConfig<'_>) -> String {
+    match pc.version {
+        Some(v) => format!("Flink {}.{}", v.major, v.minor),
+        None => "this image".to_string(),
+    }
+}
+
+/// FLK301: a JobManager or TaskManager with nothing mounted at `/opt/flink/conf`.
+pub fn mount(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(pc) = standalone::resolve(ctx, ctx.obj) else {
+        return Vec::new();
+    };
+    if !matches!(pc.mount, Mount::Nothing) || pc.env_config {
+        return Vec::new();
+    }
+    let at = if pc.container.value.get("volumeMounts").is_some() {
+        format!("{}/volumeMounts", pc.container.pointer())
+    } else {
+        pc.container.pointer()
+    };
+    vec![Hit::at(at).arg("container", pc.container.name())]
+}
+
+/// FLK302: the ConfigMap is not in a complete view of the namespace.
+pub fn config_map_not_found(ctx: &Ctx<'_>) -> Vec<Hit> {
+    lookup_hits(ctx, |l| matches!(l, Lookup::Missing))
+}
+
+/// FLK303: the ConfigMap is not among the linted objects.
+pub fn config_map_unverified(ctx: &Ctx<'_>) -> Vec<Hit> {
+    lookup_hits(ctx, |l| matches!(l, Lookup::Unknown))
+}
+
+fn lookup_hits(ctx: &Ctx<'_>, want: impl Fn(&Lookup) -> bool) -> Vec<Hit> {
+    let Some(pc) = standalone::resolve(ctx, ctx.obj) else {
+        return Vec::new();
+    };
+    match &pc.mount {
+        Mount::ConfigMap {
+            volume,
+            source,
+            config_map,
+            ..
+        } if want(config_map) => {
+            let mut hit = Hit::at(format!("{volume}/{}/name", source.source_pointer))
+                .arg("configmap", source.name);
+            if let Some(note) = ctx.subject.context.incomplete_note() {
+                hit = hit.arg("note", note);
+            }
+            vec![hit]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// FLK304: the mounted ConfigMap lacks the configuration file for this Flink version or the
+/// log4j file, or the volume's `items` name keys the ConfigMap does not have.
+pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(pc) = standalone::resolve(ctx, ctx.obj) else {
+        return Vec::new();
+    };
+    let Mount::ConfigMap {
+        volume,
+        source,
+        config_map: Lookup::Found(cm),
+        ..
+    } = &pc.mount
+    else {
+        return Vec::new();
+    };
+    let keys = standalone::config_map_keys(cm);
+    let cm_name = source.name;
+    let src_ptr = format!("{volume}/{}", source.source_pointer);
+    let mut hits = Vec::new();
+    let hit = |at: String, problem: String| {
+        Hit::at(at)
+            .arg("configmap", cm_name)
+            .arg("problem", problem)
+    };
+    // Items naming keys the ConfigMap lacks: the kubelet cannot mount the volume.
+    if let Some(items) = source.items {
+        for (i, item) in items.iter().enumerate() {
+            let key = object::str_at(item, "/key").unwrap_or("");
+            if !keys.contains(&key) && !source.optional {
+                hits.push(hit(
+                    format!("{src_ptr}/items/{i}/key"),
+                    format!("has no key '{key}' that the volume's items name, so the pod cannot start; add the key or drop the item"),
+                ));
+            }
+        }
+    }
+    let files = standalone::projected(cm, source);
+    let has_file = |f: &str| files.iter().any(|(k, p)| *p == f && keys.contains(k));
+    let has_key = |f: &str| keys.contains(&f);
+    let expected = image::expected_config_file(pc.version);
+    let at = if source.items.is_some() {
+        format!("{src_ptr}/items")
+    } else {
+        format!("{src_ptr}/name")
+    };
+    match expected {
+        ConfigFileName::Yaml if !has_file(CONFIG_YAML) => {
+            let problem = if has_file(FLINK_CONF_YAML) || has_key(FLINK_CONF_YAML) {
+                format!(
+                    "provides flink-conf.yaml, but {} reads only config.yaml; rename the key to config.yaml (standard YAML)",
+                    version_text(&pc)
+                )
+            } else if has_key(CONFIG_YAML) {
+                "has config.yaml but the volume's items do not mount it; add it to items".into()
+            } else {
+                "has no config.yaml key; add the Flink configuration under config.yaml".into()
+            };
+            hits.push(hit(at.clone(), problem));
+        }
+        ConfigFileName::Legacy if !has_file(FLINK_CONF_YAML) => {
+            let problem = if has_file(CONFIG_YAML) || has_key(CONFIG_YAML) {
+                format!(
+                    "provides config.yaml, but {} reads only flink-conf.yaml; rename the key to flink-conf.yaml",
+                    version_text(&pc)
+                )
+            } else if has_key(FLINK_CONF_YAML) {
+                "has flink-conf.yaml but the volume's items do not mount it; add it to items".into()
+            } else {
+                "has no flink-conf.yaml key; add the Flink configuration under flink-conf.yaml"
+                    .into()
+            };
+            hits.push(hit(at.clone(), problem));
+        }
+        ConfigFileName::Either if !has_file(CONFIG_YAML) && !has_file(FLINK_CONF_YAML) => {
+            let problem = if has_key(CONFIG_YAML) || has_key(FLINK_CONF_YAML) {
+                "holds the Flink configuration but the volume's items do not mount it; add it to items".into()
+            } else {
+                "has no Flink configuration (config.yaml, or flink-conf.yaml before Flink 2.0); add one".into()
+            };
+            hits.push(hit(at.clone(), problem));
+        }
+        _ => {}
+    }
+    if !has_file(LOG4J) {
+        let problem = if has_key(LOG4J) {
+            "has log4j-console.properties but the volume's items do not mount it; add it to items"
+                .to_string()
+        } else {
+            "has no log4j-console.properties key, so Flink starts without its console logging configuration; add one".to_string()
+        };
+        hits.push(hit(at, problem));
+    }
+    hits
+}
+
+/// Pointer to a key under a ConfigMap's `data`.
+fn data_ptr(key: &str) -> String {
+    format!("/data/{}", object::escape_token(key))
+}
+
+/// FLK305: a Flink configuration file Flink cannot read.
+pub fn invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for f in standalone::flink_files(ctx.obj) {
+        let (_, issues) = standalone::parse_file(&f);
+        for issue in issues {
+            let line = issue
+                .line
+                .map(|l| format!(" line {l}:"))
+                .unwrap_or_default();
+            hits.push(Hit::at(data_ptr(&f.key)).arg("file", f.key.clone()).arg(
+                "problem",
+                format!("{line} {}", issue.message).trim().to_string(),
+            ));
+        }
+    }
+    hits
+}
+
+/// The Flink configuration files of the ConfigMap subject, parsed.
+fn files_of(obj: &Value) -> Vec<(ConfigFile, FlinkConfig)> {
+    standalone::flink_files(obj)
+        .into_iter()
+        .map(|f| {
+            let cfg = standalone::parse_file(&f).0;
+            (f, cfg)
+        })
+        .collect()
+}
+
+/// Append `key: value` to a configuration file's text, as a fix.
+fn append_op(f: &ConfigFile, key: &str, value: &str) -> Op {
+    let mut text = f.text.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("{key}: {value}\n"));
+    Op::Replace {
+        path: data_ptr(&f.key),
+        value: json!(text),
+    }
+}
+
+/// FLK306: `jobmanager.rpc.address` does not name the JobManager Service (non-HA).
+pub fn rpc_address(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let cm = ctx.obj;
+    let files = files_of(cm);
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let workloads = ctx.workloads();
+    let users = standalone::users_of(ctx, &workloads, cm);
+    if !users
+        .iter()
+        .any(|(_, pc)| pc.role == Some(Role::TaskManager))
+    {
+        return Vec::new();
+    }
+    let services = ctx.list("", "Service");
+    let jm_services: Vec<&str> = users
+        .iter()
+        .filter(|(_, pc)| pc.role == Some(Role::JobManager))
+        .flat_map(|(w, _)| {
+            services
+                .iter()
+                .filter(|s| standalone::service_selects(s, w))
+                .map(|s| object::name(s))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut hits = Vec::new();
+    for (f, cfg) in &files {
+        if standalone::ha_configured(cfg) {
+            continue;
+        }
+        let address = cfg.get(config::JOBMANAGER_RPC_ADDRESS);
+        let problem = match address {
+            None => "is not set, so TaskManagers look for the JobManager on localhost".to_string(),
+            Some(a) if matches!(a.trim(), "localhost" | "127.0.0.1" | "0.0.0.0") => {
+                format!("is {a}, so TaskManagers look for the JobManager in their own pod")
+            }
+            Some(a) => {
+                let svc = standalone::service_name_of_address(a);
+                if jm_services.is_empty() || jm_services.contains(&svc) {
+                    continue;
+                }
+                format!(
+                    "is {a}, but the Service in front of the JobManager is {}",
+                    jm_services.join(", ")
+                )
+            }
+        };
+        let mut hit = Hit::at(data_ptr(&f.key))
+            .arg("file", f.key.clone())
+            .arg("problem", problem);
+        if let (Some(svc), None) = (jm_services.first(), address) {
+            hit = hit.fix(vec![append_op(f, config::JOBMANAGER_RPC_ADDRESS, svc)]);
+        }
+        hits.push(hit);
+    }
+    hits
+}
+
+/// FLK307: without HA, TaskManagers reach the JobManager's RPC and blob ports through a
+/// Service, so both must be fixed single ports.
+pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (f, cfg) in files_of(ctx.obj) {
+        if standalone::ha_configured(&cfg) {
+            continue;
+        }
+        for (key, default) in [
+            (config::BLOB_SERVER_PORT, "6124"),
+            (config::JOBMANAGER_RPC_PORT, "6123"),
+        ] {
+            let bad = match cfg.port(key) {
+                None if key == config::BLOB_SERVER_PORT => Some("unset (a random port)".into()),
+                None | Some(PortSpec::Fixed(_)) => None,
+                Some(PortSpec::Random) => Some("0 (a random port)".to_string()),
+                Some(PortSpec::RangeOrList(s)) => Some(format!("{s} (a range)")),
+                Some(PortSpec::Invalid(s)) => Some(format!("{s} (not a port)")),
+            };
+            if let Some(bad) = bad {
+                let mut hit = Hit::at(data_ptr(&f.key))
+                    .arg("key", key)
+                    .arg("value", bad)
+                    .arg("port", default);
+                if cfg.get(key).is_none() {
+                    hit = hit.fix(vec![append_op(&f, key, default)]);
+                }
+                hits.push(hit);
+            }
+        }
+    }
+    hits
+}
+
+/// FLK308: `taskmanager.numberOfTaskSlots` is not set (Flink's default is one slot).
+pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
+    files_of(ctx.obj)
+        .into_iter()
+        .filter(|(_, cfg)| cfg.get(config::TASK_SLOTS).is_none())
+        .map(|(f, _)| Hit::at(data_ptr(&f.key)).arg("file", f.key.clone()))
+        .collect()
+}
+
+/// FLK309: high availability is switched on without a storage directory.
+pub fn ha_storage_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    let with_mode = |cfg: &FlinkConfig| {
+        if cfg.ha_enabled() && cfg.ha_storage_dir().is_none() {
+            cfg.ha_mode()
+        } else {
+            None
+        }
+    };
+    if object::kind(obj) == "ConfigMap" {
+        return files_of(obj)
+            .into_iter()
+            .filter_map(|(f, cfg)| {
+                let mode = with_mode(&cfg)?;
+                Some(
+                    Hit::at(data_ptr(&f.key))
+                        .arg("where", f.key.clone())
+                        .arg("mode", mode),
+                )
+            })
+            .collect();
+    }
+    match with_mode(&flink_configuration(obj)) {
+        Some(mode) => vec![
+            Hit::at("/spec/flinkConfiguration")
+                .arg("where", "spec.flinkConfiguration")
+                .arg("mode", mode),
+        ],
+        None => Vec::new(),
+    }
+}

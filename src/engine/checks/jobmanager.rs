@@ -1,0 +1,491 @@
+//! Family 1: one active JobManager per cluster, and the Service that fronts it.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::standalone::{self, PodConfig};
+use crate::engine::{Hit, Op};
+use crate::flink::config::{self, FlinkConfig, PortSpec};
+use crate::flink::object::{self, Class, CrKind, Role};
+
+/// FLK101: more than one JobManager without high availability.
+pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    if object::classify(obj) == Class::Scale {
+        return scale(ctx);
+    }
+    if object::classify(obj) == Class::Resource(CrKind::FlinkDeployment) {
+        let n = obj
+            .pointer("/spec/jobManager/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let cfg = flink_configuration(obj);
+        if n > 1 && !standalone::ha_configured(&cfg) {
+            return vec![
+                Hit::at("/spec/jobManager/replicas")
+                    .arg("what", "spec.jobManager.replicas")
+                    .arg("replicas", n)
+                    .fix(vec![Op::Replace {
+                        path: "/spec/jobManager/replicas".into(),
+                        value: json!(1),
+                    }]),
+            ];
+        }
+        return Vec::new();
+    }
+    let Some((n, ptr)) = object::replicas(obj) else {
+        return Vec::new();
+    };
+    if n <= 1 || ptr.is_empty() {
+        return Vec::new();
+    }
+    let Some(pc) = standalone::resolve(ctx, obj) else {
+        return Vec::new();
+    };
+    if pc.ha() == Some(true) {
+        return Vec::new();
+    }
+    let field = ptr.trim_start_matches('/').replace('/', ".");
+    vec![
+        Hit::at(ptr)
+            .arg("what", field)
+            .arg("replicas", n)
+            .fix(vec![Op::Replace {
+                path: ptr.into(),
+                value: json!(1),
+            }]),
+    ]
+}
+
+/// FLK101 for `kubectl scale`: an `autoscaling/v1 Scale` sent to the `/scale` subresource of a
+/// JobManager Deployment or StatefulSet (found by name next to it).
+fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    let n = obj
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if n <= 1 {
+        return Vec::new();
+    }
+    let name = object::name(obj);
+    let target = ["Deployment", "StatefulSet"]
+        .iter()
+        .flat_map(|k| ctx.list("apps", k))
+        .find(|w| {
+            object::name(w) == name
+                && object::classify(w) == Class::Workload(Some(Role::JobManager))
+        });
+    let Some(w) = target else {
+        return Vec::new();
+    };
+    if standalone::resolve(ctx, &w).and_then(|pc| pc.ha()) == Some(true) {
+        return Vec::new();
+    }
+    vec![
+        Hit::at("/spec/replicas")
+            .arg(
+                "what",
+                format!("scaling JobManager {} to", object::kind(&w)),
+            )
+            .arg("replicas", n),
+    ]
+}
+
+/// The flattened `spec.flinkConfiguration` of a custom resource.
+pub fn flink_configuration(obj: &Value) -> FlinkConfig {
+    obj.pointer("/spec/flinkConfiguration")
+        .map(config::flatten)
+        .unwrap_or_default()
+}
+
+/// FLK102: a JobManager Deployment whose rollout starts the new JobManager before the old one
+/// is gone.
+pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    if object::group(obj) != "apps" || object::kind(obj) != "Deployment" {
+        return Vec::new();
+    }
+    if matches!(object::replicas(obj), Some((0, _))) {
+        return Vec::new();
+    }
+    let strategy = obj.pointer("/spec/strategy");
+    let kind = strategy
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("RollingUpdate");
+    if kind == "Recreate" {
+        return Vec::new();
+    }
+    let surge = strategy
+        .and_then(|s| s.pointer("/rollingUpdate/maxSurge"))
+        .cloned()
+        .unwrap_or(json!("25%"));
+    let no_surge = matches!(&surge, Value::Number(n) if n.as_i64() == Some(0))
+        || matches!(&surge, Value::String(s) if s.trim() == "0" || s.trim() == "0%");
+    if no_surge {
+        return Vec::new();
+    }
+    if standalone::resolve(ctx, obj).and_then(|pc| pc.ha()) == Some(true) {
+        return Vec::new();
+    }
+    let at = if strategy.is_some() {
+        "/spec/strategy"
+    } else {
+        "/spec"
+    };
+    let surge_text = match &surge {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    vec![
+        Hit::at(at)
+            .arg("strategy", kind)
+            .arg("surge", surge_text)
+            .fix(vec![Op::Add {
+                path: "/spec/strategy".into(),
+                value: json!({"type": "Recreate"}),
+            }]),
+    ]
+}
+
+/// FLK103: an HPA that can scale a JobManager above one replica.
+pub fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    let max = obj
+        .pointer("/spec/maxReplicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if max <= 1 {
+        return Vec::new();
+    }
+    let Some(target) = obj.pointer("/spec/scaleTargetRef") else {
+        return Vec::new();
+    };
+    let kind = object::str_at(target, "/kind").unwrap_or("");
+    let name = object::str_at(target, "/name").unwrap_or("");
+    let group = object::group_of(object::str_at(target, "/apiVersion").unwrap_or(""));
+    let found = ctx
+        .list(group, kind)
+        .into_iter()
+        .find(|w| object::name(w) == name);
+    let hit = |what: String| {
+        vec![
+            Hit::at("/spec/maxReplicas")
+                .arg("max", max)
+                .arg("target", what),
+        ]
+    };
+    match found {
+        Some(w) if object::classify(&w) == Class::Workload(Some(Role::JobManager)) => {
+            let ha = standalone::resolve(ctx, &w).and_then(|pc| pc.ha());
+            if ha == Some(true) {
+                Vec::new()
+            } else {
+                hit(format!("{kind}/{name}"))
+            }
+        }
+        Some(_) => Vec::new(),
+        None => {
+            // The operator names a FlinkDeployment's JobManager Deployment after the resource.
+            let fd = ctx
+                .list(object::FLINK_GROUP, "FlinkDeployment")
+                .into_iter()
+                .find(|fd| object::name(fd) == name);
+            match fd {
+                Some(fd) if kind == "Deployment" && group == "apps" => {
+                    if standalone::ha_configured(&flink_configuration(&fd)) {
+                        Vec::new()
+                    } else {
+                        hit(format!(
+                            "the JobManager Deployment of FlinkDeployment {name}"
+                        ))
+                    }
+                }
+                _ => Vec::new(),
+            }
+        }
+    }
+}
+
+/// The label values that name a standalone cluster.
+fn cluster_key(w: &Value) -> Option<String> {
+    let labels = object::pod_labels(w)?;
+    [
+        "app.kubernetes.io/instance",
+        "app",
+        "app.kubernetes.io/name",
+        "cluster",
+    ]
+    .iter()
+    .find_map(|k| labels.get(*k).and_then(Value::as_str))
+    .map(str::to_string)
+}
+
+/// FLK104: two JobManager workloads serve one cluster.
+pub fn duplicate(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    if matches!(object::replicas(obj), Some((0, _))) {
+        return Vec::new();
+    }
+    let Some(me) = standalone::resolve(ctx, obj) else {
+        return Vec::new();
+    };
+    if me.ha() == Some(true) {
+        return Vec::new();
+    }
+    let my_key = cluster_key(obj);
+    let services: Vec<_> = ctx
+        .list("", "Service")
+        .into_iter()
+        .filter(|s| standalone::service_selects(s, obj))
+        .collect();
+    let my_cluster_id = me
+        .config
+        .get(config::KUBERNETES_CLUSTER_ID)
+        .map(str::to_string);
+    let me_ref = object::ObjectRef::of(obj);
+    let mut hits = Vec::new();
+    for other in standalone::jobmanagers(ctx) {
+        if object::ObjectRef::of(&other) == me_ref
+            || matches!(object::replicas(&other), Some((0, _)))
+        {
+            continue;
+        }
+        let same_key = my_key.is_some() && cluster_key(&other) == my_key;
+        let same_service = services
+            .iter()
+            .find(|s| standalone::service_selects(s, &other));
+        let other_pc = standalone::resolve(ctx, &other);
+        let same_id = my_cluster_id.is_some()
+            && other_pc
+                .as_ref()
+                .and_then(|pc| pc.config.get(config::KUBERNETES_CLUSTER_ID))
+                == my_cluster_id.as_deref();
+        let why = if let Some(s) = same_service {
+            format!("Service {} selects both", object::name(s))
+        } else if same_key {
+            format!(
+                "both are labelled as cluster '{}'",
+                my_key.clone().unwrap_or_default()
+            )
+        } else if same_id {
+            format!(
+                "both set kubernetes.cluster-id {}",
+                my_cluster_id.clone().unwrap_or_default()
+            )
+        } else {
+            continue;
+        };
+        hits.push(
+            Hit::at("/metadata/name")
+                .arg("other", object::ObjectRef::of(&other).display())
+                .arg("why", why),
+        );
+    }
+    hits
+}
+
+/// Does any JobManager's Service name resolve to this Service?
+fn is_rpc_service(svc: &Value, jms: &[(std::sync::Arc<Value>, PodConfig<'_>)]) -> bool {
+    jms.iter().any(|(_, pc)| {
+        pc.config
+            .get(config::JOBMANAGER_RPC_ADDRESS)
+            .is_some_and(|a| standalone::service_name_of_address(a) == object::name(svc))
+    })
+}
+
+fn port_number(spec: Option<PortSpec>, default: u16) -> Option<u16> {
+    match spec {
+        None => Some(default),
+        Some(PortSpec::Fixed(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// Whether a Service port routes `port` to the same container port.
+fn exposes(svc: &Value, port: u16, container_port_names: &[(&str, u64)]) -> bool {
+    svc.pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|p| {
+            p.get("port").and_then(Value::as_u64) == Some(u64::from(port))
+                && match p.get("targetPort") {
+                    None | Some(Value::Null) => true,
+                    Some(Value::Number(n)) => n.as_u64() == Some(u64::from(port)),
+                    Some(Value::String(s)) => s.parse::<u64>().ok().map_or_else(
+                        || {
+                            container_port_names
+                                .iter()
+                                .any(|(n, p)| n == s && *p == u64::from(port))
+                                || container_port_names.is_empty()
+                        },
+                        |n| n == u64::from(port),
+                    ),
+                    Some(_) => false,
+                }
+        })
+}
+
+/// FLK105: the Service TaskManagers use to reach the JobManager does not expose its ports.
+pub fn service_ports(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let svc = ctx.obj;
+    let jm_workloads = standalone::jobmanagers(ctx);
+    let selected: Vec<_> = jm_workloads
+        .iter()
+        .filter(|w| standalone::service_selects(svc, w))
+        .filter_map(|w| Some((w.clone(), standalone::resolve(ctx, w)?)))
+        .collect();
+    let Some((_, pc)) = selected.first() else {
+        return Vec::new();
+    };
+    if !is_rpc_service(svc, &selected) || pc.ha() != Some(false) {
+        return Vec::new();
+    }
+    let names: Vec<(&str, u64)> = pc
+        .container
+        .value
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            Some((
+                object::str_at(p, "/name")?,
+                p.get("containerPort")?.as_u64()?,
+            ))
+        })
+        .collect();
+    let mut wanted: Vec<(&str, u16)> = Vec::new();
+    if let Some(p) = port_number(pc.config.port(config::JOBMANAGER_RPC_PORT), 6123) {
+        wanted.push(("rpc", p));
+    }
+    if let Some(p) = port_number(pc.config.port(config::BLOB_SERVER_PORT), 0).filter(|p| *p != 0) {
+        wanted.push(("blob-server", p));
+    }
+    // REST only needs exposing once, on any Service in front of the JobManager.
+    let rest = port_number(pc.config.port(config::REST_PORT), 8081);
+    if let Some(rest) = rest {
+        let others_expose = ctx
+            .list("", "Service")
+            .iter()
+            .filter(|s| {
+                selected
+                    .iter()
+                    .any(|(w, _)| standalone::service_selects(s, w))
+            })
+            .any(|s| exposes(s, rest, &names));
+        if !others_expose {
+            wanted.push(("webui", rest));
+        }
+    }
+    let missing: Vec<(&str, u16)> = wanted
+        .into_iter()
+        .filter(|(_, p)| !exposes(svc, *p, &names))
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let list = missing
+        .iter()
+        .map(|(n, p)| format!("{n} {p}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ops = missing
+        .iter()
+        .map(|(n, p)| Op::Add {
+            path: "/spec/ports/-".into(),
+            value: json!({"name": n, "port": p, "targetPort": p}),
+        })
+        .collect();
+    let at = if svc.pointer("/spec/ports").is_some() {
+        "/spec/ports"
+    } else {
+        "/spec"
+    };
+    vec![
+        Hit::at(at)
+            .arg("service", object::name(svc))
+            .arg("missing", list)
+            .fix(ops),
+    ]
+}
+
+/// FLK106: a JobManager Service that selects no JobManager pods, or TaskManager pods too.
+pub fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let svc = ctx.obj;
+    let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let workloads = ctx.workloads();
+    let flink: Vec<_> = workloads
+        .iter()
+        .filter_map(|w| match object::classify(w) {
+            Class::Workload(Some(role)) => Some((w, role)),
+            _ => None,
+        })
+        .collect();
+    let jms: Vec<_> = flink
+        .iter()
+        .filter(|(_, r)| *r == Role::JobManager)
+        .collect();
+    if jms.is_empty() {
+        return Vec::new();
+    }
+    let selects_jm = jms
+        .iter()
+        .any(|(w, _)| object::map_selects(sel, object::pod_labels(w)));
+    let tms: Vec<_> = flink
+        .iter()
+        .filter(|(w, r)| *r == Role::TaskManager && object::map_selects(sel, object::pod_labels(w)))
+        .collect();
+    let name = object::name(svc);
+    let addressed = workloads.iter().any(|w| {
+        standalone::resolve(ctx, w).is_some_and(|pc| {
+            pc.config
+                .get(config::JOBMANAGER_RPC_ADDRESS)
+                .is_some_and(|a| standalone::service_name_of_address(a) == name)
+        })
+    });
+    let meant_for_jm = addressed
+        || name.contains("jobmanager")
+        || sel
+            .get("component")
+            .and_then(Value::as_str)
+            .is_some_and(|c| c == "jobmanager");
+    if !meant_for_jm {
+        return Vec::new();
+    }
+    if selects_jm && tms.is_empty() {
+        return Vec::new();
+    }
+    let selector = sel
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let problem = if let Some((tm, _)) = tms.first() {
+        format!(
+            "also selects the TaskManager pods of {}",
+            object::ObjectRef::of(tm).display()
+        )
+    } else {
+        let labels = jms
+            .first()
+            .and_then(|(w, _)| object::pod_labels(w))
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        format!("selects no JobManager pods (they are labelled {labels})")
+    };
+    vec![
+        Hit::at("/spec/selector")
+            .arg("selector", selector)
+            .arg("problem", problem),
+    ]
+}

@@ -1,0 +1,213 @@
+//! Family 4: resource requests and limits, and the Flink memory model against the container.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::jobmanager::flink_configuration;
+use super::standalone::{self, PodConfig};
+use crate::engine::settings::ResourceDefaults;
+use crate::engine::{Hit, Op};
+use crate::flink::config::{self, FlinkConfig};
+use crate::flink::object::{self, Class, Role};
+use crate::flink::quantity::{self, MemorySize};
+
+/// The configured process size for a role, if set and valid.
+fn process_size(cfg: &FlinkConfig, role: Role) -> Option<(&'static str, MemorySize)> {
+    let key = match role {
+        Role::JobManager => config::JM_PROCESS_SIZE,
+        Role::TaskManager => config::TM_PROCESS_SIZE,
+    };
+    Some((key, cfg.memory(key)?.ok()?))
+}
+
+fn defaults_for<'s>(ctx: &'s Ctx<'_>, role: Option<Role>) -> &'s ResourceDefaults {
+    let r = &ctx.settings.resources;
+    match role {
+        Some(Role::JobManager) => &r.jobmanager,
+        Some(Role::TaskManager) => &r.taskmanager,
+        None => &r.other,
+    }
+}
+
+/// FLK401: a container without a cpu request, a memory request or a memory limit.
+pub fn container_resources(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    let Some(spec) = object::pod_spec_pointer(obj) else {
+        return Vec::new();
+    };
+    let class = object::classify(obj);
+    let pc = standalone::resolve(ctx, obj);
+    let mut hits = Vec::new();
+    for c in object::containers(obj, spec) {
+        let res = c.value.get("resources");
+        let has = |p: &str| res.and_then(|r| r.pointer(p)).is_some_and(|v| !v.is_null());
+        let mut missing = Vec::new();
+        for (p, what) in [
+            ("/requests/cpu", "cpu request"),
+            ("/requests/memory", "memory request"),
+            ("/limits/memory", "memory limit"),
+        ] {
+            if !has(p) {
+                missing.push((p, what));
+            }
+        }
+        if missing.is_empty() {
+            continue;
+        }
+        let at = if res.is_some() {
+            format!("{}/resources", c.pointer())
+        } else {
+            c.pointer()
+        };
+        let list = missing
+            .iter()
+            .map(|(_, w)| *w)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut hit = Hit::at(at).arg("container", c.name()).arg("missing", list);
+        // A safe fix only where the right size is known: Flink's main container.
+        let main = pc
+            .as_ref()
+            .is_some_and(|pc| pc.container.index == c.index && class != Class::Operator);
+        if let (true, Some(pc)) = (main, pc.as_ref())
+            && let Class::Workload(Some(role)) = class
+        {
+            hit = hit.fix(fill_ops(ctx, pc, role, &c.pointer(), &missing));
+        }
+        hits.push(hit);
+    }
+    hits
+}
+
+/// Operations that fill the missing requests and limits of a Flink container: memory from the
+/// configured process size when there is one, else the configured defaults.
+fn fill_ops(
+    ctx: &Ctx<'_>,
+    pc: &PodConfig<'_>,
+    role: Role,
+    container: &str,
+    missing: &[(&str, &str)],
+) -> Vec<Op> {
+    let d = defaults_for(ctx, Some(role));
+    let existing_memory = ["/resources/requests/memory", "/resources/limits/memory"]
+        .iter()
+        .find_map(|p| pc.container.value.pointer(p).cloned());
+    let memory = match process_size(&pc.config, role) {
+        Some((_, size)) => json!(quantity::format_k8s_memory(size.0)),
+        None => existing_memory.unwrap_or_else(|| json!(d.memory)),
+    };
+    missing
+        .iter()
+        .map(|(p, _)| Op::Add {
+            path: format!("{container}/resources{p}"),
+            value: if p.ends_with("cpu") {
+                json!(d.cpu)
+            } else {
+                memory.clone()
+            },
+        })
+        .collect()
+}
+
+/// FLK402: a FlinkDeployment's JobManager or TaskManager has no memory anywhere the operator
+/// looks (spec or Flink configuration), which the operator rejects.
+pub fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    let cfg = flink_configuration(obj);
+    let mut hits = Vec::new();
+    for (field, role) in [
+        ("jobManager", Role::JobManager),
+        ("taskManager", Role::TaskManager),
+    ] {
+        let base = format!("/spec/{field}");
+        let spec = obj.pointer(&base);
+        let in_spec = spec.is_some_and(|s| {
+            s.pointer("/resource/memory")
+                .and_then(Value::as_str)
+                .is_some_and(|m| !m.trim().is_empty())
+                || s.pointer("/resources/requests/memory").is_some()
+                || s.pointer("/resources/limits/memory").is_some()
+        });
+        let in_config = match role {
+            Role::JobManager => cfg
+                .get_any(&[
+                    config::JM_PROCESS_SIZE,
+                    config::JM_FLINK_SIZE,
+                    config::JM_HEAP_SIZE,
+                    "jobmanager.heap.size",
+                ])
+                .is_some(),
+            Role::TaskManager => {
+                cfg.get_any(&[config::TM_PROCESS_SIZE, config::TM_FLINK_SIZE])
+                    .is_some()
+                    || (cfg.get(config::TM_TASK_HEAP).is_some()
+                        && cfg.get(config::TM_MANAGED).is_some())
+            }
+        };
+        if in_spec || in_config {
+            continue;
+        }
+        let d = defaults_for(ctx, Some(role));
+        let uses_resources = spec.is_some_and(|s| s.get("resources").is_some());
+        let op = if uses_resources {
+            Op::Add {
+                path: format!("{base}/resources/requests/memory"),
+                value: json!(d.memory),
+            }
+        } else {
+            Op::Add {
+                path: format!("{base}/resource/memory"),
+                value: json!(d.memory),
+            }
+        };
+        let at = if spec.is_some() {
+            base.clone()
+        } else {
+            "/spec".into()
+        };
+        hits.push(
+            Hit::at(at)
+                .arg("field", field)
+                .arg("memory", d.memory.clone())
+                .fix(vec![op]),
+        );
+    }
+    hits
+}
+
+/// FLK403: the container's memory limit is below the Flink process size, so the kernel kills
+/// the JVM when Flink uses the memory it was told it has.
+pub fn process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    let Class::Workload(Some(role)) = object::classify(obj) else {
+        return Vec::new();
+    };
+    let Some(pc) = standalone::resolve(ctx, obj) else {
+        return Vec::new();
+    };
+    let Some((key, size)) = process_size(&pc.config, role) else {
+        return Vec::new();
+    };
+    let ptr = format!("{}/resources/limits/memory", pc.container.pointer());
+    let Some(limit) = obj.pointer(&ptr) else {
+        return Vec::new();
+    };
+    let Ok(q) = quantity::quantity_from_json(limit) else {
+        return Vec::new();
+    };
+    let limit_bytes = q.bytes();
+    if limit_bytes >= i128::from(size.0) {
+        return Vec::new();
+    }
+    let limit_text = match limit {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    vec![
+        Hit::at(ptr)
+            .arg("limit", limit_text)
+            .arg("key", key)
+            .arg("size", quantity::format_flink_memory(size.0))
+            .arg("needed", quantity::format_k8s_memory(size.0)),
+    ]
+}

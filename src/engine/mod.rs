@@ -1,0 +1,289 @@
+//! The rule engine: pure and synchronous, no I/O. Both front-ends hand it a [`Subject`] and get
+//! a [`Report`] back; `fix` also returns the safe fixes as RFC 6902 operations.
+
+pub mod checks;
+pub mod context;
+pub mod fix;
+pub mod report;
+pub mod rule;
+mod schema;
+pub mod settings;
+pub mod suppress;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use context::{Context, NoContext, ObjectSet};
+pub use report::{Applicability, Finding, Fix, Op, Report, Severity};
+pub use rule::{Registry, Rule, Target};
+pub use settings::{Scope, Settings};
+
+use crate::flink::object::{self, Class, CrKind, ObjectRef, Role};
+use checks::Ctx;
+use rule::{Check, Platform};
+
+/// The admission operation a subject comes with; `None` in the linter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+    Connect,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+        }
+    }
+}
+
+/// What the engine judges: one object, what it was before (on UPDATE), and the rest of the world.
+pub struct Subject<'a> {
+    pub object: &'a Value,
+    pub old_object: Option<&'a Value>,
+    pub operation: Option<Operation>,
+    pub context: &'a dyn Context,
+}
+
+impl<'a> Subject<'a> {
+    /// An object judged offline, against `context`.
+    pub fn offline(object: &'a Value, context: &'a dyn Context) -> Self {
+        Subject {
+            object,
+            old_object: None,
+            operation: None,
+            context,
+        }
+    }
+}
+
+/// What a check reports: where, the values its message needs, and the operations that fix it.
+#[derive(Debug, Clone, Default)]
+pub struct Hit {
+    pub pointer: String,
+    pub args: Vec<(&'static str, String)>,
+    pub fix: Vec<Op>,
+}
+
+impl Hit {
+    pub fn at(pointer: impl Into<String>) -> Self {
+        Hit {
+            pointer: pointer.into(),
+            ..Hit::default()
+        }
+    }
+    pub fn arg(mut self, key: &'static str, value: impl ToString) -> Self {
+        self.args.push((key, value.to_string()));
+        self
+    }
+    pub fn fix(mut self, ops: Vec<Op>) -> Self {
+        self.fix = ops;
+        self
+    }
+}
+
+/// The rule registry plus the user's settings, with schema validators compiled once.
+pub struct Engine {
+    registry: &'static Registry,
+    settings: Settings,
+    schemas: HashMap<String, jsonschema::Validator>,
+}
+
+/// The targets an object offers rules, in the given scope.
+pub fn targets(obj: &Value, scope: Scope) -> Vec<Target> {
+    use Target::*;
+    match object::classify(obj) {
+        Class::Resource(CrKind::FlinkDeployment) => vec![FlinkDeployment, Any],
+        Class::Resource(CrKind::FlinkSessionJob) => vec![FlinkSessionJob, Any],
+        Class::Resource(CrKind::FlinkStateSnapshot) => vec![FlinkStateSnapshot, Any],
+        Class::Resource(CrKind::FlinkBlueGreenDeployment) => vec![FlinkBlueGreenDeployment, Any],
+        Class::Workload(Some(Role::JobManager)) => vec![Jobmanager, FlinkWorkload, Workload, Any],
+        Class::Workload(Some(Role::TaskManager)) => {
+            vec![Taskmanager, FlinkWorkload, Workload, Any]
+        }
+        Class::Workload(None) => vec![FlinkWorkload, Workload, Any],
+        Class::Operator => vec![Operator, Workload, Any],
+        Class::OtherWorkload if scope == Scope::All => vec![Workload, Any],
+        Class::ConfigMap => vec![ConfigMap],
+        Class::Service => vec![Service],
+        Class::HorizontalPodAutoscaler => vec![HorizontalPodAutoscaler],
+        Class::Scale => vec![Scale],
+        Class::OtherWorkload | Class::Generated | Class::Other => vec![],
+    }
+}
+
+impl Engine {
+    pub fn new(registry: &'static Registry, settings: Settings) -> Result<Engine, String> {
+        settings.validate(registry)?;
+        let mut schemas = HashMap::new();
+        for rule in registry.rules() {
+            if let Check::Schema { schema, .. } = &rule.check {
+                let v = jsonschema::options()
+                    .build(schema)
+                    .map_err(|e| format!("{}: invalid schema: {e}", rule.id))?;
+                schemas.insert(rule.id.clone(), v);
+            } else if let Check::Native { native } = &rule.check
+                && !checks::exists(native)
+            {
+                return Err(format!("{}: no native check named {native}", rule.id));
+            }
+        }
+        Ok(Engine {
+            registry,
+            settings,
+            schemas,
+        })
+    }
+
+    /// The embedded rules with these settings.
+    pub fn embedded(settings: Settings) -> Result<Engine, String> {
+        Engine::new(Registry::embedded()?, settings)
+    }
+
+    pub fn registry(&self) -> &'static Registry {
+        self.registry
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Judge one subject.
+    pub fn check(&self, subject: &Subject<'_>) -> Report {
+        let obj = subject.object;
+        let targets = targets(obj, self.settings.scope);
+        if targets.is_empty() || !obj.is_object() {
+            return Report::default();
+        }
+        let ctx = Ctx::new(subject, &self.settings);
+        let oref = ObjectRef::of(obj);
+        let (ignores, bad_ignores) = suppress::parse(obj, self.registry);
+        let mut findings = Vec::new();
+        for rule in self.registry.rules() {
+            let Some(severity) = self.settings.effective_severity(rule) else {
+                continue;
+            };
+            if !rule.targets.iter().any(|t| targets.contains(t)) {
+                continue;
+            }
+            if rule.platform != Platform::Any && rule.platform != self.settings.platform {
+                continue;
+            }
+            if let Some(op) = subject.operation {
+                if !rule.operations.is_empty() && !rule.operations.iter().any(|o| o == op.as_str())
+                {
+                    continue;
+                }
+            } else if rule.operations.iter().all(|o| o == "UPDATE") && !rule.operations.is_empty() {
+                continue;
+            }
+            let hits = match &rule.check {
+                Check::Native { native } if native == "invalid_ignore" => bad_ignores
+                    .iter()
+                    .map(|b| {
+                        Hit::at(format!(
+                            "/metadata/annotations/{}",
+                            object::escape_token(suppress::ANNOTATION)
+                        ))
+                        .arg("entry", &b.entry)
+                        .arg("problem", &b.problem)
+                    })
+                    .collect(),
+                Check::Native { native } => checks::run(native, &ctx),
+                Check::Schema { each, .. } => match self.schemas.get(&rule.id) {
+                    Some(v) => schema::run(v, *each, rule.fix.as_ref(), obj),
+                    None => Vec::new(),
+                },
+            };
+            for hit in hits {
+                let suppressed = severity <= self.settings.suppression.max_severity
+                    && ignores
+                        .iter()
+                        .any(|i| rule::selector_matches(&i.rule, rule));
+                if suppressed {
+                    continue;
+                }
+                let fix = rule.fix.as_ref().and_then(|spec| {
+                    (!hit.fix.is_empty()).then(|| Fix {
+                        applicability: spec.applicability,
+                        title: spec.title.clone(),
+                        ops: hit.fix.clone(),
+                    })
+                });
+                findings.push(Finding {
+                    rule: rule.id.clone(),
+                    name: rule.name.clone(),
+                    severity,
+                    message: interpolate(&rule.message, &hit.args),
+                    object: oref.clone(),
+                    path: hit.pointer,
+                    fix,
+                });
+            }
+        }
+        Report { findings }
+    }
+
+    /// Apply every safe fix, re-checking after each round until nothing is left to fix.
+    /// Returns the fixed object, the operations that get there from the original, and the
+    /// report on the fixed object.
+    pub fn fix(&self, subject: &Subject<'_>) -> (Value, Vec<Op>, Report) {
+        let mut current = subject.object.clone();
+        let mut ops = Vec::new();
+        for _ in 0..8 {
+            let report = self.check(&Subject {
+                object: &current,
+                old_object: subject.old_object,
+                operation: subject.operation,
+                context: subject.context,
+            });
+            let mut changed = false;
+            for f in &report.findings {
+                let Some(fix) = f
+                    .fix
+                    .as_ref()
+                    .filter(|f| f.applicability == Applicability::Safe)
+                else {
+                    continue;
+                };
+                let mut next = current.clone();
+                if let Ok(applied) = fix::apply(&mut next, &fix.ops)
+                    && !applied.is_empty()
+                {
+                    current = next;
+                    ops.extend(applied);
+                    changed = true;
+                }
+            }
+            if !changed {
+                return (current, ops, report);
+            }
+        }
+        let report = self.check(&Subject {
+            object: &current,
+            old_object: subject.old_object,
+            operation: subject.operation,
+            context: subject.context,
+        });
+        (current, ops, report)
+    }
+}
+
+/// Fill `{name}` placeholders from `args`; unknown placeholders stay as written.
+pub fn interpolate(template: &str, args: &[(&'static str, String)]) -> String {
+    let mut out = template.trim().to_string();
+    for (k, v) in args {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+/// Shared handle, cheap to clone into request handlers.
+pub type SharedEngine = Arc<Engine>;

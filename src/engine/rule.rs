@@ -1,0 +1,284 @@
+//! Rules are data: one `policies/FLKnnn-name.yaml` per rule, embedded in the binaries and
+//! validated against `policies/rule.schema.json` by the test suite.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use include_dir::{Dir, include_dir};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::report::{Applicability, Severity};
+
+static POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");
+
+/// Which objects a rule looks at. An object gets every target that fits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    FlinkDeployment,
+    FlinkSessionJob,
+    FlinkStateSnapshot,
+    FlinkBlueGreenDeployment,
+    /// A standalone JobManager workload.
+    Jobmanager,
+    /// A standalone TaskManager workload.
+    Taskmanager,
+    /// Any standalone Flink workload (JobManager, TaskManager, or another Flink-image job).
+    FlinkWorkload,
+    /// Any workload: Flink ones, and with `--scope all` every other one too.
+    Workload,
+    /// The Flink Kubernetes Operator's own Deployment.
+    Operator,
+    ConfigMap,
+    Service,
+    HorizontalPodAutoscaler,
+    /// `autoscaling/v1 Scale` sent to a workload's `/scale` subresource.
+    Scale,
+    /// Every object the engine judges (meta rules such as malformed suppressions).
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    #[default]
+    Openshift,
+    Kubernetes,
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Preview,
+    Stable,
+    Deprecated,
+    Removed,
+}
+
+/// The docs sections, as ruff writes them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Docs {
+    pub what_it_does: String,
+    pub why_is_this_bad: String,
+    pub example: String,
+    pub use_instead: String,
+    pub fix_safety: String,
+}
+
+/// How a rule decides.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, untagged)]
+pub enum Check {
+    /// Cross-field Flink logic in Rust: the name of a function in `engine::checks`.
+    Native { native: String },
+    /// A JSON Schema each target node must satisfy.
+    Schema {
+        schema: Value,
+        /// Which nodes of the object the schema applies to.
+        #[serde(default)]
+        each: Each,
+    },
+}
+
+/// Where a schema check applies inside an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Each {
+    /// The object itself.
+    #[default]
+    Object,
+    /// Every regular container of every pod template the object has.
+    Container,
+    /// Every pod spec the object has.
+    PodSpec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    pub applicability: Applicability,
+    /// What the fix does, one line ("Switch the strategy to Recreate").
+    pub title: String,
+    /// Declarative RFC 6902 operations, relative to the node a schema check applied to
+    /// (`""` path = that node). Absent for native rules, whose function computes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops: Option<Vec<Value>>,
+    /// A function in `engine::checks` that computes the operations for a schema rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub targets: Vec<Target>,
+    #[serde(default = "any_platform")]
+    pub platform: Platform,
+    /// Admission operations the rule matters for; empty = CREATE and UPDATE.
+    #[serde(default)]
+    pub operations: Vec<String>,
+    pub summary: String,
+    /// One line; `{name}` placeholders are filled from what the check reports.
+    pub message: String,
+    pub check: Check,
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
+    pub docs: Docs,
+}
+
+fn any_platform() -> Platform {
+    Platform::Any
+}
+
+impl Rule {
+    pub fn fixable(&self) -> bool {
+        self.fix.is_some()
+    }
+
+    /// The rule's docs as `flink-lint explain` prints them (Markdown).
+    pub fn explain(&self) -> String {
+        let d = &self.docs;
+        let mut out = format!(
+            "# {} ({})\n\nFamily: {}. Default severity: {}. Status: {}. Platform: {}. Fix: {}.\n\n{}\n",
+            self.name,
+            self.id,
+            self.family,
+            self.severity.as_str(),
+            serde_json::to_value(self.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            serde_json::to_value(self.platform)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            match &self.fix {
+                Some(f) => format!(
+                    "{} ({})",
+                    f.title,
+                    match f.applicability {
+                        Applicability::Safe => "safe",
+                        Applicability::Unsafe => "unsafe",
+                    }
+                ),
+                None => "none".to_string(),
+            },
+            self.summary.trim(),
+        );
+        for (title, body) in [
+            ("What it does", &d.what_it_does),
+            ("Why is this bad?", &d.why_is_this_bad),
+            ("Example", &d.example),
+            ("Use instead", &d.use_instead),
+            ("Fix safety", &d.fix_safety),
+        ] {
+            let body = body.trim_end();
+            if title == "Example" || title == "Use instead" {
+                out.push_str(&format!("\n## {title}\n\n```yaml\n{body}\n```\n"));
+            } else {
+                out.push_str(&format!("\n## {title}\n\n{body}\n"));
+            }
+        }
+        out
+    }
+}
+
+/// Every rule, in id order.
+#[derive(Debug)]
+pub struct Registry {
+    rules: Vec<Rule>,
+    by_id: BTreeMap<String, usize>,
+}
+
+impl Registry {
+    /// The rules built into this binary.
+    pub fn embedded() -> Result<&'static Registry, String> {
+        static REGISTRY: OnceLock<Result<Registry, String>> = OnceLock::new();
+        REGISTRY
+            .get_or_init(|| {
+                let files = POLICIES
+                    .files()
+                    .filter(|f| {
+                        f.path()
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("FLK") && n.ends_with(".yaml"))
+                    })
+                    .map(|f| {
+                        (
+                            f.path().display().to_string(),
+                            f.contents_utf8().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                Registry::from_sources(&files)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Raw policy files built into this binary: (file name, text), for schema validation.
+    pub fn embedded_sources() -> Vec<(String, String)> {
+        POLICIES
+            .files()
+            .map(|f| {
+                (
+                    f.path().display().to_string(),
+                    f.contents_utf8().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Build a registry from (file name, YAML text) pairs.
+    pub fn from_sources(files: &[(String, String)]) -> Result<Registry, String> {
+        let mut rules = Vec::new();
+        for (file, text) in files {
+            let rule: Rule = serde_saphyr::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+            let expected = format!("{}-{}.yaml", rule.id, rule.name);
+            if !file.ends_with(&expected) {
+                return Err(format!("{file}: a rule file must be named {expected}"));
+            }
+            rules.push(rule);
+        }
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut by_id = BTreeMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            if by_id.insert(r.id.clone(), i).is_some() {
+                return Err(format!("rule id {} is used twice", r.id));
+            }
+        }
+        Ok(Registry { rules, by_id })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        let key = id.trim().to_ascii_uppercase();
+        self.by_id
+            .get(&key)
+            .map(|&i| &self.rules[i])
+            .or_else(|| self.rules.iter().find(|r| r.name == id.trim()))
+    }
+
+    /// Whether `selector` (an id, an id prefix such as `FLK1`, or a rule name) names any rule.
+    pub fn selector_matches_any(&self, selector: &str) -> bool {
+        self.rules.iter().any(|r| selector_matches(selector, r))
+    }
+}
+
+/// `FLK101`, `FLK1` (prefix), `flk10`, or the rule's name.
+pub fn selector_matches(selector: &str, rule: &Rule) -> bool {
+    let s = selector.trim();
+    !s.is_empty() && (rule.id.starts_with(&s.to_ascii_uppercase()) || rule.name == s)
+}

@@ -1,0 +1,279 @@
+//! What a user can change: rule selection, severity overrides, platform, scope, default
+//! resources, and how far suppression annotations reach. Read from `.flink-lint.yaml` by the
+//! linter and from `--config` by the webhook; the engine only sees the parsed value.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::report::Severity;
+use super::rule::{Platform, Registry, Rule, selector_matches};
+
+/// Which objects are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Only Flink objects (custom resources, standalone Flink workloads and what they use).
+    #[default]
+    Flink,
+    /// Every workload.
+    All,
+}
+
+/// A rule's entry under `rules:`: `off` (YAML reads it as `false`), `on`, a severity, or a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RuleSetting {
+    Switch(bool),
+    Level(String),
+    Table {
+        #[serde(default)]
+        severity: Option<Severity>,
+        #[serde(default)]
+        enabled: Option<bool>,
+    },
+}
+
+/// Requests and limits filled in by the resource fixes, per role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceDefaults {
+    pub cpu: String,
+    pub memory: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    /// Standalone JobManager containers and FlinkDeployment `jobManager` (Flink's default
+    /// `jobmanager.memory.process.size` is 1600m).
+    #[serde(default = "jm_defaults")]
+    pub jobmanager: ResourceDefaults,
+    /// Standalone TaskManager containers and FlinkDeployment `taskManager` (Flink's default
+    /// `taskmanager.memory.process.size` is 1728m).
+    #[serde(default = "tm_defaults")]
+    pub taskmanager: ResourceDefaults,
+    /// Every other container (sidecars, submitters).
+    #[serde(default = "other_defaults")]
+    pub other: ResourceDefaults,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources {
+            jobmanager: jm_defaults(),
+            taskmanager: tm_defaults(),
+            other: other_defaults(),
+        }
+    }
+}
+
+fn jm_defaults() -> ResourceDefaults {
+    ResourceDefaults {
+        cpu: "1".into(),
+        memory: "1600Mi".into(),
+    }
+}
+fn tm_defaults() -> ResourceDefaults {
+    ResourceDefaults {
+        cpu: "1".into(),
+        memory: "1728Mi".into(),
+    }
+}
+fn other_defaults() -> ResourceDefaults {
+    ResourceDefaults {
+        cpu: "100m".into(),
+        memory: "128Mi".into(),
+    }
+}
+
+/// How far `flink-lint.io/ignore` annotations reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suppression {
+    /// The most severe finding an annotation may silence (the webhook sets `warning`).
+    #[serde(default = "error_severity")]
+    pub max_severity: Severity,
+}
+
+impl Default for Suppression {
+    fn default() -> Self {
+        Suppression {
+            max_severity: Severity::Error,
+        }
+    }
+}
+
+fn error_severity() -> Severity {
+    Severity::Error
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    #[serde(default)]
+    pub platform: Platform,
+    #[serde(default)]
+    pub scope: Scope,
+    /// Only these rules (ids, id prefixes or names); empty = all.
+    #[serde(default)]
+    pub select: Vec<String>,
+    /// Never these rules.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Per-rule switches and severities.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleSetting>,
+    #[serde(default)]
+    pub resources: Resources,
+    #[serde(default)]
+    pub suppression: Suppression,
+}
+
+impl Settings {
+    /// Parse a `.flink-lint.yaml` text.
+    pub fn from_yaml(text: &str) -> Result<Settings, String> {
+        if text.trim().is_empty() {
+            return Ok(Settings::default());
+        }
+        serde_saphyr::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Check names against the registry: unknown rule ids and bad levels are errors, so a typo
+    /// in a config never silently enables everything.
+    pub fn validate(&self, registry: &Registry) -> Result<(), String> {
+        for sel in self.select.iter().chain(&self.ignore) {
+            if !registry.selector_matches_any(sel) {
+                return Err(format!(
+                    "'{sel}' does not name any rule (see `flink-lint rules`)"
+                ));
+            }
+        }
+        for (key, setting) in &self.rules {
+            if !registry.selector_matches_any(key) {
+                return Err(format!(
+                    "rules.{key}: no such rule (see `flink-lint rules`)"
+                ));
+            }
+            if let RuleSetting::Level(level) = setting
+                && level != "off"
+                && level.parse::<Severity>().is_err()
+            {
+                return Err(format!(
+                    "rules.{key}: '{level}' is not off, error, warning or info"
+                ));
+            }
+        }
+        Resources::validate(&self.resources)
+    }
+
+    /// The severity a rule reports at, or `None` when it is switched off.
+    pub fn effective_severity(&self, rule: &Rule) -> Option<Severity> {
+        if !self.select.is_empty() && !self.select.iter().any(|s| selector_matches(s, rule)) {
+            return None;
+        }
+        if self.ignore.iter().any(|s| selector_matches(s, rule)) {
+            return None;
+        }
+        let mut severity = Some(rule.severity);
+        // Prefix entries first, exact ids last, so the most specific wins.
+        let mut entries: Vec<_> = self
+            .rules
+            .iter()
+            .filter(|(k, _)| selector_matches(k, rule))
+            .collect();
+        entries.sort_by_key(|(k, _)| k.len());
+        for (_, setting) in entries {
+            match setting {
+                RuleSetting::Switch(false) => severity = None,
+                RuleSetting::Switch(true) => severity = severity.or(Some(rule.severity)),
+                RuleSetting::Level(l) if l == "off" => severity = None,
+                RuleSetting::Level(l) => severity = l.parse().ok().or(severity),
+                RuleSetting::Table {
+                    severity: s,
+                    enabled,
+                } => {
+                    if *enabled == Some(false) {
+                        severity = None;
+                    } else {
+                        if *enabled == Some(true) && severity.is_none() {
+                            severity = Some(rule.severity);
+                        }
+                        if let Some(s) = s {
+                            severity = severity.map(|_| *s);
+                        }
+                    }
+                }
+            }
+        }
+        severity
+    }
+}
+
+impl Resources {
+    fn validate(&self) -> Result<(), String> {
+        use crate::flink::quantity::parse_k8s_quantity;
+        for (role, d) in [
+            ("jobmanager", &self.jobmanager),
+            ("taskmanager", &self.taskmanager),
+            ("other", &self.other),
+        ] {
+            parse_k8s_quantity(&d.cpu).map_err(|e| format!("resources.{role}.cpu: {e}"))?;
+            parse_k8s_quantity(&d.memory).map_err(|e| format!("resources.{role}.memory: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &str) -> Rule {
+        Registry::embedded().unwrap().get(id).cloned().unwrap()
+    }
+
+    #[test]
+    fn off_on_levels_and_prefixes() {
+        let s = Settings::from_yaml(
+            "rules:\n  FLK1: warning\n  FLK101: error\n  FLK102: off\n  FLK4: {severity: info}\n  FLK401: {enabled: false}\n",
+        )
+        .unwrap();
+        s.validate(Registry::embedded().unwrap()).unwrap();
+        assert_eq!(s.effective_severity(&rule("FLK101")), Some(Severity::Error));
+        assert_eq!(
+            s.effective_severity(&rule("FLK103")),
+            Some(Severity::Warning)
+        );
+        assert_eq!(s.effective_severity(&rule("FLK102")), None);
+        assert_eq!(s.effective_severity(&rule("FLK403")), Some(Severity::Info));
+        assert_eq!(s.effective_severity(&rule("FLK401")), None);
+        let sel = Settings {
+            select: vec!["FLK3".into()],
+            ignore: vec!["task-slots-unset".into()],
+            ..Settings::default()
+        };
+        assert_eq!(sel.effective_severity(&rule("FLK101")), None);
+        assert_eq!(sel.effective_severity(&rule("FLK308")), None);
+        assert_eq!(
+            sel.effective_severity(&rule("FLK304")),
+            Some(Severity::Error)
+        );
+    }
+
+    #[test]
+    fn typos_are_errors() {
+        let registry = Registry::embedded().unwrap();
+        let s = Settings::from_yaml("rules:\n  FLK777: off\n").unwrap();
+        assert!(s.validate(registry).unwrap_err().contains("FLK777"));
+        let s = Settings::from_yaml("rules:\n  FLK101: loud\n").unwrap();
+        assert!(s.validate(registry).unwrap_err().contains("loud"));
+        assert!(Settings::from_yaml("platfrom: openshift\n").is_err());
+        let s = Settings::from_yaml("resources:\n  jobmanager: {cpu: one, memory: 1Gi}\n").unwrap();
+        assert!(
+            s.validate(registry)
+                .unwrap_err()
+                .contains("resources.jobmanager.cpu")
+        );
+    }
+}
