@@ -1,0 +1,146 @@
+//! Rules are data: every policy file validates against `policies/rule.schema.json`, every
+//! native check is used by exactly the policies that name it, the README's rule table is
+//! complete, and the module layering of DESIGN.md holds.
+
+use std::path::Path;
+
+use flink_admission::engine::rule::Check;
+use flink_admission::engine::{Engine, Registry, Settings, checks};
+use serde_json::Value;
+
+#[test]
+fn every_policy_file_validates_against_the_rule_schema() {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("policies/rule.schema.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let sources = Registry::embedded_sources();
+    let mut n = 0;
+    for (file, text) in sources.iter().filter(|(f, _)| f.ends_with(".yaml")) {
+        let value: Value = serde_saphyr::from_str(text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{file}: {errors:#?}");
+        n += 1;
+    }
+    assert_eq!(n, Registry::embedded().unwrap().rules().len());
+}
+
+#[test]
+fn the_schema_rejects_a_malformed_rule() {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("policies/rule.schema.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let bad = serde_json::json!({"id": "FLK1", "name": "Bad Name", "family": "jobmanager",
+        "severity": "fatal", "status": "stable", "targets": [], "summary": "x", "message": "x",
+        "check": {"native": "x"}, "docs": {}});
+    let errors = validator.iter_errors(&bad).count();
+    assert!(errors >= 5, "{errors}");
+}
+
+#[test]
+fn native_checks_and_policies_name_each_other() {
+    let registry = Registry::embedded().unwrap();
+    let used: Vec<&str> = registry
+        .rules()
+        .iter()
+        .filter_map(|r| match &r.check {
+            Check::Native { native } => Some(native.as_str()),
+            Check::Schema { .. } => None,
+        })
+        .collect();
+    for name in checks::names() {
+        assert!(
+            used.contains(&name),
+            "native check {name} is used by no policy"
+        );
+    }
+    for name in &used {
+        assert!(checks::exists(name), "policy names unknown check {name}");
+    }
+    // The engine refuses to start with a broken rule set.
+    assert!(Engine::embedded(Settings::default()).is_ok());
+    let broken = Registry::from_sources(&[(
+        "FLK999-x.yaml".into(),
+        std::fs::read_to_string("policies/FLK102-jobmanager-rolling-update.yaml").unwrap(),
+    )]);
+    assert!(
+        broken
+            .unwrap_err()
+            .contains("must be named FLK102-jobmanager-rolling-update.yaml")
+    );
+}
+
+#[test]
+fn readme_rule_table_lists_every_rule() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for r in Registry::embedded().unwrap().rules() {
+        let row = format!("| {} | {} |", r.id, r.name);
+        assert!(
+            readme.contains(&row),
+            "README.md has no row for {} {}",
+            r.id,
+            r.name
+        );
+    }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// `flink` <- `engine` <- {`admission` <- `server`, `lint`}; the engine does no I/O.
+#[test]
+fn module_layering_holds() {
+    let allowed: &[(&str, &[&str])] = &[
+        ("flink", &["flink"]),
+        ("engine", &["flink", "engine"]),
+        ("lint", &["flink", "engine", "lint"]),
+        ("admission", &["flink", "engine", "admission"]),
+        ("server", &["flink", "engine", "admission", "server"]),
+    ];
+    let forbidden_in_engine = [
+        "std::fs", "std::net", "tokio", "axum", "rustls", "kube", "clap", "hyper", "reqwest",
+    ];
+    for (module, may_use) in allowed {
+        let dir = Path::new("src").join(module);
+        if !dir.exists() {
+            continue;
+        }
+        let mut files = Vec::new();
+        rust_files(&dir, &mut files);
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for line in text.lines() {
+                let l = line.trim();
+                for target in ["flink", "engine", "lint", "admission", "server"] {
+                    let pat = format!("crate::{target}");
+                    if l.contains(&pat) && !may_use.contains(&target) {
+                        panic!("{}: {module} must not use {pat}: {l}", f.display());
+                    }
+                }
+                if *module == "engine" || *module == "flink" {
+                    for bad in forbidden_in_engine {
+                        let imports = l.starts_with("use ") && l.contains(bad);
+                        let paths = l.contains(&format!("{bad}::"));
+                        assert!(
+                            !imports && !paths,
+                            "{}: {module} must stay pure, found {bad}: {l}",
+                            f.display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
