@@ -1,0 +1,271 @@
+//! `flink-lint`: files in, findings with `file:line:column` out. Owns file discovery, YAML with
+//! positions, `.flink-lint.yaml`, and the renderers. The judging is the engine's.
+
+pub mod cli;
+pub mod discover;
+pub mod render;
+pub mod source;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::{Engine, Finding, ObjectSet, Severity, Subject};
+use crate::flink::object::ObjectRef;
+
+/// A finding placed in a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Located {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// An input that could not be read or understood.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// One object read from a file, with where it sits.
+#[derive(Debug, Clone)]
+pub struct LoadedObject {
+    pub file: usize,
+    pub document: usize,
+    /// Pointer prefix of the object inside its document (`/items/3` for a `List` item).
+    pub prefix: String,
+    pub value: Arc<Value>,
+}
+
+/// A file as read: its display name, text, and span indexes per document.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    pub name: String,
+    pub source: source::SourceFile,
+}
+
+/// Everything read from the inputs.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub files: Vec<LoadedFile>,
+    pub objects: Vec<LoadedObject>,
+    pub errors: Vec<InputError>,
+}
+
+impl Inputs {
+    /// Add one file's text. `name` is the path as the user gave it (or `-`).
+    pub fn add(&mut self, name: &str, text: &str) {
+        let is_json = name.ends_with(".json");
+        let src = source::parse(text, is_json);
+        let file = self.files.len();
+        for e in &src.errors {
+            self.errors.push(InputError {
+                file: name.to_string(),
+                line: e.line,
+                column: e.column,
+                message: e.message.clone(),
+            });
+        }
+        for (di, doc) in src.documents.iter().enumerate() {
+            let at = doc.spans.locate("");
+            let err = |message: String| InputError {
+                file: name.to_string(),
+                line: at.line,
+                column: at.column,
+                message,
+            };
+            match classify_document(&doc.value) {
+                DocumentKind::Object => self.objects.push(LoadedObject {
+                    file,
+                    document: di,
+                    prefix: String::new(),
+                    value: Arc::new(doc.value.clone()),
+                }),
+                DocumentKind::List(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if classify_document(item) == DocumentKind::Object {
+                            self.objects.push(LoadedObject {
+                                file,
+                                document: di,
+                                prefix: format!("/items/{i}"),
+                                value: Arc::new(item.clone()),
+                            });
+                        }
+                    }
+                }
+                DocumentKind::NotKubernetes => {}
+                DocumentKind::NotAMapping(found) => self.errors.push(err(format!(
+                    "document {} is {found}, not a Kubernetes object (a mapping with apiVersion and kind)",
+                    doc.index + 1
+                ))),
+                DocumentKind::Incomplete(missing) => self.errors.push(err(format!(
+                    "document {} has metadata but no {missing}: every Kubernetes object needs apiVersion and kind",
+                    doc.index + 1
+                ))),
+            }
+        }
+        self.files.push(LoadedFile {
+            name: name.to_string(),
+            source: src,
+        });
+    }
+
+    /// Record a file that could not be read at all.
+    pub fn unreadable(&mut self, name: &str, message: String) {
+        self.errors.push(InputError {
+            file: name.to_string(),
+            line: 1,
+            column: 1,
+            message,
+        });
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum DocumentKind<'a> {
+    Object,
+    List(&'a Vec<Value>),
+    /// A mapping that does not claim to be a Kubernetes object (Helm values, a Flink config file,
+    /// a bare AdmissionRequest): not judged, not an error.
+    NotKubernetes,
+    NotAMapping(&'static str),
+    Incomplete(&'static str),
+}
+
+fn classify_document(v: &Value) -> DocumentKind<'_> {
+    let Some(m) = v.as_object() else {
+        return DocumentKind::NotAMapping(match v {
+            Value::Array(_) => "a list",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            _ => "empty",
+        });
+    };
+    let api = m.get("apiVersion").and_then(Value::as_str);
+    let kind = m.get("kind").and_then(Value::as_str);
+    if let (Some(_), Some(k)) = (api, kind) {
+        if k.ends_with("List")
+            && let Some(items) = m.get("items").and_then(Value::as_array)
+        {
+            return DocumentKind::List(items);
+        }
+        return DocumentKind::Object;
+    }
+    if m.get("metadata").is_some_and(Value::is_object) {
+        return DocumentKind::Incomplete(match (api, kind) {
+            (None, None) => "apiVersion or kind",
+            (None, _) => "apiVersion",
+            _ => "kind",
+        });
+    }
+    DocumentKind::NotKubernetes
+}
+
+/// The result of linting a set of inputs.
+#[derive(Debug, Default, Serialize)]
+pub struct Outcome {
+    pub findings: Vec<Located>,
+    pub errors: Vec<InputError>,
+    #[serde(skip)]
+    pub objects: Vec<(String, ObjectRef)>,
+    #[serde(skip)]
+    pub files: Vec<LoadedFile>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub objects: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub input_errors: usize,
+}
+
+impl Outcome {
+    pub fn summary(&self) -> Summary {
+        let count = |s| {
+            self.findings
+                .iter()
+                .filter(|f| f.finding.severity == s)
+                .count()
+        };
+        Summary {
+            files: self.files.len(),
+            objects: self.objects.len(),
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+            input_errors: self.errors.len(),
+        }
+    }
+
+    /// The text of a file, for snippets.
+    pub fn text_of(&self, file: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|f| f.name == file)
+            .map(|f| f.source.text.as_str())
+    }
+}
+
+/// Judge every object of `inputs` against all the others (one world), and place each finding.
+/// Offline, the world is incomplete: an object missing from the files may exist in the cluster.
+pub fn lint(engine: &Engine, inputs: Inputs) -> Outcome {
+    lint_in_world(engine, inputs, false)
+}
+
+/// Like [`lint`]; with `complete` the files are taken as the whole namespace (what is not in
+/// them does not exist), as the webhook sees a synced cluster.
+pub fn lint_in_world(engine: &Engine, inputs: Inputs, complete: bool) -> Outcome {
+    let objects = inputs.objects.iter().map(|o| o.value.clone()).collect();
+    let world = if complete {
+        ObjectSet::complete(objects)
+    } else {
+        ObjectSet::new(objects)
+    };
+    let mut findings = Vec::new();
+    let mut objects = Vec::new();
+    for o in &inputs.objects {
+        let file = &inputs.files[o.file];
+        objects.push((file.name.clone(), ObjectRef::of(&o.value)));
+        let report = engine.check(&Subject::offline(&o.value, &world));
+        let spans = file.source.documents.get(o.document).map(|d| &d.spans);
+        for f in report.findings {
+            let pos = spans
+                .map(|s| s.locate(&format!("{}{}", o.prefix, f.path)))
+                .unwrap_or(source::Pos {
+                    line: 1,
+                    column: 1,
+                    byte: 0,
+                });
+            findings.push(Located {
+                finding: f,
+                file: file.name.clone(),
+                line: pos.line,
+                column: pos.column,
+            });
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.finding.rule).cmp(&(
+            &b.file,
+            b.line,
+            b.column,
+            &b.finding.rule,
+        ))
+    });
+    Outcome {
+        findings,
+        errors: inputs.errors,
+        objects,
+        files: inputs.files,
+    }
+}
