@@ -9,6 +9,16 @@ fn lint() -> Command {
     c
 }
 
+/// The rule ids of a JSON report's findings, in order.
+fn rules_of(v: &Value) -> Vec<&str> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect()
+}
+
 fn json_of(args: &[&str]) -> (i32, Value) {
     let out = lint()
         .args(args)
@@ -76,13 +86,7 @@ fn exit_2_on_unreadable_or_invalid_input_but_other_files_are_still_checked() {
         .unwrap();
     assert!(parse["line"].as_u64().unwrap() >= 3, "{parse}");
     // the good file was still judged
-    assert!(
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == "FLK101")
-    );
+    assert!(rules_of(&v).contains(&"FLK101"));
 }
 
 #[test]
@@ -159,12 +163,7 @@ fn stdin_is_read_with_dash() {
 #[test]
 fn select_and_ignore_by_id_prefix_and_name() {
     let (_, v) = json_of(&["deploy/examples/", "--select", "FLK4"]);
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = rules_of(&v);
     assert!(!rules.is_empty());
     assert!(rules.iter().all(|r| r.starts_with("FLK4")), "{rules:?}");
     let (_, v) = json_of(&[
@@ -172,10 +171,11 @@ fn select_and_ignore_by_id_prefix_and_name() {
         "--ignore",
         "FLK4,jobmanager-rolling-update",
     ]);
-    assert!(v["findings"].as_array().unwrap().iter().all(|f| {
-        let r = f["rule"].as_str().unwrap();
-        !r.starts_with("FLK4") && r != "FLK102"
-    }));
+    assert!(
+        rules_of(&v)
+            .iter()
+            .all(|r| !r.starts_with("FLK4") && *r != "FLK102")
+    );
 }
 
 #[test]
@@ -219,21 +219,11 @@ fn config_file_is_found_upward_and_overrides_severity() {
 #[test]
 fn inline_ignore_annotation_silences_with_a_reason_only() {
     let (_, v) = json_of(&["tests/fixtures/FLK001/fail.yaml"]);
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = rules_of(&v);
     // "FLK102" without a reason does not silence FLK102.
     assert!(rules.contains(&"FLK102"), "{rules:?}");
     let (_, v) = json_of(&["tests/fixtures/FLK001/pass.yaml"]);
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = rules_of(&v);
     assert!(
         !rules.contains(&"FLK102") && !rules.contains(&"FLK401"),
         "{rules:?}"

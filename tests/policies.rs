@@ -8,12 +8,16 @@ use flink_admission::engine::rule::Check;
 use flink_admission::engine::{Engine, Registry, Settings, checks};
 use serde_json::Value;
 
-#[test]
-fn every_policy_file_validates_against_the_rule_schema() {
+fn rule_schema() -> jsonschema::Validator {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string("policies/rule.schema.json").unwrap())
             .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn every_policy_file_validates_against_the_rule_schema() {
+    let validator = rule_schema();
     let sources = Registry::embedded_sources();
     let mut n = 0;
     for (file, text) in sources.iter().filter(|(f, _)| f.ends_with(".yaml")) {
@@ -30,10 +34,7 @@ fn every_policy_file_validates_against_the_rule_schema() {
 
 #[test]
 fn the_schema_rejects_a_malformed_rule() {
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string("policies/rule.schema.json").unwrap())
-            .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = rule_schema();
     let bad = serde_json::json!({"id": "FLK1", "name": "Bad Name", "family": "jobmanager",
         "severity": "fatal", "status": "stable", "targets": [], "summary": "x", "message": "x",
         "check": {"native": "x"}, "docs": {}});

@@ -6,6 +6,8 @@ mod jobmanager;
 mod resources;
 pub mod standalone;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -86,15 +88,10 @@ impl<'a> Ctx<'a> {
 
     /// Objects of a kind around the subject (same namespace). The subject itself stands in for
     /// any stored copy of it, so the webhook judges the object being admitted, not the old one.
+    /// When several objects share an identity (files applied in order), the last one wins, as
+    /// with `kubectl apply -f`.
     pub fn list(&self, group: &str, kind: &str) -> Vec<Arc<Value>> {
-        let me = object::ObjectRef::of(self.obj);
-        let mut out: Vec<Arc<Value>> = self
-            .subject
-            .context
-            .list(group, kind, self.namespace())
-            .into_iter()
-            .filter(|o| !same_identity(o, &me))
-            .collect();
+        let mut out = self.others(group, kind);
         if object::group(self.obj) == group && object::kind(self.obj) == kind {
             out.push(Arc::new(self.obj.clone()));
         }
@@ -104,12 +101,19 @@ impl<'a> Ctx<'a> {
     /// Like `list`, without the subject.
     pub fn others(&self, group: &str, kind: &str) -> Vec<Arc<Value>> {
         let me = object::ObjectRef::of(self.obj);
-        self.subject
-            .context
-            .list(group, kind, self.namespace())
-            .into_iter()
-            .filter(|o| !same_identity(o, &me))
-            .collect()
+        let all = self.subject.context.list(group, kind, self.namespace());
+        let mut out: Vec<Arc<Value>> = Vec::with_capacity(all.len());
+        let mut seen: HashMap<object::ObjectRef, usize> = HashMap::new();
+        for o in all.into_iter().filter(|o| !same_identity(o, &me)) {
+            match seen.entry(object::ObjectRef::of(&o)) {
+                Entry::Occupied(e) => out[*e.get()] = o,
+                Entry::Vacant(e) => {
+                    e.insert(out.len());
+                    out.push(o);
+                }
+            }
+        }
+        out
     }
 
     pub fn complete(&self, group: &str, kind: &str) -> bool {
