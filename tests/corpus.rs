@@ -94,3 +94,43 @@ fn flink_docs_standalone_manifests_get_their_known_problems() {
     // not valid YAML, so its HA is unknown and it is a JobManager without the rolling-update fix.
     assert!(!out.findings.iter().any(|l| l.finding.message.contains('{')));
 }
+
+#[test]
+fn third_party_manifests_get_the_mistakes_their_readme_documents() {
+    let Some(dir) = corpus() else { return };
+    // "selector app: flink does not match the app: flink-oss pods of this folder"
+    let oss = lint_dir(&dir.join("jbcodeforce/deployment/k8s/flink-oss"));
+    assert_eq!(
+        rules_in(&oss, "jobmanager-rest-service.yaml"),
+        vec!["FLK106"]
+    );
+    // the exported operator Deployment has empty resources
+    assert!(
+        rules_in(&oss, "deployment-flink-kubernetes-operator.yaml").contains(&"FLK401".to_string())
+    );
+    // a 1Gi container limit under a 1600m / 1728m Flink process size
+    let dedup =
+        lint_dir(&dir.join("jbcodeforce/e2e-demos/dedup-demo/cp-flink/flink-table-api/k8s"));
+    let limits: Vec<_> = dedup
+        .findings
+        .iter()
+        .filter(|l| l.finding.rule == "FLK403")
+        .map(|l| l.finding.message.clone())
+        .collect();
+    assert_eq!(limits.len(), 2, "{limits:?}");
+    assert!(
+        limits
+            .iter()
+            .any(|m| m.contains("jobmanager.memory.process.size 1600m"))
+    );
+    // The operator's canary resource is not validated by the operator, so no memory finding.
+    let canary = lint_dir(&dir.join("flink-kubernetes-operator/examples"));
+    assert!(rules_in(&canary, "canary.yaml").is_empty());
+    // A FlinkDeployment with jobManager.replicas: 2 and Kubernetes HA (upper-case type) is fine.
+    let ha = lint_dir(&dir.join("streamshub-flink-sql-examples/deployment-examples/ha-example"));
+    assert!(
+        !ha.findings.iter().any(|l| l.finding.rule == "FLK101"),
+        "{:?}",
+        ha.findings
+    );
+}

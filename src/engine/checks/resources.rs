@@ -113,6 +113,11 @@ fn fill_ops(
 /// looks (spec or Flink configuration), which the operator rejects.
 pub fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
+    // The operator skips validation for canary resources (its health check deploys nothing).
+    if object::label(obj, "flink.apache.org/canary").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return Vec::new();
+    }
     let cfg = flink_configuration(obj);
     let mut hits = Vec::new();
     for (field, role) in [
@@ -134,7 +139,7 @@ pub fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
                     config::JM_PROCESS_SIZE,
                     config::JM_FLINK_SIZE,
                     config::JM_HEAP_SIZE,
-                    "jobmanager.heap.size",
+                    config::JM_HEAP_SIZE_LEGACY,
                 ])
                 .is_some(),
             Role::TaskManager => {

@@ -155,15 +155,21 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
     })
 }
 
-/// Find a ConfigMap by name next to `obj`.
+/// Find a ConfigMap by name next to `obj`: one in the same namespace wins over one whose
+/// namespace is not set (applied wherever the user points kubectl).
 pub fn find_config_map(ctx: &Ctx<'_>, obj: &Value, name: &str) -> Lookup {
     let ns = object::namespace(obj);
-    let found = ctx
+    let candidates: Vec<Arc<Value>> = ctx
         .list("", "ConfigMap")
         .into_iter()
-        .find(|cm| object::name(cm) == name && object::same_namespace(object::namespace(cm), ns));
-    match found {
-        Some(cm) => Lookup::Found(cm),
+        .filter(|cm| object::name(cm) == name && object::same_namespace(object::namespace(cm), ns))
+        .collect();
+    let exact = candidates
+        .iter()
+        .rev()
+        .find(|cm| ns.is_some() && object::namespace(cm) == ns);
+    match exact.or(candidates.last()) {
+        Some(cm) => Lookup::Found(cm.clone()),
         None if ctx.complete("", "ConfigMap") => Lookup::Missing,
         None => Lookup::Unknown,
     }
