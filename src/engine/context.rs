@@ -22,6 +22,11 @@ pub trait Context: Send + Sync {
     fn incomplete_note(&self) -> Option<&str> {
         None
     }
+
+    /// Why an object missing from an incomplete view cannot be judged, for messages.
+    fn unknown_reason(&self) -> &str {
+        "it is not among the checked files; lint them together"
+    }
 }
 
 /// Knows nothing and claims nothing: the subject is judged alone.
@@ -34,6 +39,9 @@ impl Context for NoContext {
     }
     fn is_complete(&self, _: &str, _: &str) -> bool {
         false
+    }
+    fn unknown_reason(&self) -> &str {
+        "it cannot be looked up without cluster access"
     }
 }
 

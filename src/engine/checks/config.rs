@@ -57,12 +57,15 @@ fn lookup_hits(ctx: &Ctx<'_>, want: impl Fn(&Lookup) -> bool) -> Vec<Hit> {
             config_map,
             ..
         } if want(config_map) => {
-            let mut hit = Hit::at(format!("{volume}/{}/name", source.source_pointer))
-                .arg("configmap", source.name);
-            if let Some(note) = ctx.subject.context.incomplete_note() {
-                hit = hit.arg("note", note);
-            }
-            vec![hit]
+            let context = ctx.subject.context;
+            let reason = context
+                .incomplete_note()
+                .unwrap_or_else(|| context.unknown_reason());
+            vec![
+                Hit::at(format!("{volume}/{}/name", source.source_pointer))
+                    .arg("configmap", source.name)
+                    .arg("reason", reason),
+            ]
         }
         _ => Vec::new(),
     }

@@ -86,7 +86,11 @@ fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
         Hit::at("/spec/replicas")
             .arg(
                 "what",
-                format!("scaling JobManager {} to", object::kind(&w)),
+                format!(
+                    "kubectl scale of JobManager {} {}: spec.replicas",
+                    object::kind(&w),
+                    object::name(&w)
+                ),
             )
             .arg("replicas", n),
     ]
