@@ -1,0 +1,263 @@
+//! Reading an AdmissionReview as API servers send it, leniently: `admission.k8s.io/v1` and
+//! `v1beta1` envelopes, bare `AdmissionRequest`s (no envelope, as in many test captures),
+//! missing `name`/`namespace` keys, `object: null` on DELETE.
+//!
+//! The body is parsed once as a [`serde_json::Value`]; `request.object` and
+//! `request.oldObject` are moved out of it untouched, never round-tripped through typed
+//! structs, so unknown fields survive into the patches computed on them.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::engine::Operation;
+
+/// The envelope versions we answer.
+pub const V1: &str = "admission.k8s.io/v1";
+pub const V1BETA1: &str = "admission.k8s.io/v1beta1";
+
+/// A decoded review: the envelope version to answer with and the request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    /// `admission.k8s.io/v1` or `admission.k8s.io/v1beta1` (a bare request is answered as v1).
+    pub api_version: String,
+    pub request: Request,
+}
+
+/// `request.kind` / `request.resource`: group, version and kind (or resource).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupVersionKind {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl GroupVersionKind {
+    /// `group/version` (just `version` for the core group).
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
+/// The parts of an `AdmissionRequest` the webhook uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Request {
+    pub uid: String,
+    /// `None` when the operation is missing or unknown.
+    pub operation: Option<Operation>,
+    /// The operation as sent (for logs).
+    pub operation_raw: String,
+    /// `request.kind`: what the object is (`autoscaling/v1 Scale` on `/scale`).
+    pub kind: GroupVersionKind,
+    /// `request.resource`: `kind` holds the resource (plural) name.
+    pub resource: GroupVersionKind,
+    pub sub_resource: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub dry_run: bool,
+    pub user: Option<String>,
+    /// `request.object`; `None` when absent or `null` (DELETE).
+    pub object: Option<Value>,
+    /// `request.oldObject`; `None` when absent or `null` (CREATE).
+    pub old_object: Option<Value>,
+}
+
+/// Why a body is not a review we can answer (the server answers 400 with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not JSON at all.
+    Json(String),
+    /// JSON, but not an object.
+    NotAnObject,
+    /// An envelope with another `apiVersion`.
+    ApiVersion(String),
+    /// An envelope with another `kind`.
+    Kind(String),
+    /// An envelope without `request`, or a `request` that is not an object.
+    NoRequest,
+    /// A request without a (string, non-empty) `uid`: there is nothing to answer to.
+    NoUid,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Json(e) => write!(f, "body is not JSON: {e}"),
+            DecodeError::NotAnObject => write!(f, "body is not a JSON object"),
+            DecodeError::ApiVersion(v) => write!(f, "apiVersion '{v}' is not {V1} or {V1BETA1}"),
+            DecodeError::Kind(k) => write!(f, "kind '{k}' is not AdmissionReview"),
+            DecodeError::NoRequest => write!(f, "AdmissionReview has no request object"),
+            DecodeError::NoUid => write!(f, "AdmissionReview request has no uid"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Decode a request body.
+pub fn decode(body: &[u8]) -> Result<Review, DecodeError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
+    decode_value(value)
+}
+
+/// Decode an already parsed review (or bare request). Takes ownership so the objects are moved,
+/// not copied.
+pub fn decode_value(mut value: Value) -> Result<Review, DecodeError> {
+    let Some(top) = value.as_object_mut() else {
+        return Err(DecodeError::NotAnObject);
+    };
+    let api_version = match top.get("apiVersion") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => return Err(DecodeError::ApiVersion(other.to_string())),
+    };
+    let envelope_kind = top.get("kind").and_then(Value::as_str).map(str::to_string);
+    let has_request = top.contains_key("request");
+    // A bare AdmissionRequest: no envelope, request fields at the top level. Its `kind` is
+    // the object's GroupVersionKind (an object), never a string.
+    let bare = !has_request && api_version.is_none() && top.contains_key("uid");
+    if let Some(v) = &api_version
+        && v != V1
+        && v != V1BETA1
+    {
+        return Err(DecodeError::ApiVersion(v.clone()));
+    }
+    if let Some(k) = &envelope_kind
+        && k != "AdmissionReview"
+    {
+        return Err(DecodeError::Kind(k.clone()));
+    }
+    let mut request = if bare {
+        value
+    } else {
+        match top.remove("request") {
+            Some(r @ Value::Object(_)) => r,
+            _ => return Err(DecodeError::NoRequest),
+        }
+    };
+    let request = read_request(&mut request)?;
+    Ok(Review {
+        api_version: api_version.unwrap_or_else(|| V1.to_string()),
+        request,
+    })
+}
+
+fn read_request(req: &mut Value) -> Result<Request, DecodeError> {
+    let s = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let uid = s(req, "/uid")
+        .filter(|u| !u.is_empty())
+        .ok_or(DecodeError::NoUid)?;
+    let operation_raw = s(req, "/operation").unwrap_or_default();
+    let operation = match operation_raw.as_str() {
+        "CREATE" => Some(Operation::Create),
+        "UPDATE" => Some(Operation::Update),
+        "DELETE" => Some(Operation::Delete),
+        "CONNECT" => Some(Operation::Connect),
+        _ => None,
+    };
+    let gvk = |v: &Value, p: &str, key: &str| GroupVersionKind {
+        group: s(v, &format!("{p}/group")).unwrap_or_default(),
+        version: s(v, &format!("{p}/version")).unwrap_or_default(),
+        kind: s(v, &format!("{p}/{key}")).unwrap_or_default(),
+    };
+    let take = |req: &mut Value, key: &str| match req.get_mut(key).map(Value::take) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v),
+    };
+    Ok(Request {
+        kind: gvk(req, "/kind", "kind"),
+        resource: gvk(req, "/resource", "resource"),
+        sub_resource: s(req, "/subResource").filter(|x| !x.is_empty()),
+        name: s(req, "/name").filter(|x| !x.is_empty()),
+        namespace: s(req, "/namespace").filter(|x| !x.is_empty()),
+        dry_run: req.get("dryRun").and_then(Value::as_bool).unwrap_or(false),
+        user: s(req, "/userInfo/username"),
+        object: take(req, "object"),
+        old_object: take(req, "oldObject"),
+        uid,
+        operation,
+        operation_raw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn v1_envelope_and_objects_are_moved_raw() {
+        let body = json!({"apiVersion": V1, "kind": "AdmissionReview", "request": {
+            "uid": "u1", "operation": "UPDATE",
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "namespace": "ns", "name": "jm", "dryRun": true,
+            "object": {"kind": "Deployment", "x-unknown": {"keep": [1, 2]}},
+            "oldObject": {"kind": "Deployment"}}});
+        let r = decode(body.to_string().as_bytes()).unwrap();
+        assert_eq!(r.api_version, V1);
+        assert_eq!(r.request.uid, "u1");
+        assert_eq!(r.request.operation, Some(Operation::Update));
+        assert_eq!(r.request.kind.api_version(), "apps/v1");
+        assert_eq!(r.request.resource.kind, "deployments");
+        assert!(r.request.dry_run);
+        assert_eq!(
+            r.request.object.unwrap()["x-unknown"]["keep"],
+            json!([1, 2])
+        );
+        assert!(r.request.old_object.is_some());
+    }
+
+    #[test]
+    fn lenient_shapes() {
+        // bare request, no namespace/name, object null
+        let bare = json!({"uid": "b", "operation": "DELETE", "object": null,
+            "kind": {"group": "", "version": "v1", "kind": "Pod"}});
+        let r = decode_value(bare).unwrap();
+        assert_eq!(r.api_version, V1);
+        assert_eq!(r.request.object, None);
+        assert_eq!(r.request.namespace, None);
+        // v1beta1 is answered as v1beta1
+        let beta =
+            json!({"apiVersion": V1BETA1, "kind": "AdmissionReview", "request": {"uid": "x"}});
+        assert_eq!(decode_value(beta).unwrap().api_version, V1BETA1);
+        // envelope without apiVersion/kind
+        let only_request = json!({"request": {"uid": "y", "operation": "SOMETHING"}});
+        let r = decode_value(only_request).unwrap();
+        assert_eq!(r.request.operation, None);
+        assert_eq!(r.request.operation_raw, "SOMETHING");
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(decode(b"{"), Err(DecodeError::Json(_))));
+        assert_eq!(decode(b"[1]"), Err(DecodeError::NotAnObject));
+        assert_eq!(
+            decode_value(
+                json!({"apiVersion": "apps/v1", "kind": "AdmissionReview", "request": {"uid": "a"}})
+            ),
+            Err(DecodeError::ApiVersion("apps/v1".into()))
+        );
+        assert_eq!(
+            decode_value(json!({"apiVersion": V1, "kind": "Pod", "request": {"uid": "a"}})),
+            Err(DecodeError::Kind("Pod".into()))
+        );
+        assert_eq!(
+            decode_value(json!({"apiVersion": V1, "kind": "AdmissionReview"})),
+            Err(DecodeError::NoRequest)
+        );
+        assert_eq!(
+            decode_value(json!({"apiVersion": V1BETA1, "request": {"operation": "UPDATE"}})),
+            Err(DecodeError::NoUid)
+        );
+        assert_eq!(
+            decode_value(json!({"request": {"uid": 7}})),
+            Err(DecodeError::NoUid)
+        );
+    }
+}

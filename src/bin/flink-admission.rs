@@ -1,0 +1,312 @@
+//! `flink-admission`: the admission webhook (`serve`), its certificates (`certs`), and
+//! `replay` of recorded AdmissionReviews. Thin: parse, then call `server` or `admission`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use flink_admission::admission::{self, Endpoint, FailMode, Policy};
+use flink_admission::engine::rule::Platform;
+use flink_admission::engine::{Engine, NoContext};
+use flink_admission::server::{self, PlatformChoice, ServeOptions, TlsFiles, certs};
+
+#[derive(Parser)]
+#[command(
+    name = "flink-admission",
+    version,
+    about = "Admission webhook for Apache Flink on Kubernetes and OpenShift"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlatformArg {
+    Auto,
+    Openshift,
+    Kubernetes,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailModeArg {
+    Open,
+    Closed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve /validate and /mutate over TLS, probes and metrics over plain HTTP.
+    Serve {
+        /// Webhook address [default: 0.0.0.0:8443; 127.0.0.1:8443 with --dev]
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        /// Serving certificate (PEM; reloaded when it changes)
+        #[arg(long, required_unless_present = "dev", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// Serving key (PEM)
+        #[arg(long, required_unless_present = "dev", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Throwaway CA and certificate for localhost, 127.0.0.1, no cluster access
+        #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+        dev: bool,
+        /// Where --dev writes ca.crt, tls.crt, tls.key [default: a new temporary directory]
+        #[arg(long, requires = "dev")]
+        dev_dir: Option<PathBuf>,
+        /// Probe and metrics address (plain HTTP) [default: 0.0.0.0:8080; 127.0.0.1:8080 with --dev]
+        #[arg(long)]
+        probe_addr: Option<SocketAddr>,
+        #[arg(long, value_enum, default_value = "auto")]
+        platform: PlatformArg,
+        /// Rule settings (.flink-lint.yaml format)
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// No Kubernetes API calls: cross-object rules see only the request
+        #[arg(long)]
+        no_cluster: bool,
+        /// Require client certificates signed by this CA (PEM)
+        #[arg(long)]
+        client_ca: Option<PathBuf>,
+        /// When a check cannot be answered (cache not synced, time budget exceeded): allow with
+        /// a warning (open) or deny on /validate (closed)
+        #[arg(long, value_enum, default_value = "open")]
+        fail_mode: FailModeArg,
+        /// Time budget per request; keep it below the webhook timeoutSeconds
+        #[arg(long, default_value = "4s", value_parser = parse_duration)]
+        request_budget: Duration,
+        /// Largest request body, in bytes
+        #[arg(long, default_value_t = 3 * 1024 * 1024)]
+        body_limit: usize,
+        /// After SIGTERM: keep serving (not ready) this long, for endpoints to update
+        #[arg(long, default_value = "2s", value_parser = parse_duration)]
+        shutdown_delay: Duration,
+        /// Then give in-flight requests this long
+        #[arg(long, default_value = "20s", value_parser = parse_duration)]
+        shutdown_grace: Duration,
+        /// Poll the certificate files this often (besides watching their directory)
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        cert_poll_interval: Duration,
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: LogFormat,
+    },
+    /// Write a CA and a serving certificate for the webhook Service: ca.crt, tls.crt, tls.key.
+    Certs {
+        #[arg(long)]
+        service: String,
+        #[arg(long)]
+        namespace: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Answer a recorded AdmissionReview (JSON, NDJSON or YAML) as the webhook would, offline.
+    Replay {
+        review: PathBuf,
+        /// Answer as /mutate (default: /validate)
+        #[arg(long)]
+        mutate: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        platform: Option<PlatformArg>,
+    },
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 4s or 500ms"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("'{s}': unit must be ms, s or m")),
+    }
+}
+
+fn platform_of(p: PlatformArg) -> PlatformChoice {
+    match p {
+        PlatformArg::Auto => PlatformChoice::Auto,
+        PlatformArg::Openshift => PlatformChoice::Fixed(Platform::Openshift),
+        PlatformArg::Kubernetes => PlatformChoice::Fixed(Platform::Kubernetes),
+    }
+}
+
+fn read_config(path: Option<&PathBuf>) -> Result<Option<String>, String> {
+    path.map(|p| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())))
+        .transpose()
+}
+
+fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve {
+            addr,
+            tls_cert,
+            tls_key,
+            dev,
+            dev_dir,
+            probe_addr,
+            platform,
+            config,
+            no_cluster,
+            client_ca,
+            fail_mode,
+            request_budget,
+            body_limit,
+            shutdown_delay,
+            shutdown_grace,
+            cert_poll_interval,
+            log_format,
+        } => (|| {
+            server::init_logging(matches!(log_format, LogFormat::Json));
+            let text = read_config(config.as_ref())?;
+            let settings = admission::webhook_settings(text.as_deref())?;
+            let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+            let any = |port: u16| SocketAddr::from(([0, 0, 0, 0], port));
+            let tls = if dev {
+                let dir = dev_dir.unwrap_or_else(|| {
+                    std::env::temp_dir().join(format!("flink-admission-dev-{}", std::process::id()))
+                });
+                let (mut files, ca) = server::dev_files(&dir)?;
+                files.client_ca = client_ca.clone();
+                println!("dev CA certificate: {}", ca.display());
+                files
+            } else {
+                match (tls_cert, tls_key) {
+                    (Some(cert), Some(key)) => TlsFiles {
+                        cert,
+                        key,
+                        client_ca,
+                    },
+                    _ => return Err("--tls-cert and --tls-key are required (or --dev)".to_string()),
+                }
+            };
+            let mut opts = ServeOptions::new(tls);
+            opts.addr = addr.unwrap_or(if dev { local(8443) } else { any(8443) });
+            opts.probe_addr = probe_addr.unwrap_or(if dev { local(8080) } else { any(8080) });
+            opts.settings = settings;
+            opts.platform = platform_of(platform);
+            opts.cluster = !(no_cluster || dev);
+            opts.policy = Policy {
+                fail_mode: match fail_mode {
+                    FailModeArg::Open => FailMode::Open,
+                    FailModeArg::Closed => FailMode::Closed,
+                },
+                ..Policy::default()
+            };
+            opts.budget = request_budget;
+            opts.body_limit = body_limit;
+            opts.shutdown_delay = shutdown_delay;
+            opts.shutdown_grace = shutdown_grace;
+            opts.cert_poll = cert_poll_interval;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(server::run(opts))
+        })(),
+        Command::Certs {
+            service,
+            namespace,
+            out,
+            days,
+        } => (|| {
+            let names = certs::service_names(&service, &namespace);
+            let (_, _) = certs::write_bundle(&out, &names, days)?;
+            println!(
+                "wrote {0}/ca.crt, {0}/tls.crt, {0}/tls.key for {1}",
+                out.display(),
+                names.join(", ")
+            );
+            println!(
+                "caBundle for the webhook configurations: base64 of {}/ca.crt",
+                out.display()
+            );
+            Ok(())
+        })(),
+        Command::Replay {
+            review,
+            mutate,
+            config,
+            platform,
+        } => return replay(review, mutate, config, platform),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("flink-admission: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn replay(
+    path: PathBuf,
+    mutate: bool,
+    config: Option<PathBuf>,
+    platform: Option<PlatformArg>,
+) -> ExitCode {
+    let setup = || -> Result<(Engine, Vec<serde_json::Value>), String> {
+        let text = read_config(config.as_ref())?;
+        let mut settings = admission::webhook_settings(text.as_deref())?;
+        if let Some(PlatformChoice::Fixed(p)) = platform.map(platform_of) {
+            settings.platform = p;
+        }
+        let engine = Engine::embedded(settings)?;
+        let input =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let reviews =
+            admission::parse_reviews(&input).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok((engine, reviews))
+    };
+    let (engine, reviews) = match setup() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("flink-admission: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let endpoint = if mutate {
+        Endpoint::Mutate
+    } else {
+        Endpoint::Validate
+    };
+    let policy = Policy::default();
+    let mut failed = false;
+    for value in reviews {
+        let line = match admission::replay_one(&engine, value, endpoint, &NoContext, &policy) {
+            Ok(resp) => resp,
+            Err(err) => {
+                failed = true;
+                err
+            }
+        };
+        let text = if_pretty(&line);
+        println!("{text}");
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn if_pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}

@@ -1,0 +1,365 @@
+//! Cluster context: kube-rs watchers (one list+watch per resource, never a GET per request)
+//! feeding in-memory stores of raw objects (`Arc<Value>`, so `Context::list` only clones
+//! pointers). [`ClusterCache`] implements the engine's [`Context`] over them.
+//!
+//! Until every store has synced, `is_complete` is false for every kind and `incomplete_note`
+//! says why, so the admission layer applies the configured fail-open/fail-closed policy.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use futures::StreamExt;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, Client};
+use serde_json::Value;
+
+use crate::engine::Context;
+use crate::engine::rule::Platform;
+use crate::flink::object;
+
+/// The note the engine and the warnings carry while the cache is not synced.
+pub const NOT_SYNCED: &str = "the webhook's cluster cache has not synced yet";
+
+/// The annotation OpenShift puts on every namespace (the SCC uid range).
+pub const OPENSHIFT_UID_RANGE: &str = "openshift.io/sa.scc.uid-range";
+
+/// One watched resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    /// A custom resource whose CRD may not be installed: a 404 counts as "synced, empty".
+    pub optional: bool,
+}
+
+impl Resource {
+    pub fn name(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+    fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
+/// What the webhook watches (RBAC: get, list, watch on exactly these).
+pub const WATCHED: &[Resource] = &[
+    Resource {
+        group: "",
+        version: "v1",
+        kind: "Namespace",
+        plural: "namespaces",
+        optional: false,
+    },
+    Resource {
+        group: "",
+        version: "v1",
+        kind: "ConfigMap",
+        plural: "configmaps",
+        optional: false,
+    },
+    Resource {
+        group: "",
+        version: "v1",
+        kind: "Service",
+        plural: "services",
+        optional: false,
+    },
+    Resource {
+        group: "apps",
+        version: "v1",
+        kind: "Deployment",
+        plural: "deployments",
+        optional: false,
+    },
+    Resource {
+        group: "apps",
+        version: "v1",
+        kind: "StatefulSet",
+        plural: "statefulsets",
+        optional: false,
+    },
+    Resource {
+        group: "batch",
+        version: "v1",
+        kind: "Job",
+        plural: "jobs",
+        optional: false,
+    },
+    Resource {
+        group: object::FLINK_GROUP,
+        version: "v1beta1",
+        kind: "FlinkDeployment",
+        plural: "flinkdeployments",
+        optional: true,
+    },
+];
+
+type Key = (String, String);
+
+#[derive(Default)]
+struct State {
+    objects: HashMap<Key, Arc<Value>>,
+    /// Objects of a (re)list in progress, swapped in on `InitDone`.
+    buffer: Option<HashMap<Key, Arc<Value>>>,
+}
+
+/// The objects of one resource, fed by watcher events.
+pub struct Store {
+    pub resource: Resource,
+    state: RwLock<State>,
+    synced: AtomicBool,
+}
+
+fn key(obj: &Value) -> Key {
+    (
+        object::namespace(obj).unwrap_or("").to_string(),
+        object::str_at(obj, "/metadata/name")
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+impl Store {
+    pub fn new(resource: Resource) -> Store {
+        Store {
+            resource,
+            state: RwLock::new(State::default()),
+            synced: AtomicBool::new(false),
+        }
+    }
+
+    /// Feed one watcher event, the way a kube-rs reflector store is fed.
+    pub fn apply(&self, event: Event<Value>) {
+        if let Event::Apply(o) | Event::InitApply(o) | Event::Delete(o) = &event
+            && !o.is_object()
+        {
+            return;
+        }
+        let mut st = match self.state.write() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        match event {
+            Event::Init => st.buffer = Some(HashMap::new()),
+            Event::InitApply(o) => {
+                let o = self.prepare(o);
+                let k = key(&o);
+                st.buffer
+                    .get_or_insert_with(HashMap::new)
+                    .insert(k, Arc::new(o));
+            }
+            Event::InitDone => {
+                if let Some(b) = st.buffer.take() {
+                    st.objects = b;
+                }
+                self.synced.store(true, Ordering::Release);
+            }
+            Event::Apply(o) => {
+                let o = self.prepare(o);
+                st.objects.insert(key(&o), Arc::new(o));
+            }
+            Event::Delete(o) => {
+                st.objects.remove(&key(&o));
+            }
+        }
+    }
+
+    /// The resource does not exist in this cluster (CRD not installed): empty and complete.
+    pub fn mark_absent(&self) {
+        if let Ok(mut st) = self.state.write() {
+            st.objects.clear();
+            st.buffer = None;
+        }
+        self.synced.store(true, Ordering::Release);
+    }
+
+    pub fn is_synced(&self) -> bool {
+        self.synced.load(Ordering::Acquire)
+    }
+
+    pub fn len(&self) -> usize {
+        self.state.read().map(|s| s.objects.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn list(&self, namespace: Option<&str>) -> Vec<Arc<Value>> {
+        let Ok(st) = self.state.read() else {
+            return Vec::new();
+        };
+        st.objects
+            .values()
+            .filter(|o| object::same_namespace(object::namespace(o), namespace))
+            .cloned()
+            .collect()
+    }
+
+    /// List items come without `apiVersion`/`kind`; set them. Drop what only costs memory.
+    fn prepare(&self, mut o: Value) -> Value {
+        if let Some(map) = o.as_object_mut() {
+            map.insert(
+                "apiVersion".into(),
+                Value::String(self.resource.api_version()),
+            );
+            map.insert("kind".into(), Value::String(self.resource.kind.to_string()));
+            if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("managedFields");
+                if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+                    ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+                }
+            }
+        }
+        o
+    }
+}
+
+/// Every store; cheap to clone; the engine's [`Context`] for the webhook.
+#[derive(Clone)]
+pub struct ClusterCache {
+    stores: Arc<Vec<Arc<Store>>>,
+}
+
+impl ClusterCache {
+    pub fn new(resources: &[Resource]) -> ClusterCache {
+        ClusterCache {
+            stores: Arc::new(
+                resources
+                    .iter()
+                    .cloned()
+                    .map(Store::new)
+                    .map(Arc::new)
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn store(&self, group: &str, kind: &str) -> Option<&Arc<Store>> {
+        self.stores
+            .iter()
+            .find(|s| s.resource.group == group && s.resource.kind == kind)
+    }
+
+    pub fn synced(&self) -> bool {
+        self.stores.iter().all(|s| s.is_synced())
+    }
+
+    /// `(resource name, synced)` for every store.
+    pub fn sync_state(&self) -> Vec<(String, bool)> {
+        self.stores
+            .iter()
+            .map(|s| (s.resource.name(), s.is_synced()))
+            .collect()
+    }
+
+    /// OpenShift when a namespace carries the SCC uid-range annotation; `None` until the
+    /// namespaces have synced.
+    pub fn detect_platform(&self) -> Option<Platform> {
+        let ns = self.store("", "Namespace")?;
+        if !ns.is_synced() {
+            return None;
+        }
+        let openshift = ns
+            .list(None)
+            .iter()
+            .any(|n| object::annotation(n, OPENSHIFT_UID_RANGE).is_some());
+        Some(if openshift {
+            Platform::Openshift
+        } else {
+            Platform::Kubernetes
+        })
+    }
+
+    /// Start one watcher per store on `client`. The tasks run until aborted.
+    pub fn start(&self, client: Client) -> Vec<tokio::task::JoinHandle<()>> {
+        self.stores
+            .iter()
+            .map(|store| {
+                let store = store.clone();
+                let client = client.clone();
+                tokio::spawn(async move { watch(client, store).await })
+            })
+            .collect()
+    }
+}
+
+async fn watch(client: Client, store: Arc<Store>) {
+    let r = &store.resource;
+    let gvk = GroupVersionKind::gvk(r.group, r.version, r.kind);
+    let ar = ApiResource::from_gvk_with_plural(&gvk, r.plural);
+    let api: Api<DynamicObject> = Api::all_with(client, &ar);
+    let mut stream = watcher::watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    let name = r.name();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(event) => {
+                let done = matches!(event, Event::InitDone);
+                store.apply(to_values(event));
+                if done {
+                    tracing::info!(resource = %name, objects = store.len(), "cluster cache synced");
+                }
+            }
+            Err(e) => {
+                if store.resource.optional && !store.is_synced() && is_not_found(&e) {
+                    tracing::warn!(resource = %name, "resource not served by this cluster (CRD not installed?): treated as empty");
+                    store.mark_absent();
+                } else {
+                    tracing::warn!(resource = %name, error = %e, "watch failed; retrying with backoff");
+                }
+            }
+        }
+    }
+}
+
+fn is_not_found(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 404,
+        watcher::Error::WatchError(s) => s.code == 404,
+        _ => false,
+    }
+}
+
+fn to_values(event: Event<DynamicObject>) -> Event<Value> {
+    let v = |o: DynamicObject| serde_json::to_value(o).unwrap_or(Value::Null);
+    match event {
+        Event::Apply(o) => Event::Apply(v(o)),
+        Event::Delete(o) => Event::Delete(v(o)),
+        Event::Init => Event::Init,
+        Event::InitApply(o) => Event::InitApply(v(o)),
+        Event::InitDone => Event::InitDone,
+    }
+}
+
+impl Context for ClusterCache {
+    fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
+        self.store(group, kind)
+            .map(|s| s.list(namespace))
+            .unwrap_or_default()
+    }
+
+    fn is_complete(&self, group: &str, kind: &str) -> bool {
+        self.synced() && self.store(group, kind).is_some_and(|s| s.is_synced())
+    }
+
+    fn incomplete_note(&self) -> Option<&str> {
+        (!self.synced()).then_some(NOT_SYNCED)
+    }
+}

@@ -1,0 +1,142 @@
+//! Prometheus metrics (`prometheus-client`), served as OpenMetrics text on the probe port.
+
+use std::sync::Mutex;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub endpoint: &'static str,
+    pub decision: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EndpointLabels {
+    pub endpoint: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FindingLabels {
+    pub endpoint: &'static str,
+    pub rule: String,
+    pub severity: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResourceLabels {
+    pub resource: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub result: &'static str,
+}
+
+type HistogramFamily = Family<EndpointLabels, Histogram, fn() -> Histogram>;
+
+/// Every metric the webhook exports.
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    pub requests: Family<RequestLabels, Counter>,
+    pub duration: HistogramFamily,
+    pub findings: Family<FindingLabels, Counter>,
+    pub cert_not_after: Gauge,
+    pub cert_reloads: Family<ResultLabels, Counter>,
+    pub cache_synced: Family<ResourceLabels, Gauge>,
+    pub ready: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms .. ~4 s
+    Histogram::new(exponential_buckets(0.00025, 2.0, 15))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("flink_admission");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Admission requests answered, by endpoint and decision (allowed, denied, patched, skipped, invalid, timeout, error)",
+            requests.clone(),
+        );
+        let duration: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "request_duration_seconds",
+            "Time from receiving an admission request to answering it",
+            duration.clone(),
+        );
+        let findings = Family::<FindingLabels, Counter>::default();
+        registry.register(
+            "findings",
+            "Findings reported (validate) or fixed (mutate), by rule",
+            findings.clone(),
+        );
+        let cert_not_after = Gauge::default();
+        registry.register(
+            "certificate_expiry_timestamp_seconds",
+            "notAfter of the serving certificate, in seconds since the Unix epoch",
+            cert_not_after.clone(),
+        );
+        let cert_reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "certificate_reloads",
+            "Attempts to reload the serving certificate and key, by result (success, error)",
+            cert_reloads.clone(),
+        );
+        let cache_synced = Family::<ResourceLabels, Gauge>::default();
+        registry.register(
+            "cache_synced",
+            "1 when the cluster cache of a resource has synced (0 until then)",
+            cache_synced.clone(),
+        );
+        let ready = Gauge::default();
+        registry.register("ready", "1 when /readyz answers ready", ready.clone());
+        Metrics {
+            registry: Mutex::new(registry),
+            requests,
+            duration,
+            findings,
+            cert_not_after,
+            cert_reloads,
+            cache_synced,
+            ready,
+        }
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let registry = match self.registry.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if prometheus_client::encoding::text::encode(&mut out, &registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    pub fn count_request(&self, endpoint: &'static str, decision: &'static str, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels { endpoint, decision })
+            .inc();
+        self.duration
+            .get_or_create(&EndpointLabels { endpoint })
+            .observe(seconds);
+    }
+}
+
+/// The content type of [`Metrics::encode`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -1,0 +1,298 @@
+//! The webhook server: axum over rustls (ring) for `/validate` and `/mutate`, a plain-HTTP probe
+//! port for `/healthz`, `/readyz` and `/metrics`, TLS hot reload, graceful shutdown, and the
+//! cluster context (kube-rs watchers) the engine reads through [`crate::engine::Context`].
+
+pub mod certs;
+pub mod cluster;
+pub mod metrics;
+pub mod routes;
+pub mod tls;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+
+pub use routes::{AppState, ContextProvider, Fixed, Offline, probe_router, webhook_router};
+pub use tls::TlsFiles;
+
+use crate::admission::Policy;
+use crate::engine::rule::Platform;
+use crate::engine::{Engine, Settings};
+
+/// `--platform`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformChoice {
+    /// From the cluster (a namespace with `openshift.io/sa.scc.uid-range` means OpenShift);
+    /// without a cluster, from the config file.
+    Auto,
+    Fixed(Platform),
+}
+
+/// Everything `serve` needs, independent of how it was parsed.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub probe_addr: SocketAddr,
+    pub tls: TlsFiles,
+    pub settings: Settings,
+    pub platform: PlatformChoice,
+    /// Watch the cluster for cross-object rules; false: `NoContext`, no API calls at all.
+    pub cluster: bool,
+    pub policy: Policy,
+    /// Per-request time budget; keep it below the webhook's `timeoutSeconds`.
+    pub budget: Duration,
+    pub body_limit: usize,
+    /// After SIGTERM, readiness goes false and we keep serving this long (endpoints update).
+    pub shutdown_delay: Duration,
+    /// Then in-flight requests get this long to finish.
+    pub shutdown_grace: Duration,
+    /// Certificate files are polled this often (besides the directory watch).
+    pub cert_poll: Duration,
+}
+
+impl ServeOptions {
+    /// Defaults for the given TLS files (tests and `--dev` start from here).
+    pub fn new(tls: TlsFiles) -> ServeOptions {
+        ServeOptions {
+            addr: SocketAddr::from(([0, 0, 0, 0], 8443)),
+            probe_addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            tls,
+            settings: crate::admission::webhook_settings(None).unwrap_or_default(),
+            platform: PlatformChoice::Auto,
+            cluster: true,
+            policy: Policy::default(),
+            budget: Duration::from_secs(4),
+            body_limit: 3 * 1024 * 1024,
+            shutdown_delay: Duration::from_secs(2),
+            shutdown_grace: Duration::from_secs(20),
+            cert_poll: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A started server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub probe_addr: SocketAddr,
+    pub state: Arc<AppState>,
+    done: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Wait until both listeners have stopped (after the shutdown future resolved).
+    pub async fn wait(self) {
+        let _ = self.done.await;
+        for b in self.background {
+            b.abort();
+        }
+    }
+}
+
+/// A throwaway CA and a certificate for `localhost`/`127.0.0.1` in `dir` (`serve --dev`).
+/// Returns the files to serve and the CA certificate's path.
+pub fn dev_files(dir: &Path) -> Result<(TlsFiles, PathBuf), String> {
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    certs::write_bundle(dir, &names, 30)?;
+    Ok((
+        TlsFiles {
+            cert: dir.join("tls.crt"),
+            key: dir.join("tls.key"),
+            client_ca: None,
+        },
+        dir.join("ca.crt"),
+    ))
+}
+
+fn engine_for(settings: &Settings, platform: Option<Platform>) -> Result<Engine, String> {
+    let mut settings = settings.clone();
+    if let Some(p) = platform {
+        settings.platform = p;
+    }
+    Engine::embedded(settings)
+}
+
+/// Bind both listeners and serve until `shutdown` resolves; then readiness goes false, the
+/// server keeps answering for `shutdown_delay`, stops accepting, and lets in-flight requests
+/// finish within `shutdown_grace`. `provider`: the context source, or `None` to build it from
+/// the options (a cluster cache when `cluster`, else the request alone).
+pub async fn start(
+    opts: ServeOptions,
+    provider: Option<Arc<dyn ContextProvider>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, String> {
+    let metrics = Arc::new(metrics::Metrics::new());
+    let mut background = Vec::new();
+    let fixed_platform = match opts.platform {
+        PlatformChoice::Fixed(p) => Some(p),
+        PlatformChoice::Auto => None,
+    };
+    let mut cache = None;
+    let provider: Arc<dyn ContextProvider> = match provider {
+        Some(p) => p,
+        None if opts.cluster => {
+            let client = kube::Client::try_default().await.map_err(|e| {
+                format!("cannot reach the Kubernetes API (use --no-cluster to run without it): {e}")
+            })?;
+            let c = cluster::ClusterCache::new(cluster::WATCHED);
+            background.extend(c.start(client));
+            cache = Some(c.clone());
+            Arc::new(c)
+        }
+        None => Arc::new(Offline),
+    };
+    let engine = engine_for(&opts.settings, fixed_platform)?;
+    let state = Arc::new(AppState::new(
+        engine,
+        provider,
+        opts.policy.clone(),
+        metrics.clone(),
+        opts.budget,
+    ));
+    if let (Some(cache), None) = (cache, fixed_platform) {
+        state.set_platform_pending(true);
+        let state = state.clone();
+        let settings = opts.settings.clone();
+        background.push(tokio::spawn(async move {
+            loop {
+                if let Some(p) = cache.detect_platform() {
+                    match engine_for(&settings, Some(p)) {
+                        Ok(e) => {
+                            tracing::info!(platform = ?p, "platform detected");
+                            state.set_engine(e);
+                        }
+                        Err(e) => tracing::error!(error = %e, "cannot build the engine"),
+                    }
+                    state.set_platform_pending(false);
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }));
+    }
+
+    let loaded = tls::load(&opts.tls)?;
+    let rustls = RustlsConfig::from_config(loaded.config.clone());
+    let reloader = tls::Reloader::new(opts.tls.clone(), &loaded, rustls.clone(), metrics.clone());
+    background.push(tokio::spawn(reloader.run(opts.cert_poll)));
+
+    let probe_listener = tokio::net::TcpListener::bind(opts.probe_addr)
+        .await
+        .map_err(|e| format!("probe address {}: {e}", opts.probe_addr))?;
+    let probe_addr = probe_listener.local_addr().map_err(|e| e.to_string())?;
+    let std_listener = std::net::TcpListener::bind(opts.addr)
+        .map_err(|e| format!("webhook address {}: {e}", opts.addr))?;
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| e.to_string())?;
+    let addr = std_listener.local_addr().map_err(|e| e.to_string())?;
+
+    let handle: Handle<SocketAddr> = Handle::new();
+    let app = webhook_router(state.clone(), opts.body_limit);
+    let webhook = {
+        let handle = handle.clone();
+        let server = axum_server::from_tcp_rustls(std_listener, rustls)
+            .map_err(|e| e.to_string())?
+            .handle(handle);
+        tokio::spawn(async move {
+            if let Err(e) = server.serve(app.into_make_service()).await {
+                tracing::error!(error = %e, "webhook server failed");
+            }
+        })
+    };
+    let (probe_stop_tx, probe_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let probe = {
+        let app = probe_router(state.clone());
+        tokio::spawn(async move {
+            let stop = async {
+                let _ = probe_stop_rx.await;
+            };
+            if let Err(e) = axum::serve(probe_listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                tracing::error!(error = %e, "probe server failed");
+            }
+        })
+    };
+    let done = {
+        let state = state.clone();
+        let (delay, grace) = (opts.shutdown_delay, opts.shutdown_grace);
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!(
+                delay_ms = delay.as_millis() as u64,
+                grace_ms = grace.as_millis() as u64,
+                "shutting down: readiness off"
+            );
+            state.begin_shutdown();
+            tokio::time::sleep(delay).await;
+            handle.graceful_shutdown(Some(grace));
+            let _ = webhook.await;
+            let _ = probe_stop_tx.send(());
+            let _ = probe.await;
+            tracing::info!("stopped");
+        })
+    };
+    tracing::info!(%addr, %probe_addr, cluster = opts.cluster, fail_mode = opts.policy.fail_mode.as_str(), "serving");
+    Ok(Running {
+        addr,
+        probe_addr,
+        state,
+        done,
+        background,
+    })
+}
+
+/// SIGTERM or Ctrl-C.
+pub async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `flink-admission serve`: start, print where, serve until SIGTERM, drain, return.
+pub async fn run(opts: ServeOptions) -> Result<(), String> {
+    let running = start(opts, None, termination()).await?;
+    println!("webhook: https://{}", running.addr);
+    println!("probes: http://{}", running.probe_addr);
+    running.wait().await;
+    Ok(())
+}
+
+/// Logs: `text` or `json`, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

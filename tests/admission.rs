@@ -1,0 +1,569 @@
+//! The AdmissionReview layer without HTTP: recorded Flink reviews replayed (and snapshotted),
+//! every response field, patches that apply and converge, lenient decoding of the shared
+//! corpus of real reviews, fail-open/closed, and the `replay` command.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use assert_cmd::Command;
+use flink_admission::admission::{
+    self, Decision, Endpoint, FailMode, JsonPatch, Policy, decode_value, review,
+};
+use flink_admission::engine::{Context, Engine, NoContext, ObjectSet};
+use serde_json::{Value, json};
+
+fn engine() -> Engine {
+    Engine::embedded(admission::webhook_settings(None).unwrap()).unwrap()
+}
+
+fn fixture(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/admission")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn answer(review_json: Value, endpoint: Endpoint, ctx: &dyn Context) -> Value {
+    admission::replay_one(&engine(), review_json, endpoint, ctx, &Policy::default()).unwrap()
+}
+
+fn response(v: &Value) -> &Value {
+    &v["response"]
+}
+
+fn decoded_patch(resp: &Value) -> Option<Value> {
+    let patch = resp["patch"].as_str()?;
+    assert_eq!(resp["patchType"], "JSONPatch", "patch without patchType");
+    JsonPatch {
+        patch: patch.to_string(),
+        patch_type: "JSONPatch".into(),
+    }
+    .decode()
+}
+
+/// The response with the patch decoded next to it, for readable snapshots.
+fn snapshot_view(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(ops) = decoded_patch(response(&v)) {
+        v["response"]["patch"] = json!("<base64, decoded below>");
+        v["decodedPatch"] = ops;
+    }
+    v
+}
+
+fn apply(object: &Value, ops: &Value) -> Value {
+    let patch: json_patch::Patch = serde_json::from_value(ops.clone()).unwrap();
+    let mut doc = object.clone();
+    json_patch::patch(&mut doc, &patch).unwrap();
+    doc
+}
+
+#[test]
+fn fixtures_replay_snapshots() {
+    for (name, endpoint) in [
+        ("flinkdeployment-create.json", Endpoint::Validate),
+        ("flinkdeployment-create.json", Endpoint::Mutate),
+        ("jobmanager-deployment-update.json", Endpoint::Validate),
+        ("jobmanager-deployment-update.json", Endpoint::Mutate),
+        ("scale-update.json", Endpoint::Validate),
+        ("flinkdeployment-delete.json", Endpoint::Validate),
+    ] {
+        let out = answer(fixture(name), endpoint, &NoContext);
+        let snap = format!("{}-{}", name.trim_end_matches(".json"), endpoint.as_str());
+        insta::assert_json_snapshot!(snap, snapshot_view(&out));
+    }
+}
+
+#[test]
+fn validate_denies_with_every_error_and_warns_briefly() {
+    let out = answer(
+        fixture("flinkdeployment-create.json"),
+        Endpoint::Validate,
+        &NoContext,
+    );
+    assert_eq!(out["apiVersion"], "admission.k8s.io/v1");
+    assert_eq!(out["kind"], "AdmissionReview");
+    let r = response(&out);
+    assert_eq!(r["uid"], "6f1c2a3e-0b1d-4d5e-9a7f-1c2b3d4e5f60");
+    assert_eq!(r["allowed"], false);
+    assert_eq!(r["status"]["code"], 403);
+    assert_eq!(r["status"]["status"], "Failure");
+    let msg = r["status"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("FLK101: spec.jobManager.replicas is 2"),
+        "{msg}"
+    );
+    assert!(r.get("patch").is_none() && r.get("patchType").is_none());
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(warnings.iter().any(|w| w.starts_with("FLK402: ")));
+    for w in &warnings {
+        assert!(w.chars().count() <= 120, "{w}");
+        assert!(!w.contains('\n'));
+    }
+    let audit = r["auditAnnotations"].as_object().unwrap();
+    assert_eq!(audit["rules"], "FLK101,FLK402");
+    assert_eq!(audit["denied-rules"], "FLK101");
+    // keys are names: the API server prefixes "<webhook name>/" and rejects a second '/'
+    for k in audit.keys() {
+        assert!(!k.contains('/') && k.len() <= 63, "{k}");
+        assert!(
+            k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        );
+    }
+}
+
+#[test]
+fn validate_lists_all_errors_not_just_the_first() {
+    let mut review = fixture("jobmanager-deployment-update.json");
+    // a second error: two JobManagers without HA
+    review["request"]["object"]["spec"]["replicas"] = json!(2);
+    let out = answer(review, Endpoint::Validate, &NoContext);
+    let msg = out["response"]["status"]["message"].as_str().unwrap();
+    assert!(msg.contains("FLK101:") && msg.contains("FLK102:"), "{msg}");
+    assert_eq!(
+        out["response"]["auditAnnotations"]["denied-rules"],
+        "FLK101,FLK102"
+    );
+}
+
+#[test]
+fn mutate_patch_applies_converges_and_keeps_unknown_fields() {
+    for name in [
+        "flinkdeployment-create.json",
+        "jobmanager-deployment-update.json",
+    ] {
+        let review_json = fixture(name);
+        let object = review_json["request"]["object"].clone();
+        let out = answer(review_json.clone(), Endpoint::Mutate, &NoContext);
+        let r = response(&out);
+        assert_eq!(r["allowed"], true, "{name}: mutate never denies");
+        assert!(r.get("status").is_none());
+        let ops = decoded_patch(r).unwrap_or_else(|| panic!("{name}: no patch"));
+        let patched = apply(&object, &ops);
+        assert_ne!(patched, object);
+        // unknown fields survive
+        if name.starts_with("flinkdeployment") {
+            assert_eq!(
+                patched["spec"]["x-example-unknown"],
+                json!({"kept": ["as", "is"], "n": 1.5})
+            );
+            assert_eq!(
+                patched["metadata"]["annotations"]["example.com/owner"],
+                "orders-team"
+            );
+        } else {
+            assert_eq!(
+                patched["spec"]["template"]["spec"]["containers"][0]["x-vendor-extension"],
+                json!({"kept": true})
+            );
+            assert_eq!(patched["spec"]["strategy"], json!({"type": "Recreate"}));
+        }
+        // a second /mutate on the patched object: no patch at all
+        let mut again = review_json.clone();
+        again["request"]["object"] = patched.clone();
+        let out2 = answer(again.clone(), Endpoint::Mutate, &NoContext);
+        assert!(out2["response"].get("patch").is_none(), "{name}: {out2}");
+        assert!(out2["response"].get("patchType").is_none());
+        // and /validate no longer reports the fixed rules
+        let v = answer(again, Endpoint::Validate, &NoContext);
+        let rules = v["response"]["auditAnnotations"]["rules"]
+            .as_str()
+            .unwrap_or("");
+        for fixed in r["auditAnnotations"]["fixed-rules"]
+            .as_str()
+            .unwrap()
+            .split(',')
+        {
+            assert!(!rules.contains(fixed), "{name}: {fixed} still fires: {v}");
+        }
+    }
+}
+
+#[test]
+fn mutate_without_changes_has_no_patch_and_validate_never_patches() {
+    let out = answer(fixture("scale-update.json"), Endpoint::Mutate, &NoContext);
+    assert_eq!(
+        out["response"],
+        json!({"uid": "a4e8f2c1-5b6d-4c3e-8f7a-9b0c1d2e3f41", "allowed": true})
+    );
+    for name in [
+        "flinkdeployment-create.json",
+        "jobmanager-deployment-update.json",
+    ] {
+        let out = answer(fixture(name), Endpoint::Validate, &NoContext);
+        assert!(out["response"].get("patch").is_none());
+    }
+}
+
+fn standalone_jobmanager() -> Value {
+    fixture("jobmanager-deployment-update.json")["request"]["object"].clone()
+}
+
+#[test]
+fn scale_subresource_is_checked_against_the_workload() {
+    // the workload the Scale belongs to, as the cluster cache would hold it
+    let world = ObjectSet::complete(vec![Arc::new(standalone_jobmanager())]);
+    let out = answer(fixture("scale-update.json"), Endpoint::Validate, &world);
+    let r = response(&out);
+    assert_eq!(r["allowed"], false, "{out}");
+    assert!(r["status"]["message"].as_str().unwrap().contains("FLK101"));
+    insta::assert_json_snapshot!("scale-update-validate-with-cluster", out);
+    // scaling to one is fine
+    let mut one = fixture("scale-update.json");
+    one["request"]["object"]["spec"]["replicas"] = json!(1);
+    assert_eq!(
+        answer(one, Endpoint::Validate, &world)["response"]["allowed"],
+        true
+    );
+    // a Scale of a Deployment that is not a JobManager is fine
+    let mut other = fixture("scale-update.json");
+    other["request"]["name"] = json!("web");
+    other["request"]["object"]["metadata"]["name"] = json!("web");
+    assert_eq!(
+        answer(other, Endpoint::Validate, &world)["response"]["allowed"],
+        true
+    );
+}
+
+#[test]
+fn dry_run_is_judged_the_same() {
+    for endpoint in [Endpoint::Validate, Endpoint::Mutate] {
+        for name in [
+            "flinkdeployment-create.json",
+            "jobmanager-deployment-update.json",
+        ] {
+            let wet = answer(fixture(name), endpoint, &NoContext);
+            let mut dry = fixture(name);
+            dry["request"]["dryRun"] = json!(true);
+            assert_eq!(answer(dry, endpoint, &NoContext), wet);
+        }
+    }
+}
+
+#[test]
+fn delete_connect_status_generated_and_non_flink_are_untouched() {
+    let e = engine();
+    let p = Policy::default();
+    let run = |v: Value, ep: Endpoint| review(&e, &decode_value(v).unwrap(), ep, &NoContext, &p);
+    // DELETE with object null
+    let o = run(fixture("flinkdeployment-delete.json"), Endpoint::Validate);
+    assert_eq!(o.decision, Decision::Skipped);
+    assert_eq!(o.skip_reason, Some("operation"));
+    // CONNECT
+    let mut connect = fixture("flinkdeployment-delete.json");
+    connect["request"]["operation"] = json!("CONNECT");
+    assert_eq!(run(connect, Endpoint::Validate).decision, Decision::Skipped);
+    // status subresource of a bad object
+    let mut status = fixture("flinkdeployment-create.json");
+    status["request"]["operation"] = json!("UPDATE");
+    status["request"]["subResource"] = json!("status");
+    let o = run(status, Endpoint::Mutate);
+    assert_eq!(o.skip_reason, Some("status subresource"));
+    assert_eq!(
+        serde_json::to_value(&o.response).unwrap(),
+        json!({"uid": "6f1c2a3e-0b1d-4d5e-9a7f-1c2b3d4e5f60", "allowed": true})
+    );
+    // made by the operator from a FlinkDeployment
+    let mut generated = fixture("jobmanager-deployment-update.json");
+    generated["request"]["object"]["metadata"]["labels"]["type"] = json!("flink-native-kubernetes");
+    let o = run(generated, Endpoint::Validate);
+    assert_eq!(o.skip_reason, Some("generated by the Flink operator"));
+    assert!(o.response.allowed);
+    // not Flink at all
+    let mut nginx = fixture("jobmanager-deployment-update.json");
+    nginx["request"]["object"]["spec"]["template"]["spec"]["containers"] =
+        json!([{"name": "web", "image": "nginx:1.27"}]);
+    nginx["request"]["object"]["spec"]["template"]["metadata"]["labels"] = json!({"app": "web"});
+    nginx["request"]["object"]["metadata"]["labels"] = json!({"app": "web"});
+    let o = run(nginx, Endpoint::Validate);
+    assert_eq!(o.skip_reason, Some("not a Flink object"));
+}
+
+#[test]
+fn old_object_is_passed_on_update_and_v1beta1_is_answered_in_kind() {
+    let mut beta = fixture("jobmanager-deployment-update.json");
+    beta["apiVersion"] = json!("admission.k8s.io/v1beta1");
+    let out = answer(beta, Endpoint::Validate, &NoContext);
+    assert_eq!(out["apiVersion"], "admission.k8s.io/v1beta1");
+    assert_eq!(
+        out["response"]["uid"],
+        "0d9b6c1e-7f43-4f2a-8f9e-2a8c4b1d3e75"
+    );
+}
+
+#[test]
+fn exemption_annotations_reach_only_warnings_in_the_webhook() {
+    let mut r = fixture("flinkdeployment-create.json");
+    r["request"]["object"]["metadata"]["annotations"]["flink-lint.io/ignore"] =
+        json!("FLK101=we accept it, FLK402=memory set by the platform team");
+    let out = answer(r.clone(), Endpoint::Validate, &NoContext);
+    // the error is not silenced, the warning is
+    assert_eq!(out["response"]["allowed"], false);
+    assert_eq!(out["response"]["auditAnnotations"]["rules"], "FLK101");
+    // unless the config allows more
+    let settings =
+        admission::webhook_settings(Some("suppression:\n  max_severity: error\n")).unwrap();
+    let e = Engine::embedded(settings).unwrap();
+    let out =
+        admission::replay_one(&e, r, Endpoint::Validate, &NoContext, &Policy::default()).unwrap();
+    assert_eq!(out["response"]["allowed"], true, "{out}");
+}
+
+/// A cluster cache that has not synced: claims nothing, and says why.
+struct Unsynced;
+impl Context for Unsynced {
+    fn list(&self, _: &str, _: &str, _: Option<&str>) -> Vec<Arc<Value>> {
+        Vec::new()
+    }
+    fn is_complete(&self, _: &str, _: &str) -> bool {
+        false
+    }
+    fn incomplete_note(&self) -> Option<&str> {
+        Some("the webhook's cluster cache has not synced yet")
+    }
+}
+
+#[test]
+fn unanswerable_lookups_follow_the_fail_mode() {
+    let e = engine();
+    let mut fixed = fixture("jobmanager-deployment-update.json");
+    fixed["request"]["object"]["spec"]["strategy"] = json!({"type": "Recreate"});
+    let rev = decode_value(fixed).unwrap();
+    let open = review(&e, &rev, Endpoint::Validate, &Unsynced, &Policy::default());
+    assert!(open.lookups_unanswered);
+    assert!(open.response.allowed);
+    assert!(
+        open.response
+            .warnings
+            .iter()
+            .any(|w| w.contains("not synced") && w.contains("fail-open")),
+        "{:?}",
+        open.response.warnings
+    );
+    assert_eq!(open.response.audit_annotations["fail-mode"], "fail-open");
+    let closed_policy = Policy {
+        fail_mode: FailMode::Closed,
+        ..Policy::default()
+    };
+    let closed = review(&e, &rev, Endpoint::Validate, &Unsynced, &closed_policy);
+    assert!(!closed.response.allowed);
+    let msg = &closed.response.status.as_ref().unwrap().message;
+    assert!(msg.contains("fail-closed"), "{msg}");
+    // /mutate never denies, even failing closed
+    let m = review(&e, &rev, Endpoint::Mutate, &Unsynced, &closed_policy);
+    assert!(m.response.allowed);
+    // NoContext (--no-cluster) is not "unsynced": no fail-mode warning
+    let offline = review(&e, &rev, Endpoint::Validate, &NoContext, &closed_policy);
+    assert!(!offline.lookups_unanswered);
+    assert!(offline.response.allowed);
+    // a FlinkDeployment that needs no lookup is not affected
+    let fd = decode_value(fixture("flinkdeployment-create.json")).unwrap();
+    let o = review(&e, &fd, Endpoint::Validate, &Unsynced, &closed_policy);
+    assert!(!o.lookups_unanswered);
+}
+
+#[test]
+fn unfinished_reviews_follow_the_fail_mode() {
+    let rev = decode_value(fixture("flinkdeployment-create.json")).unwrap();
+    let open = admission::unfinished(&rev, Endpoint::Validate, &Policy::default(), "too slow");
+    assert!(open.response.allowed);
+    assert!(open.response.warnings[0].contains("too slow"));
+    let closed = Policy {
+        fail_mode: FailMode::Closed,
+        ..Policy::default()
+    };
+    assert!(
+        !admission::unfinished(&rev, Endpoint::Validate, &closed, "too slow")
+            .response
+            .allowed
+    );
+    assert!(
+        admission::unfinished(&rev, Endpoint::Mutate, &closed, "too slow")
+            .response
+            .allowed
+    );
+}
+
+#[test]
+fn missing_identity_is_taken_from_the_request() {
+    // linkerd-style: the object has no apiVersion/kind; the request says what it is
+    let mut r = fixture("flinkdeployment-create.json");
+    let obj = r["request"]["object"].as_object_mut().unwrap();
+    obj.remove("apiVersion");
+    obj.remove("kind");
+    obj["metadata"].as_object_mut().unwrap().remove("namespace");
+    let out = answer(r, Endpoint::Validate, &NoContext);
+    assert_eq!(out["response"]["allowed"], false);
+    assert!(
+        out["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("FlinkDeployment/streaming/orders-enrichment")
+    );
+}
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/admission-reviews")
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![corpus_dir()];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x != "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn corpus_of_real_reviews_never_panics_and_echoes_the_uid() {
+    let files = corpus_files();
+    if files.is_empty() {
+        eprintln!("corpus not found at {}; skipped", corpus_dir().display());
+        return;
+    }
+    let e = engine();
+    let p = Policy::default();
+    let (mut answered, mut refused) = (0, 0);
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let docs = admission::parse_reviews(&text)
+            .unwrap_or_else(|err| panic!("{}: {err}", file.display()));
+        if file.ends_with("kube-audit-rest.log") {
+            assert_eq!(docs.len(), 59, "NDJSON: one review per line");
+        }
+        for doc in docs {
+            let uid = doc
+                .pointer("/request/uid")
+                .or_else(|| doc.get("uid"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            for endpoint in [Endpoint::Validate, Endpoint::Mutate] {
+                match admission::replay_one(&e, doc.clone(), endpoint, &NoContext, &p) {
+                    Ok(out) => {
+                        answered += 1;
+                        assert_eq!(
+                            out["response"]["uid"].as_str(),
+                            uid.as_deref(),
+                            "{}",
+                            file.display()
+                        );
+                        // none of these is a Flink object: allowed untouched
+                        assert_eq!(out["response"]["allowed"], true, "{}", file.display());
+                        assert!(out["response"].get("patch").is_none());
+                    }
+                    Err(err) => {
+                        refused += 1;
+                        // only reviews we cannot answer: no uid, or responses (no request)
+                        assert!(
+                            uid.is_none() || doc.get("response").is_some(),
+                            "{}: {err}",
+                            file.display()
+                        );
+                        assert_eq!(err["code"], 400);
+                    }
+                }
+            }
+        }
+    }
+    assert!(answered > 100, "{answered} answered, {refused} refused");
+}
+
+#[test]
+fn corpus_subresources_and_envelopes() {
+    let read = |rel: &str| -> Option<Value> {
+        let text = std::fs::read_to_string(corpus_dir().join(rel)).ok()?;
+        admission::parse_reviews(&text).ok()?.into_iter().next()
+    };
+    let e = engine();
+    let p = Policy::default();
+    let Some(status) = read("kyverno/kind-pod-status-update-by-kubelet.json") else {
+        eprintln!("corpus not found; skipped");
+        return;
+    };
+    let rev = decode_value(status).unwrap();
+    assert_eq!(
+        rev.api_version, "admission.k8s.io/v1",
+        "bare request answered as v1"
+    );
+    let o = review(&e, &rev, Endpoint::Validate, &NoContext, &p);
+    assert_eq!(o.skip_reason, Some("status subresource"));
+    let scale = decode_value(read("kubewarden/scale-update-no-typemeta.json").unwrap()).unwrap();
+    assert_eq!(scale.request.sub_resource.as_deref(), Some("scale"));
+    let o = review(&e, &scale, Endpoint::Validate, &NoContext, &p);
+    assert!(o.response.allowed);
+    let beta = decode_value(read("linkerd2/inject-enabled-request.json").unwrap()).unwrap();
+    assert_eq!(beta.api_version, "admission.k8s.io/v1beta1");
+    let delete = decode_value(read("openyurt/pod-delete-by-node.json").unwrap()).unwrap();
+    assert_eq!(delete.request.object, None);
+    assert!(delete.request.old_object.is_some());
+    let no_name = decode_value(read("josdk-webhooks/admission-request.json").unwrap()).unwrap();
+    assert_eq!(no_name.request.name, None);
+}
+
+#[test]
+fn replay_command_prints_the_response() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/admission");
+    let out = Command::cargo_bin("flink-admission")
+        .unwrap()
+        .arg("replay")
+        .arg(path.join("jobmanager-deployment-update.json"))
+        .arg("--mutate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["response"]["uid"], "0d9b6c1e-7f43-4f2a-8f9e-2a8c4b1d3e75");
+    assert_eq!(v["response"]["patchType"], "JSONPatch");
+    // NDJSON: one answer per line's review
+    if corpus_dir()
+        .join("kube-audit-rest/kube-audit-rest.log")
+        .exists()
+    {
+        let out = Command::cargo_bin("flink-admission")
+            .unwrap()
+            .arg("replay")
+            .arg(corpus_dir().join("kube-audit-rest/kube-audit-rest.log"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let n = serde_json::Deserializer::from_slice(&out.stdout)
+            .into_iter::<Value>()
+            .count();
+        assert_eq!(n, 59);
+    }
+    // no uid: a JSON error, exit 1, no panic
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE"}}"#).unwrap();
+    let out = Command::cargo_bin("flink-admission")
+        .unwrap()
+        .args(["replay"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["code"], 400);
+}
