@@ -467,6 +467,9 @@ impl Context for Tracked<'_> {
     fn incomplete_note(&self) -> Option<&str> {
         self.inner.incomplete_note()
     }
+    fn unknown_reason(&self) -> &str {
+        self.inner.unknown_reason()
+    }
 }
 
 #[cfg(test)]
