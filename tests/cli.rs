@@ -335,3 +335,20 @@ fn junit_has_one_testcase_per_object() {
     assert!(xml.contains("FLK105"));
     insta::assert_snapshot!("junit", xml);
 }
+
+#[test]
+fn the_webhooks_own_deployment_passes_scope_all_on_both_platforms() {
+    for platform in ["openshift", "kubernetes"] {
+        let (code, v) = json_of(&["deploy/base", "--scope", "all", "--platform", platform]);
+        assert_eq!(code, 0, "{platform}: {v}");
+        assert!(rules_of(&v).is_empty(), "{platform}: {v}");
+        assert!(v["summary"]["objects"].as_u64().unwrap() >= 10, "{v}");
+    }
+    // and the same command does flag a workload without resources, so it is really judging
+    let (_, v) = json_of(&[
+        "tests/fixtures/FLK401/fail-scope-all.yaml",
+        "--scope",
+        "all",
+    ]);
+    assert_eq!(rules_of(&v), vec!["FLK401"]);
+}

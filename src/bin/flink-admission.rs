@@ -30,6 +30,14 @@ enum PlatformArg {
     Kubernetes,
 }
 
+/// Where the webhook's serving certificate comes from (`manifests --tls`).
+#[derive(Clone, Copy, ValueEnum)]
+enum TlsArg {
+    SelfSigned,
+    CertManager,
+    Openshift,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum FailModeArg {
     Open,
@@ -105,6 +113,25 @@ enum Command {
         namespace: String,
         #[arg(long)]
         out: PathBuf,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Print the install bundle (multi-document YAML, same objects as deploy/overlays/<tls>).
+    Manifests {
+        /// Where the serving certificate comes from
+        #[arg(long, value_enum, default_value = "cert-manager")]
+        tls: TlsArg,
+        #[arg(long, default_value = flink_admission::deploy::DEFAULT_NAMESPACE)]
+        namespace: String,
+        #[arg(long, default_value = flink_admission::deploy::DEFAULT_IMAGE)]
+        image: String,
+        /// The server's --platform [default: openshift with --tls openshift, else auto]
+        #[arg(long, value_enum)]
+        platform: Option<PlatformArg>,
+        /// With --tls self-signed: also write ca.crt, tls.crt, tls.key here (keep tls.key secret)
+        #[arg(long)]
+        certs_out: Option<PathBuf>,
+        /// With --tls self-signed: certificate lifetime
         #[arg(long, default_value_t = 365)]
         days: u32,
     },
@@ -240,6 +267,14 @@ fn main() -> ExitCode {
             );
             Ok(())
         })(),
+        Command::Manifests {
+            tls,
+            namespace,
+            image,
+            platform,
+            certs_out,
+            days,
+        } => manifests(tls, namespace, image, platform, certs_out, days),
         Command::Replay {
             review,
             mutate,
@@ -309,4 +344,47 @@ fn replay(
 
 fn if_pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+fn manifests(
+    tls: TlsArg,
+    namespace: String,
+    image: String,
+    platform: Option<PlatformArg>,
+    certs_out: Option<PathBuf>,
+    days: u32,
+) -> Result<(), String> {
+    use flink_admission::deploy::{self, ManifestOptions, Tls};
+    let tls = match tls {
+        TlsArg::CertManager => Tls::CertManager,
+        TlsArg::Openshift => Tls::Openshift,
+        TlsArg::SelfSigned => {
+            let names = certs::service_names(deploy::NAME, &namespace);
+            let (ca_pem, pair) = match &certs_out {
+                Some(dir) => certs::write_bundle(dir, &names, days)?,
+                None => {
+                    let ca = certs::Authority::new("flink-admission webhook CA", days)?;
+                    let pair = ca.issue(&names, certs::Usage::Server, days)?;
+                    (ca.cert_pem(), pair)
+                }
+            };
+            Tls::SelfSigned {
+                ca_pem,
+                cert_pem: pair.cert_pem,
+                key_pem: pair.key_pem,
+            }
+        }
+    };
+    let mut opts = ManifestOptions::new(tls);
+    opts.namespace = namespace;
+    opts.image = image;
+    if let Some(p) = platform {
+        opts.platform = match p {
+            PlatformArg::Auto => deploy::Platform::Auto,
+            PlatformArg::Openshift => deploy::Platform::Openshift,
+            PlatformArg::Kubernetes => deploy::Platform::Kubernetes,
+        };
+    }
+    print!("{}", deploy::manifests(&opts)?);
+    Ok(())
 }
