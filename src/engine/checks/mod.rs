@@ -8,7 +8,7 @@ pub mod standalone;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -71,6 +71,8 @@ pub struct Ctx<'a> {
     pub subject: &'a Subject<'a>,
     pub obj: &'a Value,
     pub settings: &'a Settings,
+    /// The subject as the world sees it, cloned at most once per check.
+    shared: OnceLock<Arc<Value>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -79,6 +81,7 @@ impl<'a> Ctx<'a> {
             subject,
             obj: subject.object,
             settings,
+            shared: OnceLock::new(),
         }
     }
 
@@ -93,7 +96,11 @@ impl<'a> Ctx<'a> {
     pub fn list(&self, group: &str, kind: &str) -> Vec<Arc<Value>> {
         let mut out = self.others(group, kind);
         if object::group(self.obj) == group && object::kind(self.obj) == kind {
-            out.push(Arc::new(self.obj.clone()));
+            out.push(
+                self.shared
+                    .get_or_init(|| Arc::new(self.obj.clone()))
+                    .clone(),
+            );
         }
         out
     }
