@@ -12,16 +12,8 @@ use flink_admission::admission::{
 use flink_admission::engine::{Context, Engine, NoContext, ObjectSet};
 use serde_json::{Value, json};
 
-fn engine() -> Engine {
-    Engine::embedded(admission::webhook_settings(None).unwrap()).unwrap()
-}
-
-fn fixture(name: &str) -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/admission")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
+mod common;
+use common::{engine, fixture};
 
 fn answer(review_json: Value, endpoint: Endpoint, ctx: &dyn Context) -> Value {
     admission::replay_one(&engine(), review_json, endpoint, ctx, &Policy::default()).unwrap()

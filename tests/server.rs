@@ -14,7 +14,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use flink_admission::admission::{self, FailMode, Policy};
-use flink_admission::engine::{Context, Engine};
+use flink_admission::engine::Context;
 use flink_admission::server::certs::{self, Authority, Usage};
 use flink_admission::server::cluster::{self, ClusterCache};
 use flink_admission::server::metrics::Metrics;
@@ -29,16 +29,8 @@ use tower::ServiceExt;
 const NS: &str = "webhooks";
 const HOST: &str = "flink-admission.webhooks.svc";
 
-fn engine() -> Engine {
-    Engine::embedded(admission::webhook_settings(None).unwrap()).unwrap()
-}
-
-fn fixture(name: &str) -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/admission")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
+mod common;
+use common::{engine, fixture};
 
 fn state_with(
     provider: Arc<dyn ContextProvider>,

@@ -1,0 +1,20 @@
+//! Helpers shared by the webhook's integration tests (`admission`, `server`).
+
+use std::path::Path;
+
+use flink_admission::admission;
+use flink_admission::engine::Engine;
+use serde_json::Value;
+
+/// The engine with the webhook's settings.
+pub fn engine() -> Engine {
+    Engine::embedded(admission::webhook_settings(None).unwrap()).unwrap()
+}
+
+/// A recorded AdmissionReview from `tests/fixtures/admission/`.
+pub fn fixture(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/admission")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
