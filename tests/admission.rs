@@ -111,11 +111,31 @@ fn validate_denies_with_every_error_and_warns_briefly() {
 }
 
 #[test]
+fn unseen_configuration_makes_jobmanager_errors_warnings_that_say_why() {
+    let mut review = fixture("jobmanager-deployment-update.json");
+    review["request"]["object"]["spec"]["replicas"] = json!(2);
+    let out = answer(review, Endpoint::Validate, &NoContext);
+    assert_eq!(out["response"]["allowed"], true, "{out}");
+    let warnings = out["response"]["warnings"].to_string();
+    assert!(
+        warnings.contains("FLK101:") && warnings.contains("FLK102:"),
+        "{warnings}"
+    );
+}
+
+#[test]
 fn validate_lists_all_errors_not_just_the_first() {
     let mut review = fixture("jobmanager-deployment-update.json");
     // a second error: two JobManagers without HA
     review["request"]["object"]["spec"]["replicas"] = json!(2);
-    let out = answer(review, Endpoint::Validate, &NoContext);
+    // The cluster holds the ConfigMap, and it does not configure HA: both are certain errors.
+    let namespace = review["request"]["namespace"].clone();
+    let world = ObjectSet::complete(vec![Arc::new(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "flink-config", "namespace": namespace},
+        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\n",
+                 "log4j-console.properties": "rootLogger.level = INFO\n"}}))]);
+    let out = answer(review, Endpoint::Validate, &world);
     let msg = out["response"]["status"]["message"].as_str().unwrap();
     assert!(msg.contains("FLK101:") && msg.contains("FLK102:"), "{msg}");
     assert_eq!(

@@ -4,8 +4,9 @@
 //! - `pass*.yaml` do not report it;
 //! - `fixed*.yaml` are what the rule's fix makes of the `fail*.yaml` with the same suffix.
 //!
-//! Header comments: `# flink-lint: --scope all|--platform kubernetes` (settings) and
-//! `# world: complete` (the file is the whole namespace, as a synced webhook cache).
+//! Header comments: `# flink-lint: --scope all|--platform kubernetes` (settings),
+//! `# world: complete` (the file is the whole namespace, as a synced webhook cache) and
+//! `# also: a.yaml, b.yaml` (more files linted with it, relative to its directory).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,16 @@ fn run(path: &Path) -> Outcome {
     let engine = Engine::embedded(settings).unwrap();
     let mut inputs = Inputs::default();
     inputs.add(&path.display().to_string(), &text);
+    // `# also: a.yaml, b.yaml`: files linted with the fixture, relative to its directory.
+    if let Some(also) = header(&text, "also") {
+        for rel in also.split(',').map(str::trim) {
+            let p = path.parent().unwrap().join(rel);
+            inputs.add(
+                &p.display().to_string(),
+                &std::fs::read_to_string(&p).unwrap(),
+            );
+        }
+    }
     let complete = header(&text, "world").as_deref() == Some("complete");
     lint::lint_in_world(&engine, inputs, complete)
 }

@@ -70,6 +70,9 @@ pub struct Hit {
     pub pointer: String,
     pub args: Vec<(&'static str, String)>,
     pub fix: Vec<Op>,
+    /// What the check could not see (config outside the set, a Secret): the finding is at most
+    /// a warning, and its message says what was unseen.
+    pub unseen: Option<String>,
 }
 
 impl Hit {
@@ -85,6 +88,11 @@ impl Hit {
     }
     pub fn fix(mut self, ops: Vec<Op>) -> Self {
         self.fix = ops;
+        self
+    }
+    /// Mark the hit as depending on something unseen (`None`: everything was seen).
+    pub fn unseen(mut self, what: Option<String>) -> Self {
+        self.unseen = what;
         self
     }
 }
@@ -217,11 +225,19 @@ impl Engine {
                         ops: hit.fix.clone(),
                     })
                 });
+                let mut message = interpolate(&rule.message, &hit.args);
+                let severity = match &hit.unseen {
+                    Some(what) => {
+                        message.push_str(&format!(" (unverified: {what})"));
+                        severity.min(Severity::Warning)
+                    }
+                    None => severity,
+                };
                 findings.push(Finding {
                     rule: rule.id.clone(),
                     name: rule.name.clone(),
                     severity,
-                    message: interpolate(&rule.message, &hit.args),
+                    message,
                     object: oref.clone(),
                     path: hit.pointer,
                     fix,

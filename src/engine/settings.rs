@@ -89,10 +89,10 @@ fn other_defaults() -> ResourceDefaults {
 
 /// How far `flink-lint.io/ignore` annotations reach.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Suppression {
     /// The most severe finding an annotation may silence (the webhook sets `warning`).
-    #[serde(default = "error_severity")]
+    #[serde(default = "error_severity", alias = "max_severity")]
     pub max_severity: Severity,
 }
 
@@ -275,5 +275,30 @@ mod tests {
                 .unwrap_err()
                 .contains("resources.jobmanager.cpu")
         );
+    }
+}
+
+#[cfg(test)]
+mod readme_tests {
+    use super::*;
+
+    /// The `.flink-lint.yaml` example in README.md is accepted as written, and means what the
+    /// README says it means.
+    #[test]
+    fn the_readme_configuration_example_is_valid() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("### Configuration: `.flink-lint.yaml`")
+            .expect("README has the configuration section");
+        let block = &readme[start..];
+        let open = block.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+        let close = block[open..].find("```").expect("the block ends") + open;
+        let settings = Settings::from_yaml(&block[open..close]).expect("README example parses");
+        settings
+            .validate(crate::engine::Registry::embedded().expect("embedded rules"))
+            .expect("README example names real rules");
+        assert_eq!(settings.suppression.max_severity, Severity::Error);
+        assert_eq!(settings.platform, Platform::Openshift);
+        assert!(settings.ignore.iter().any(|r| r == "FLK308"));
     }
 }

@@ -51,7 +51,7 @@ pub fn parse(obj: &Value, registry: &Registry) -> (Vec<Ignore>, Vec<BadIgnore>) 
             });
         } else {
             good.push(Ignore {
-                rule: rule.to_ascii_uppercase(),
+                rule: rule.to_string(),
                 reason: reason.to_string(),
             });
         }

@@ -191,6 +191,26 @@ impl<'a> Container<'a> {
             .find(|e| str_at(e, "/name") == Some(var))
             .and_then(|e| str_at(e, "/value"))
     }
+    /// Where an environment variable set with `valueFrom` comes from (`Secret x key y`).
+    pub fn env_source(&self, var: &str) -> Option<String> {
+        let e = self
+            .value
+            .get("env")
+            .and_then(Value::as_array)?
+            .iter()
+            .find(|e| str_at(e, "/name") == Some(var))?;
+        let from = e.get("valueFrom")?;
+        for (field, what) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {
+            if let Some(r) = from.get(field) {
+                return Some(format!(
+                    "{what} {} key {}",
+                    str_at(r, "/name").unwrap_or("?"),
+                    str_at(r, "/key").unwrap_or("?")
+                ));
+            }
+        }
+        Some("a valueFrom reference".to_string())
+    }
     pub fn volume_mounts(&self) -> impl Iterator<Item = (usize, &'a Value)> {
         self.value
             .get("volumeMounts")
@@ -497,21 +517,84 @@ impl ConfigMapVolume<'_> {
     }
 }
 
-/// What `container` mounts at the Flink configuration directory: the pointer of the
-/// volumeMount and, when the volume is a ConfigMap, that ConfigMap. `None`: nothing is mounted.
+/// What a container mounts at the Flink configuration directory.
+#[derive(Debug, Clone)]
+pub struct ConfMount<'a> {
+    /// Pointer of the (first) volumeMount.
+    pub mount: String,
+    pub volume_name: String,
+    /// The ConfigMap behind the volume, when it is one.
+    pub volume: Option<ConfigMapVolume<'a>>,
+    /// `subPath` mounts of single files (file name in the directory, path in the volume);
+    /// `None` when the volume replaces the whole directory.
+    pub single_files: Option<Vec<(String, String)>>,
+}
+
+/// What `container` mounts at the Flink configuration directory: the whole directory, or
+/// single files with `subPath` (then the image's other files, such as its log4j configuration,
+/// stay). Among single-file mounts, the volume that provides a Flink configuration file wins.
 pub fn flink_conf_mount<'a>(
     pod_spec: &'a Value,
     container: &Container<'a>,
-) -> Option<(String, Option<ConfigMapVolume<'a>>)> {
+) -> Option<ConfMount<'a>> {
+    let mut singles: Vec<(usize, &str, String, String)> = Vec::new();
     for (i, m) in container.volume_mounts() {
         let path = str_at(m, "/mountPath").unwrap_or("").trim_end_matches('/');
-        if path == FLINK_CONF_DIR {
-            let mount_ptr = format!("{}/volumeMounts/{i}", container.pointer());
-            let vol = str_at(m, "/name").and_then(|v| config_map_of_volume(pod_spec, v));
-            return Some((mount_ptr, vol));
+        let volume = str_at(m, "/name").unwrap_or("");
+        let sub = str_at(m, "/subPath").filter(|s| !s.is_empty());
+        if path == FLINK_CONF_DIR && sub.is_none() {
+            return Some(ConfMount {
+                mount: format!("{}/volumeMounts/{i}", container.pointer()),
+                volume_name: volume.to_string(),
+                volume: config_map_of_volume(pod_spec, volume),
+                single_files: None,
+            });
+        }
+        if let (Some(file), Some(sub)) = (
+            path.strip_prefix(FLINK_CONF_DIR)
+                .and_then(|r| r.strip_prefix('/'))
+                .filter(|f| !f.is_empty() && !f.contains('/')),
+            sub,
+        ) {
+            singles.push((i, volume, file.to_string(), sub.to_string()));
         }
     }
-    None
+    let is_config = |f: &str| f == image::CONFIG_YAML || f == image::FLINK_CONF_YAML;
+    let (first, volume, _, _) = singles
+        .iter()
+        .find(|(_, _, f, _)| is_config(f))
+        .or_else(|| singles.first())?;
+    let files = singles
+        .iter()
+        .filter(|(_, v, _, _)| v == volume)
+        .map(|(_, _, f, s)| (f.clone(), s.clone()))
+        .collect();
+    Some(ConfMount {
+        mount: format!("{}/volumeMounts/{first}", container.pointer()),
+        volume_name: volume.to_string(),
+        volume: config_map_of_volume(pod_spec, volume),
+        single_files: Some(files),
+    })
+}
+
+/// What a volume of the pod spec is, for messages: `Secret flink-conf`, `an emptyDir volume`.
+pub fn volume_description(pod_spec: &Value, volume: &str) -> String {
+    let found = pod_spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|v| str_at(v, "/name") == Some(volume));
+    let Some(v) = found.and_then(Value::as_object) else {
+        return format!("volume '{volume}', which the pod does not define");
+    };
+    if let Some(name) = v.get("secret").and_then(|s| str_at(s, "/secretName")) {
+        return format!("Secret {name}");
+    }
+    match v.keys().find(|k| k.as_str() != "name") {
+        Some(k) => format!("a {k} volume"),
+        None => format!("volume '{volume}'"),
+    }
 }
 
 /// The number a workload asks for: `spec.replicas` (default 1) for Deployments and
@@ -590,9 +673,10 @@ mod tests {
         let obj = jm();
         let spec = obj.pointer("/spec/template/spec").unwrap();
         let c = containers(&obj, "/spec/template/spec")[0];
-        let (ptr, vol) = flink_conf_mount(spec, &c).unwrap();
-        assert_eq!(ptr, "/spec/template/spec/containers/0/volumeMounts/0");
-        assert_eq!(vol.unwrap().name, "flink-config");
+        let m = flink_conf_mount(spec, &c).unwrap();
+        assert_eq!(m.mount, "/spec/template/spec/containers/0/volumeMounts/0");
+        assert_eq!(m.volume.unwrap().name, "flink-config");
+        assert!(m.single_files.is_none());
         let sel = json!({"app": "flink", "component": "jobmanager"});
         assert!(map_selects(sel.as_object().unwrap(), pod_labels(&obj)));
         let other = json!({"app": "flink-oss"});

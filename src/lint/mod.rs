@@ -11,7 +11,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::{Engine, Finding, ObjectSet, Severity, Subject};
+use crate::engine::context::{Origin, World};
+use crate::engine::{Engine, Finding, Severity, Subject};
 use crate::flink::object::ObjectRef;
 
 /// A finding placed in a file.
@@ -89,14 +90,33 @@ impl Inputs {
                 }),
                 DocumentKind::List(items) => {
                     for (i, item) in items.iter().enumerate() {
+                        let prefix = format!("/items/{i}");
                         if classify_document(item) == DocumentKind::Object {
                             self.objects.push(LoadedObject {
                                 file,
                                 document: di,
-                                prefix: format!("/items/{i}"),
+                                prefix,
                                 value: Arc::new(item.clone()),
                             });
+                            continue;
                         }
+                        // kubectl refuses a List item without apiVersion and kind.
+                        let at = doc.spans.locate(&prefix);
+                        let missing = match (item.get("apiVersion"), item.get("kind")) {
+                            _ if !item.is_object() => "is not a mapping",
+                            (None, None) => "has no apiVersion or kind",
+                            (None, _) => "has no apiVersion",
+                            _ => "has no kind",
+                        };
+                        self.errors.push(InputError {
+                            file: name.to_string(),
+                            line: at.line,
+                            column: at.column,
+                            message: format!(
+                                "document {} item {i} {missing}: every item of a List must be a Kubernetes object with apiVersion and kind",
+                                doc.index + 1
+                            ),
+                        });
                     }
                 }
                 DocumentKind::NotKubernetes => {}
@@ -225,18 +245,22 @@ pub fn lint(engine: &Engine, inputs: Inputs) -> Outcome {
 /// Like [`lint`]; with `complete` the files are taken as the whole namespace (what is not in
 /// them does not exist), as the webhook sees a synced cluster.
 pub fn lint_in_world(engine: &Engine, inputs: Inputs, complete: bool) -> Outcome {
-    let objects = inputs.objects.iter().map(|o| o.value.clone()).collect();
-    let world = if complete {
-        ObjectSet::complete(objects)
-    } else {
-        ObjectSet::new(objects)
-    };
+    let origins: Vec<Origin> = inputs.files.iter().map(|f| origin_of(&f.name)).collect();
+    let world = World::build(
+        inputs
+            .objects
+            .iter()
+            .map(|o| (o.value.clone(), origins.get(o.file).cloned()))
+            .collect(),
+        complete,
+    );
     let mut findings = Vec::new();
     let mut objects = Vec::new();
-    for o in &inputs.objects {
+    for (i, o) in inputs.objects.iter().enumerate() {
         let file = &inputs.files[o.file];
         objects.push((file.name.clone(), ObjectRef::of(&o.value)));
-        let report = engine.check(&Subject::offline(&o.value, &world));
+        let view = world.view(i);
+        let report = engine.check(&Subject::offline(&o.value, &view));
         let spans = file.source.documents.get(o.document).map(|d| &d.spans);
         for f in report.findings {
             let pos = spans
@@ -267,5 +291,27 @@ pub fn lint_in_world(engine: &Engine, inputs: Inputs, complete: bool) -> Outcome
         errors: inputs.errors,
         objects,
         files: inputs.files,
+    }
+}
+
+/// Where a file's objects sit in the world: the file as named, and its directory as absolute,
+/// lexically normalised components (`a/../b/x.yaml` and `b/x.yaml` share a directory).
+/// Standard input counts as a file in the current directory.
+pub fn origin_of(name: &str) -> Origin {
+    use std::path::{Component, Path};
+    let path = std::path::absolute(Path::new(name)).unwrap_or_else(|_| Path::new(name).into());
+    let mut dir: Vec<String> = Vec::new();
+    for c in path.parent().into_iter().flat_map(Path::components) {
+        match c {
+            Component::Normal(s) => dir.push(s.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                dir.pop();
+            }
+            Component::RootDir | Component::Prefix(_) | Component::CurDir => {}
+        }
+    }
+    Origin {
+        file: name.to_string(),
+        dir,
     }
 }

@@ -1,7 +1,7 @@
 //! Family 3: the configuration standalone pods need: the ConfigMap at `/opt/flink/conf`, its
 //! keys, and the settings the manifests rely on.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Ctx;
 use super::jobmanager::flink_configuration;
@@ -22,7 +22,7 @@ fn version_text(pc: &PodConfig<'_>) -> String {
 
 /// FLK301: a JobManager or TaskManager with nothing mounted at `/opt/flink/conf`.
 pub fn mount(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let Some(pc) = standalone::resolve(ctx, ctx.obj) else {
+    let Some(pc) = ctx.me() else {
         return Vec::new();
     };
     if !matches!(pc.mount, Mount::Nothing) || pc.env_config {
@@ -47,7 +47,7 @@ pub fn config_map_unverified(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 fn lookup_hits(ctx: &Ctx<'_>, want: impl Fn(&Lookup) -> bool) -> Vec<Hit> {
-    let Some(pc) = standalone::resolve(ctx, ctx.obj) else {
+    let Some(pc) = ctx.me() else {
         return Vec::new();
     };
     match &pc.mount {
@@ -71,23 +71,48 @@ fn lookup_hits(ctx: &Ctx<'_>, want: impl Fn(&Lookup) -> bool) -> Vec<Hit> {
     }
 }
 
+/// FLK002: a reference that equally near objects in different files answer.
+pub fn ambiguous_reference(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(pc) = ctx.me() else {
+        return Vec::new();
+    };
+    match &pc.mount {
+        Mount::ConfigMap {
+            volume,
+            source,
+            config_map: Lookup::Ambiguous(files),
+            ..
+        } => vec![
+            Hit::at(format!("{volume}/{}/name", source.source_pointer))
+                .arg("what", format!("ConfigMap {}", source.name))
+                .arg("files", files.join(", ")),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 /// FLK304: the mounted ConfigMap lacks the configuration file for this Flink version or the
 /// log4j file, or the volume's `items` name keys the ConfigMap does not have.
 pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let Some(pc) = standalone::resolve(ctx, ctx.obj) else {
+    let Some(pc) = ctx.me() else {
         return Vec::new();
     };
     let Mount::ConfigMap {
         volume,
         source,
-        config_map: Lookup::Found(cm),
+        config_map: Lookup::Found(cm, origin),
+        single_files,
         ..
     } = &pc.mount
     else {
         return Vec::new();
     };
     let keys = standalone::config_map_keys(cm);
-    let cm_name = source.name;
+    let cm_name = match origin {
+        Some(file) => format!("{} from {file}", source.name),
+        None => source.name.to_string(),
+    };
+    let cm_name = cm_name.as_str();
     let src_ptr = format!("{volume}/{}", source.source_pointer);
     let mut hits = Vec::new();
     let hit = |at: String, problem: String| {
@@ -107,7 +132,7 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             }
         }
     }
-    let files = standalone::projected(cm, source);
+    let files = standalone::projected(cm, source, single_files.as_deref());
     let has_file = |f: &str| files.iter().any(|(k, p)| *p == f && keys.contains(k));
     let has_key = |f: &str| keys.contains(&f);
     let expected = image::expected_config_file(pc.version);
@@ -154,7 +179,8 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
         }
         _ => {}
     }
-    if !has_file(LOG4J) {
+    // Single files mounted with subPath leave the image's own log4j configuration in place.
+    if single_files.is_none() && !has_file(LOG4J) {
         let problem = if has_key(LOG4J) {
             "has log4j-console.properties but the volume's items do not mount it; add it to items"
                 .to_string()
@@ -190,15 +216,31 @@ pub fn invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-/// The Flink configuration files of the ConfigMap subject, parsed.
-fn files_of(obj: &Value) -> Vec<(ConfigFile, FlinkConfig)> {
-    standalone::flink_files(obj)
-        .into_iter()
-        .map(|f| {
+/// The Flink configuration files of the ConfigMap subject that the standalone workloads
+/// mounting it read (each for its Flink version), parsed. Empty when no workload in sight
+/// mounts it: a ConfigMap with a Flink key is not necessarily a cluster's configuration (the
+/// operator's own `flink-operator-config` is not).
+fn files_of(ctx: &Ctx<'_>) -> Vec<(ConfigFile, FlinkConfig)> {
+    let cm = ctx.obj;
+    let workloads = ctx.workloads();
+    let mut out: Vec<(ConfigFile, FlinkConfig)> = Vec::new();
+    for (_, pc) in standalone::users_of(ctx, &workloads, cm) {
+        let Mount::ConfigMap {
+            source,
+            single_files,
+            ..
+        } = &pc.mount
+        else {
+            continue;
+        };
+        if let Some(f) = standalone::config_file(cm, source, single_files.as_deref(), pc.version)
+            && !out.iter().any(|(g, _)| g.key == f.key)
+        {
             let cfg = standalone::parse_file(&f).0;
-            (f, cfg)
-        })
-        .collect()
+            out.push((f, cfg));
+        }
+    }
+    out
 }
 
 /// Append `key: value` to a configuration file's text, as a fix.
@@ -217,7 +259,7 @@ fn append_op(f: &ConfigFile, key: &str, value: &str) -> Op {
 /// FLK306: `jobmanager.rpc.address` does not name the JobManager Service (non-HA).
 pub fn rpc_address(ctx: &Ctx<'_>) -> Vec<Hit> {
     let cm = ctx.obj;
-    let files = files_of(cm);
+    let files = files_of(ctx);
     if files.is_empty() {
         return Vec::new();
     }
@@ -243,7 +285,7 @@ pub fn rpc_address(ctx: &Ctx<'_>) -> Vec<Hit> {
         .collect();
     let mut hits = Vec::new();
     for (f, cfg) in &files {
-        if standalone::ha_configured(cfg) {
+        if cfg.ha_enabled() {
             continue;
         }
         let address = cfg.get(config::JOBMANAGER_RPC_ADDRESS);
@@ -278,8 +320,8 @@ pub fn rpc_address(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// Service, so both must be fixed single ports.
 pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for (f, cfg) in files_of(ctx.obj) {
-        if standalone::ha_configured(&cfg) {
+    for (f, cfg) in files_of(ctx) {
+        if cfg.ha_enabled() {
             continue;
         }
         for (key, default) in [
@@ -310,7 +352,7 @@ pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 /// FLK308: `taskmanager.numberOfTaskSlots` is not set (Flink's default is one slot).
 pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
-    files_of(ctx.obj)
+    files_of(ctx)
         .into_iter()
         .filter(|(_, cfg)| cfg.get(config::TASK_SLOTS).is_none())
         .map(|(f, _)| Hit::at(data_ptr(&f.key)).arg("file", f.key.clone()))
@@ -328,7 +370,7 @@ pub fn ha_storage_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
         }
     };
     if object::kind(obj) == "ConfigMap" {
-        return files_of(obj)
+        return files_of(ctx)
             .into_iter()
             .filter_map(|(f, cfg)| {
                 let mode = with_mode(&cfg)?;

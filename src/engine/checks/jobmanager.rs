@@ -20,7 +20,8 @@ pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
             .and_then(Value::as_i64)
             .unwrap_or(1);
         let cfg = flink_configuration(obj);
-        if n > 1 && !standalone::ha_configured(&cfg) {
+        // HA switched on without a storage dir is FLK309's finding, not a second one here.
+        if n > 1 && !cfg.ha_enabled() {
             return vec![
                 Hit::at("/spec/jobManager/replicas")
                     .arg("what", "spec.jobManager.replicas")
@@ -39,10 +40,10 @@ pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
     if n <= 1 || ptr.is_empty() {
         return Vec::new();
     }
-    let Some(pc) = standalone::resolve(ctx, obj) else {
+    let Some(pc) = ctx.me() else {
         return Vec::new();
     };
-    if pc.ha() == Some(true) {
+    if pc.ha_or_likely() {
         return Vec::new();
     }
     let field = ptr.trim_start_matches('/').replace('/', ".");
@@ -50,6 +51,7 @@ pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
         Hit::at(ptr)
             .arg("what", field)
             .arg("replicas", n)
+            .unseen(pc.unseen.clone())
             .fix(vec![Op::Replace {
                 path: ptr.into(),
                 value: json!(1),
@@ -79,11 +81,15 @@ fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(w) = target else {
         return Vec::new();
     };
-    if standalone::resolve(ctx, &w).and_then(|pc| pc.ha()) == Some(true) {
+    let Some(pc) = standalone::resolve(ctx, &w) else {
+        return Vec::new();
+    };
+    if pc.ha_or_likely() {
         return Vec::new();
     }
     vec![
         Hit::at("/spec/replicas")
+            .unseen(pc.unseen.clone())
             .arg(
                 "what",
                 format!(
@@ -130,9 +136,11 @@ pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
     if no_surge {
         return Vec::new();
     }
-    if standalone::resolve(ctx, obj).and_then(|pc| pc.ha()) == Some(true) {
-        return Vec::new();
-    }
+    let unseen = match ctx.me() {
+        Some(pc) if pc.ha_or_likely() => return Vec::new(),
+        Some(pc) => pc.unseen.clone(),
+        None => None,
+    };
     let at = if strategy.is_some() {
         "/spec/strategy"
     } else {
@@ -146,6 +154,7 @@ pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
         Hit::at(at)
             .arg("strategy", kind)
             .arg("surge", surge_text)
+            .unseen(unseen)
             .fix(vec![Op::Add {
                 path: "/spec/strategy".into(),
                 value: json!({"type": "Recreate"}),
@@ -173,20 +182,22 @@ pub fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
         .list(group, kind)
         .into_iter()
         .find(|w| object::name(w) == name);
-    let hit = |what: String| {
+    let hit = |what: String, unseen: Option<String>| {
         vec![
             Hit::at("/spec/maxReplicas")
                 .arg("max", max)
-                .arg("target", what),
+                .arg("target", what)
+                .unseen(unseen),
         ]
     };
     match found {
         Some(w) if object::classify(&w) == Class::Workload(Some(Role::JobManager)) => {
-            let ha = standalone::resolve(ctx, &w).and_then(|pc| pc.ha());
-            if ha == Some(true) {
-                Vec::new()
-            } else {
-                hit(format!("{kind}/{name}"))
+            match standalone::resolve(ctx, &w) {
+                Some(pc) if pc.ha_or_likely() => Vec::new(),
+                pc => hit(
+                    format!("{kind}/{name}"),
+                    pc.and_then(|pc| pc.unseen.clone()),
+                ),
             }
         }
         Some(_) => Vec::new(),
@@ -198,12 +209,13 @@ pub fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
                 .find(|fd| object::name(fd) == name);
             match fd {
                 Some(fd) if kind == "Deployment" && group == "apps" => {
-                    if standalone::ha_configured(&flink_configuration(&fd)) {
+                    if flink_configuration(&fd).ha_enabled() {
                         Vec::new()
                     } else {
-                        hit(format!(
-                            "the JobManager Deployment of FlinkDeployment {name}"
-                        ))
+                        hit(
+                            format!("the JobManager Deployment of FlinkDeployment {name}"),
+                            None,
+                        )
                     }
                 }
                 _ => Vec::new(),
@@ -212,82 +224,137 @@ pub fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
 }
 
-/// The label values that name a standalone cluster.
-fn cluster_key(w: &Value) -> Option<String> {
-    let labels = object::pod_labels(w)?;
-    [
-        "app.kubernetes.io/instance",
-        "app",
-        "app.kubernetes.io/name",
-        "cluster",
-    ]
-    .iter()
-    .find_map(|k| labels.get(*k).and_then(Value::as_str))
-    .map(str::to_string)
+/// Pod labels that say which part of a cluster a pod is, not which cluster.
+const ROLE_LABELS: &[&str] = &[
+    "component",
+    "app.kubernetes.io/component",
+    "role",
+    "pod-template-hash",
+    "controller-uid",
+    "batch.kubernetes.io/controller-uid",
+    "job-name",
+    "batch.kubernetes.io/job-name",
+];
+
+/// How two JobManagers' pod labels relate: `Some(false)` when a label both carry has different
+/// values (`cluster: a` / `cluster: b`: two clusters), `Some(true)` when they share at least one
+/// cluster label and agree on all of them, `None` when they share none.
+fn labels_agree(a: &Value, b: &Value) -> Option<bool> {
+    let (Some(la), Some(lb)) = (object::pod_labels(a), object::pod_labels(b)) else {
+        return None;
+    };
+    let mut shared = false;
+    for (k, v) in la {
+        if ROLE_LABELS.contains(&k.as_str()) {
+            continue;
+        }
+        if let Some(w) = lb.get(k) {
+            if w != v {
+                return Some(false);
+            }
+            shared = true;
+        }
+    }
+    shared.then_some(true)
 }
 
-/// FLK104: two JobManager workloads serve one cluster.
+/// What a JobManager's configuration says about which cluster it is.
+fn cluster_facts(pc: &PodConfig<'_>) -> (Option<String>, Option<String>, Option<String>) {
+    let cm = match &pc.mount {
+        standalone::Mount::ConfigMap { source, .. } => Some(source.name.to_string()),
+        _ => None,
+    };
+    let id = pc
+        .config
+        .get(config::KUBERNETES_CLUSTER_ID)
+        .map(str::to_string);
+    let rpc = pc
+        .config
+        .get(config::JOBMANAGER_RPC_ADDRESS)
+        .filter(|a| {
+            !matches!(a.trim(), "localhost" | "127.0.0.1" | "0.0.0.0") && !a.contains("POD_IP")
+        })
+        .map(|a| standalone::service_name_of_address(a).to_string());
+    (cm, id, rpc)
+}
+
+/// FLK104: two JobManager workloads serve one cluster. Every signal counts: a Service that
+/// selects both, the ConfigMap they mount, `kubernetes.cluster-id`, the rpc address, and pod
+/// labels; a label both carry with different values (`cluster: a` / `cluster: b`) tells two
+/// clusters apart unless a Service selects both. The subject gets one finding naming the
+/// first other JobManager and how many more there are.
 pub fn duplicate(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     if matches!(object::replicas(obj), Some((0, _))) {
         return Vec::new();
     }
-    let Some(me) = standalone::resolve(ctx, obj) else {
+    let Some(me) = ctx.me() else {
         return Vec::new();
     };
-    if me.ha() == Some(true) {
+    if me.ha_or_likely() {
         return Vec::new();
     }
-    let my_key = cluster_key(obj);
     let services: Vec<_> = ctx
         .list("", "Service")
         .into_iter()
         .filter(|s| standalone::service_selects(s, obj))
         .collect();
-    let my_cluster_id = me
-        .config
-        .get(config::KUBERNETES_CLUSTER_ID)
-        .map(str::to_string);
+    let (my_cm, my_id, my_rpc) = cluster_facts(me);
     let me_ref = object::ObjectRef::of(obj);
-    let mut hits = Vec::new();
+    let mut found: Vec<(String, String)> = Vec::new();
     for other in standalone::jobmanagers(ctx) {
         if object::ObjectRef::of(&other) == me_ref
             || matches!(object::replicas(&other), Some((0, _)))
         {
             continue;
         }
-        let same_key = my_key.is_some() && cluster_key(&other) == my_key;
-        let same_service = services
+        let why = if let Some(s) = services
             .iter()
-            .find(|s| standalone::service_selects(s, &other));
-        let other_pc = standalone::resolve(ctx, &other);
-        let same_id = my_cluster_id.is_some()
-            && other_pc
-                .as_ref()
-                .and_then(|pc| pc.config.get(config::KUBERNETES_CLUSTER_ID))
-                == my_cluster_id.as_deref();
-        let why = if let Some(s) = same_service {
+            .find(|s| standalone::service_selects(s, &other))
+        {
             format!("Service {} selects both", object::name(s))
-        } else if same_key {
-            format!(
-                "both are labelled as cluster '{}'",
-                my_key.clone().unwrap_or_default()
-            )
-        } else if same_id {
-            format!(
-                "both set kubernetes.cluster-id {}",
-                my_cluster_id.clone().unwrap_or_default()
-            )
         } else {
-            continue;
+            let labels = labels_agree(obj, &other);
+            if labels == Some(false) {
+                continue;
+            }
+            let Some(opc) = standalone::resolve(ctx, &other) else {
+                continue;
+            };
+            if opc.ha_or_likely() {
+                continue;
+            }
+            let (cm, id, rpc) = cluster_facts(&opc);
+            if my_id.is_some() && id == my_id {
+                format!("both set kubernetes.cluster-id {}", id.unwrap_or_default())
+            } else if my_rpc.is_some() && rpc == my_rpc {
+                format!(
+                    "both use jobmanager.rpc.address {}",
+                    rpc.unwrap_or_default()
+                )
+            } else if my_cm.is_some() && cm == my_cm {
+                format!("both mount ConfigMap {}", cm.unwrap_or_default())
+            } else if labels == Some(true) {
+                "their pods carry the same cluster labels".to_string()
+            } else {
+                continue;
+            }
         };
-        hits.push(
-            Hit::at("/metadata/name")
-                .arg("other", object::ObjectRef::of(&other).display())
-                .arg("why", why),
-        );
+        found.push((ctx.describe(&other), why));
     }
-    hits
+    let Some((other, why)) = found.first() else {
+        return Vec::new();
+    };
+    let why = match found.len() {
+        1 => why.clone(),
+        n => format!("{why}; {} more JobManagers too", n - 1),
+    };
+    vec![
+        Hit::at("/metadata/name")
+            .arg("other", other)
+            .arg("why", why)
+            .unseen(me.unseen.clone()),
+    ]
 }
 
 /// Does any JobManager's Service name resolve to this Service?
@@ -452,8 +519,24 @@ pub fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
                 .is_some_and(|a| standalone::service_name_of_address(a) == name)
         })
     });
+    // A name alone does not make a JobManager Service (a metrics Service may be called
+    // flink-jobmanager-metrics): it must also carry a JobManager port (RPC, blob or REST).
+    let carries_jm_port = svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|p| {
+            matches!(
+                p.get("port").and_then(Value::as_u64),
+                Some(6123 | 6124 | 8081)
+            ) || matches!(
+                object::str_at(p, "/name"),
+                Some("rpc" | "blob" | "blob-server" | "webui" | "rest" | "ui")
+            )
+        });
     let meant_for_jm = addressed
-        || name.contains("jobmanager")
+        || (name.contains("jobmanager") && carries_jm_port)
         || sel
             .get("component")
             .and_then(Value::as_str)

@@ -5,9 +5,8 @@ mod config;
 mod jobmanager;
 mod resources;
 pub mod standalone;
+mod values;
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
@@ -27,6 +26,8 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ("jobmanager_service_ports", jobmanager::service_ports),
     ("jobmanager_service_selector", jobmanager::service_selector),
     ("flink_config_mount", config::mount),
+    ("ambiguous_reference", config::ambiguous_reference),
+    ("invalid_value", values::invalid_value),
     ("config_map_not_found", config::config_map_not_found),
     ("config_map_unverified", config::config_map_unverified),
     ("config_map_keys", config::config_map_keys),
@@ -71,8 +72,11 @@ pub struct Ctx<'a> {
     pub subject: &'a Subject<'a>,
     pub obj: &'a Value,
     pub settings: &'a Settings,
-    /// The subject as the world sees it, cloned at most once per check.
+    /// The subject as the world sees it, cloned at most once per check (only when the world
+    /// does not hold it already).
     shared: OnceLock<Arc<Value>>,
+    /// The subject's standalone Flink setup, resolved once per check for every rule.
+    me: OnceLock<Option<standalone::PodConfig<'a>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -82,6 +86,7 @@ impl<'a> Ctx<'a> {
             obj: subject.object,
             settings,
             shared: OnceLock::new(),
+            me: OnceLock::new(),
         }
     }
 
@@ -89,13 +94,32 @@ impl<'a> Ctx<'a> {
         object::namespace(self.obj)
     }
 
-    /// Objects of a kind around the subject (same namespace). The subject itself stands in for
-    /// any stored copy of it, so the webhook judges the object being admitted, not the old one.
-    /// When several objects share an identity (files applied in order), the last one wins, as
-    /// with `kubectl apply -f`.
+    /// The subject's standalone Flink setup (config file, env, `-D`), resolved once.
+    pub fn me(&self) -> Option<&standalone::PodConfig<'a>> {
+        self.me
+            .get_or_init(|| standalone::resolve(self, self.obj))
+            .as_ref()
+    }
+
+    /// Objects of a kind around the subject (same namespace, in sight). The subject itself
+    /// stands in for any stored copy of it, so the webhook judges the object being admitted,
+    /// not the old one.
     pub fn list(&self, group: &str, kind: &str) -> Vec<Arc<Value>> {
-        let mut out = self.others(group, kind);
-        if object::group(self.obj) == group && object::kind(self.obj) == kind {
+        let mine = object::group(self.obj) == group && object::kind(self.obj) == kind;
+        let me = object::ObjectRef::of(self.obj);
+        let mut out = Vec::new();
+        let mut have_me = false;
+        for o in self.subject.context.list(group, kind, self.namespace()) {
+            if mine && same_identity(&o, &me) {
+                if std::ptr::eq(o.as_ref(), self.obj) {
+                    have_me = true;
+                    out.push(o);
+                }
+                continue;
+            }
+            out.push(o);
+        }
+        if mine && !have_me {
             out.push(
                 self.shared
                     .get_or_init(|| Arc::new(self.obj.clone()))
@@ -108,19 +132,12 @@ impl<'a> Ctx<'a> {
     /// Like `list`, without the subject.
     pub fn others(&self, group: &str, kind: &str) -> Vec<Arc<Value>> {
         let me = object::ObjectRef::of(self.obj);
-        let all = self.subject.context.list(group, kind, self.namespace());
-        let mut out: Vec<Arc<Value>> = Vec::with_capacity(all.len());
-        let mut seen: HashMap<object::ObjectRef, usize> = HashMap::new();
-        for o in all.into_iter().filter(|o| !same_identity(o, &me)) {
-            match seen.entry(object::ObjectRef::of(&o)) {
-                Entry::Occupied(e) => out[*e.get()] = o,
-                Entry::Vacant(e) => {
-                    e.insert(out.len());
-                    out.push(o);
-                }
-            }
-        }
-        out
+        self.subject
+            .context
+            .list(group, kind, self.namespace())
+            .into_iter()
+            .filter(|o| !same_identity(o, &me))
+            .collect()
     }
 
     pub fn complete(&self, group: &str, kind: &str) -> bool {
@@ -133,6 +150,23 @@ impl<'a> Ctx<'a> {
             .iter()
             .flat_map(|(g, k)| self.list(g, k))
             .collect()
+    }
+
+    /// Where an object of the world was read from, for messages (`prod/flink.yaml`), when
+    /// that is not the subject's own file.
+    pub fn origin(&self, obj: &Value) -> Option<String> {
+        let context = self.subject.context;
+        let theirs = context.origin(obj)?;
+        (context.origin(self.obj).as_deref() != Some(theirs.as_str())).then_some(theirs)
+    }
+
+    /// `Kind/name`, with `from FILE` when it comes from another file.
+    pub fn describe(&self, obj: &Value) -> String {
+        let r = object::ObjectRef::of(obj).display();
+        match self.origin(obj) {
+            Some(file) => format!("{r} from {file}"),
+            None => r,
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::Ctx;
+use crate::engine::context::Resolved;
 use crate::flink::config::{self, FlinkConfig};
 use crate::flink::image::{self, ConfigFileName, FlinkVersion};
 use crate::flink::object::{self, ConfigMapVolume, Container, Role};
@@ -18,11 +19,23 @@ pub const FLINK_CONF_YAML: &str = "flink-conf.yaml";
 /// What a lookup in the world found.
 #[derive(Debug, Clone)]
 pub enum Lookup {
-    Found(Arc<Value>),
+    /// The object, and the file it was read from when that is not the subject's own file.
+    Found(Arc<Value>, Option<String>),
     /// The view is complete and the object is not there.
     Missing,
     /// The view is partial (files, or a cluster cache that is not ready).
     Unknown,
+    /// Equally near candidates in these files: the engine does not pick one.
+    Ambiguous(Vec<String>),
+}
+
+impl Lookup {
+    pub fn found(&self) -> Option<&Arc<Value>> {
+        match self {
+            Lookup::Found(o, _) => Some(o),
+            _ => None,
+        }
+    }
 }
 
 /// How the configuration directory is filled.
@@ -38,6 +51,10 @@ pub enum Mount<'a> {
         volume: String,
         source: ConfigMapVolume<'a>,
         config_map: Lookup,
+        /// `subPath` mounts of single files into the directory: (file name, path in the
+        /// volume). The image's other files (its log4j configuration) stay. `None`: the whole
+        /// directory is the volume.
+        single_files: Option<Vec<(String, String)>>,
     },
 }
 
@@ -64,20 +81,41 @@ pub struct PodConfig<'a> {
     pub config: FlinkConfig,
     /// Whether the file part of the configuration was read (so a missing key means unset).
     pub file_known: bool,
-    /// Whether `FLINK_PROPERTIES` is set on the container.
+    /// Whether `FLINK_PROPERTIES` is set on the container (literally or from a reference) and
+    /// the image's entrypoint applies it.
     pub env_config: bool,
+    /// What part of the configuration could not be seen, for messages; `None`: all of it was.
+    pub unseen: Option<String>,
+    /// The JobManager advertises its pod IP (`$(POD_IP)`), as HA setups do.
+    pub advertises_pod_ip: bool,
 }
 
 impl PodConfig<'_> {
-    /// High availability with a storage directory, as far as can be seen: `Some(false)` only when
-    /// the configuration was read (or given inline) and does not configure it.
+    /// High availability as far as can be seen: `Some(true)` when configured, `Some(false)`
+    /// only when the whole configuration was seen and does not switch it on, `None` when part
+    /// of it could not be seen.
     pub fn ha(&self) -> Option<bool> {
-        let configured = ha_configured(&self.config);
-        if configured || self.file_known || self.env_config {
-            Some(configured)
-        } else {
+        if ha_configured(&self.config) {
+            Some(true)
+        } else if self.unseen.is_some() {
             None
+        } else {
+            Some(false)
         }
+    }
+
+    /// HA is switched on (a mode is set) even if its storage directory is missing: the
+    /// configuration means HA, and FLK309 reports the missing directory.
+    pub fn ha_intended(&self) -> bool {
+        self.config.ha_enabled()
+    }
+
+    /// Whether a rule that needs "no HA" should stay silent: HA is configured or meant, or
+    /// the configuration is unseen and the pod advertises its IP as HA setups do.
+    pub fn ha_or_likely(&self) -> bool {
+        self.ha() == Some(true)
+            || self.ha_intended()
+            || (self.ha().is_none() && self.advertises_pod_ip)
     }
 }
 
@@ -97,6 +135,19 @@ pub fn main_container<'a>(containers: &[Container<'a>]) -> Option<Container<'a>>
         .copied()
 }
 
+/// Whether the image's `/docker-entrypoint.sh` runs, so that `FLINK_PROPERTIES` and
+/// `JOB_MANAGER_RPC_ADDRESS` are applied: no `command` (the image's entrypoint), or a command
+/// that calls it.
+pub fn entrypoint_applies(container: &Container<'_>) -> bool {
+    match container.value.get("command").and_then(Value::as_array) {
+        None => true,
+        Some(cmd) => cmd
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|c| c.ends_with("docker-entrypoint.sh")),
+    }
+}
+
 /// Resolve a standalone workload. `None` when `obj` has no pod spec or no containers.
 pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
     let spec_pointer = object::pod_spec_pointer(obj)?;
@@ -108,40 +159,86 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
         _ => None,
     };
     let version = image::from_image(container.image());
+    let mut unseen: Option<String> = None;
     let mount = match object::flink_conf_mount(pod_spec, &container) {
         None => Mount::Nothing,
-        Some((mount, None)) => Mount::Other { mount },
-        Some((mount, Some(source))) => {
-            let volume = format!("{spec_pointer}/volumes/{}", source.volume_index);
-            let config_map = find_config_map(ctx, obj, source.name);
-            Mount::ConfigMap {
-                mount,
-                volume,
-                source,
-                config_map,
+        Some(m) => match m.volume {
+            None => {
+                unseen = Some(format!(
+                    "the configuration comes from {}, which is not checked",
+                    object::volume_description(pod_spec, &m.volume_name)
+                ));
+                Mount::Other { mount: m.mount }
             }
-        }
+            Some(source) => {
+                let volume = format!("{spec_pointer}/volumes/{}", source.volume_index);
+                let config_map = find_config_map(ctx, obj, source.name);
+                match &config_map {
+                    Lookup::Unknown => {
+                        unseen = Some(format!(
+                            "ConfigMap {} is not among the checked objects",
+                            source.name
+                        ))
+                    }
+                    Lookup::Ambiguous(files) => {
+                        unseen = Some(format!(
+                            "ConfigMap {} is defined in {}",
+                            source.name,
+                            files.join(" and ")
+                        ))
+                    }
+                    _ => {}
+                }
+                Mount::ConfigMap {
+                    mount: m.mount,
+                    volume,
+                    source,
+                    config_map,
+                    single_files: m.single_files,
+                }
+            }
+        },
     };
     let mut file = None;
     let mut file_known = false;
     let mut cfg = FlinkConfig::default();
     if let Mount::ConfigMap {
         source,
-        config_map: Lookup::Found(cm),
+        config_map: Lookup::Found(cm, _),
+        single_files,
         ..
     } = &mount
     {
         file_known = true;
-        if let Some(f) = config_file(cm, source, version) {
+        if let Some(f) = config_file(cm, source, single_files.as_deref(), version) {
             cfg = parse_file(&f).0;
             file = Some(f);
         }
     }
-    let env = container.env("FLINK_PROPERTIES");
-    if let Some(text) = env {
-        cfg.merge(&config::parse_flink_properties_env(text));
+    let entrypoint = entrypoint_applies(&container);
+    let mut env_config = false;
+    if entrypoint {
+        if let Some(address) = container.env("JOB_MANAGER_RPC_ADDRESS") {
+            let mut a = FlinkConfig::default();
+            a.insert(config::JOBMANAGER_RPC_ADDRESS, address);
+            cfg.merge(&a);
+        }
+        if let Some(text) = container.env("FLINK_PROPERTIES") {
+            env_config = true;
+            cfg.merge(&config::parse_flink_properties_env(text));
+        } else if let Some(from) = container.env_source("FLINK_PROPERTIES") {
+            env_config = true;
+            unseen.get_or_insert(format!("FLINK_PROPERTIES comes from {from}"));
+        }
     }
-    cfg.merge(&config::parse_dynamic_properties(&container.args()));
+    let args = container.args();
+    cfg.merge(&config::parse_dynamic_properties(&args));
+    let advertises_pod_ip = args
+        .iter()
+        .any(|a| a.contains("$(POD_IP)") || a.contains("${POD_IP}"))
+        || container
+            .env("JOB_MANAGER_RPC_ADDRESS")
+            .is_some_and(|a| a.contains("POD_IP"));
     Some(PodConfig {
         role,
         spec_pointer,
@@ -151,27 +248,30 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
         file,
         config: cfg,
         file_known,
-        env_config: env.is_some(),
+        env_config,
+        unseen,
+        advertises_pod_ip,
     })
 }
 
-/// Find a ConfigMap by name next to `obj`: one in the same namespace wins over one whose
+/// Find a ConfigMap by name as the workload `obj` refers to it: the nearest one (same file,
+/// same directory, then enclosing ones); one in the same namespace wins over one whose
 /// namespace is not set (applied wherever the user points kubectl).
 pub fn find_config_map(ctx: &Ctx<'_>, obj: &Value, name: &str) -> Lookup {
-    let ns = object::namespace(obj);
-    let candidates: Vec<Arc<Value>> = ctx
-        .list("", "ConfigMap")
-        .into_iter()
-        .filter(|cm| object::name(cm) == name && object::same_namespace(object::namespace(cm), ns))
-        .collect();
-    let exact = candidates
-        .iter()
-        .rev()
-        .find(|cm| ns.is_some() && object::namespace(cm) == ns);
-    match exact.or(candidates.last()) {
-        Some(cm) => Lookup::Found(cm.clone()),
-        None if ctx.complete("", "ConfigMap") => Lookup::Missing,
-        None => Lookup::Unknown,
+    let context = ctx.subject.context;
+    match context.resolve("", "ConfigMap", object::namespace(obj), name) {
+        Resolved::Found(cm) => {
+            let origin = context.origin(&cm);
+            let own = context.origin(obj);
+            Lookup::Found(cm, origin.filter(|o| Some(o) != own.as_ref()))
+        }
+        Resolved::Ambiguous(all) => Lookup::Ambiguous(
+            all.iter()
+                .map(|o| context.origin(o).unwrap_or_else(|| "?".into()))
+                .collect(),
+        ),
+        Resolved::None if ctx.complete("", "ConfigMap") => Lookup::Missing,
+        Resolved::None => Lookup::Unknown,
     }
 }
 
@@ -184,25 +284,43 @@ pub fn config_map_keys(cm: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// The files a ConfigMap volume puts in the mount directory: (key, file name).
-pub fn projected<'a>(cm: &'a Value, source: &'a ConfigMapVolume<'_>) -> Vec<(&'a str, &'a str)> {
-    match source.projected_files() {
+/// The files a ConfigMap volume puts in the mount directory: (key, file name). With
+/// `single_files` (subPath mounts) only those files, each from the key at its volume path.
+pub fn projected<'a>(
+    cm: &'a Value,
+    source: &'a ConfigMapVolume<'_>,
+    single_files: Option<&'a [(String, String)]>,
+) -> Vec<(&'a str, &'a str)> {
+    let in_volume: Vec<(&str, &str)> = match source.projected_files() {
         Some(items) => items,
         None => config_map_keys(cm).into_iter().map(|k| (k, k)).collect(),
+    };
+    match single_files {
+        None => in_volume,
+        Some(files) => files
+            .iter()
+            .filter_map(|(file, sub)| {
+                let (key, _) = in_volume.iter().find(|(_, p)| p == sub)?;
+                Some((*key, file.as_str()))
+            })
+            .collect(),
     }
 }
 
-/// The Flink configuration file Flink would read from this volume, for this version.
+/// The Flink configuration file Flink would read from this volume, for this version. Flink
+/// 1.19 and 1.20 read `flink-conf.yaml` when it is there and `config.yaml` otherwise (FLIP-366);
+/// Flink 2 reads only `config.yaml`; older versions only `flink-conf.yaml`.
 pub fn config_file(
     cm: &Value,
     source: &ConfigMapVolume<'_>,
+    single_files: Option<&[(String, String)]>,
     version: Option<FlinkVersion>,
 ) -> Option<ConfigFile> {
-    let files = projected(cm, source);
+    let files = projected(cm, source, single_files);
     let wanted: &[&'static str] = match image::expected_config_file(version) {
         ConfigFileName::Yaml => &[CONFIG_YAML],
         ConfigFileName::Legacy => &[FLINK_CONF_YAML],
-        ConfigFileName::Either => &[CONFIG_YAML, FLINK_CONF_YAML],
+        ConfigFileName::Either => &[FLINK_CONF_YAML, CONFIG_YAML],
     };
     for want in wanted {
         if let Some((key, _)) = files.iter().find(|(_, path)| path == want) {
