@@ -114,6 +114,9 @@ fn validate_denies_with_every_error_and_warns_briefly() {
 fn unseen_configuration_makes_jobmanager_errors_warnings_that_say_why() {
     let mut review = fixture("jobmanager-deployment-update.json");
     review["request"]["object"]["spec"]["replicas"] = json!(2);
+    // Without `-Dhigh-availability.type=NONE` only the unseen ConfigMap could say.
+    review["request"]["object"]["spec"]["template"]["spec"]["containers"][0]["args"] =
+        json!(["jobmanager"]);
     let out = answer(review, Endpoint::Validate, &NoContext);
     assert_eq!(out["response"]["allowed"], true, "{out}");
     let warnings = out["response"]["warnings"].to_string();

@@ -51,7 +51,7 @@ pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
         Hit::at(ptr)
             .arg("what", field)
             .arg("replicas", n)
-            .unseen(pc.unseen.clone())
+            .unseen(pc.ha_unseen())
             .fix(vec![Op::Replace {
                 path: ptr.into(),
                 value: json!(1),
@@ -89,7 +89,7 @@ fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     vec![
         Hit::at("/spec/replicas")
-            .unseen(pc.unseen.clone())
+            .unseen(pc.ha_unseen())
             .arg(
                 "what",
                 format!(
@@ -138,7 +138,7 @@ pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     let unseen = match ctx.me() {
         Some(pc) if pc.ha_or_likely() => return Vec::new(),
-        Some(pc) => pc.unseen.clone(),
+        Some(pc) => pc.ha_unseen(),
         None => None,
     };
     let at = if strategy.is_some() {
@@ -194,10 +194,7 @@ pub fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
         Some(w) if object::classify(&w) == Class::Workload(Some(Role::JobManager)) => {
             match standalone::resolve(ctx, &w) {
                 Some(pc) if pc.ha_or_likely() => Vec::new(),
-                pc => hit(
-                    format!("{kind}/{name}"),
-                    pc.and_then(|pc| pc.unseen.clone()),
-                ),
+                pc => hit(format!("{kind}/{name}"), pc.and_then(|pc| pc.ha_unseen())),
             }
         }
         Some(_) => Vec::new(),
@@ -353,7 +350,7 @@ pub fn duplicate(ctx: &Ctx<'_>) -> Vec<Hit> {
         Hit::at("/metadata/name")
             .arg("other", other)
             .arg("why", why)
-            .unseen(me.unseen.clone()),
+            .unseen(me.ha_unseen()),
     ]
 }
 

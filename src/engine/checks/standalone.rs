@@ -88,6 +88,9 @@ pub struct PodConfig<'a> {
     pub unseen: Option<String>,
     /// The JobManager advertises its pod IP (`$(POD_IP)`), as HA setups do.
     pub advertises_pod_ip: bool,
+    /// What the layers over the file set (`JOB_MANAGER_RPC_ADDRESS`, `FLINK_PROPERTIES`,
+    /// `-D`): they win over whatever the unseen file says.
+    pub overrides: FlinkConfig,
 }
 
 impl PodConfig<'_> {
@@ -97,10 +100,21 @@ impl PodConfig<'_> {
     pub fn ha(&self) -> Option<bool> {
         if ha_configured(&self.config) {
             Some(true)
+        } else if self.overrides.ha_mode().is_some() && !self.overrides.ha_enabled() {
+            // `-Dhigh-availability.type=NONE` overrides any file.
+            Some(false)
         } else if self.unseen.is_some() {
             None
         } else {
             Some(false)
+        }
+    }
+
+    /// What could not be seen, when it leaves HA undecided (`None` once HA is known).
+    pub fn ha_unseen(&self) -> Option<String> {
+        match self.ha() {
+            Some(_) => None,
+            None => self.unseen.clone(),
         }
     }
 
@@ -217,22 +231,22 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
     }
     let entrypoint = entrypoint_applies(&container);
     let mut env_config = false;
+    let mut overrides = FlinkConfig::default();
     if entrypoint {
         if let Some(address) = container.env("JOB_MANAGER_RPC_ADDRESS") {
-            let mut a = FlinkConfig::default();
-            a.insert(config::JOBMANAGER_RPC_ADDRESS, address);
-            cfg.merge(&a);
+            overrides.insert(config::JOBMANAGER_RPC_ADDRESS, address);
         }
         if let Some(text) = container.env("FLINK_PROPERTIES") {
             env_config = true;
-            cfg.merge(&config::parse_flink_properties_env(text));
+            overrides.merge(&config::parse_flink_properties_env(text));
         } else if let Some(from) = container.env_source("FLINK_PROPERTIES") {
             env_config = true;
             unseen.get_or_insert(format!("FLINK_PROPERTIES comes from {from}"));
         }
     }
     let args = container.args();
-    cfg.merge(&config::parse_dynamic_properties(&args));
+    overrides.merge(&config::parse_dynamic_properties(&args));
+    cfg.merge(&overrides);
     let advertises_pod_ip = args
         .iter()
         .any(|a| a.contains("$(POD_IP)") || a.contains("${POD_IP}"))
@@ -251,6 +265,7 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
         env_config,
         unseen,
         advertises_pod_ip,
+        overrides,
     })
 }
 
