@@ -138,3 +138,48 @@ fn third_party_manifests_get_the_mistakes_their_readme_documents() {
         ha.findings
     );
 }
+
+/// Findings as (file relative to `root`, rule, pointer): what must not depend on what else is
+/// linted in the same run.
+fn finding_keys(
+    out: &Outcome,
+    root: &Path,
+) -> std::collections::BTreeSet<(String, String, String)> {
+    out.findings
+        .iter()
+        .map(|f| {
+            let rel = Path::new(&f.file)
+                .strip_prefix(root)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| f.file.clone());
+            (rel, f.finding.rule.clone(), f.finding.path.clone())
+        })
+        .collect()
+}
+
+/// Each top-level directory of the corpus is a separate project: linted inside the whole corpus
+/// it gets exactly the findings it gets alone (nothing of one project resolves another's).
+#[test]
+fn every_project_gets_the_same_findings_alone_as_inside_the_whole_corpus() {
+    let Some(dir) = corpus() else { return };
+    let whole = finding_keys(&lint_dir(&dir), &dir);
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let project = entry.unwrap().path();
+        if !project.is_dir() {
+            continue;
+        }
+        let name = project.file_name().unwrap().to_string_lossy().to_string();
+        let alone = finding_keys(&lint_dir(&project), &dir);
+        let inside: std::collections::BTreeSet<_> = whole
+            .iter()
+            .filter(|k| k.0.starts_with(&format!("{name}/")))
+            .cloned()
+            .collect();
+        let differ: Vec<_> = alone.symmetric_difference(&inside).collect();
+        assert!(differ.is_empty(), "{name}: {differ:?}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} projects");
+    assert!(!whole.is_empty());
+}
