@@ -105,14 +105,14 @@ pub fn human(outcome: &Outcome, color: bool) -> String {
         let mut groups = vec![group];
         let help;
         if let Some(fix) = &f.fix {
-            help = format!(
-                "{} ({} fix)",
-                fix.title,
-                match fix.applicability {
-                    Applicability::Safe => "safe",
-                    Applicability::Unsafe => "unsafe",
-                }
-            );
+            let kind = match fix.applicability {
+                Applicability::Safe => "safe",
+                Applicability::Unsafe => "unsafe",
+            };
+            help = match super::patch(outcome, l) {
+                Some(Err(e)) => format!("{} ({kind} fix, cannot be applied: {e})", fix.title),
+                _ => format!("{} ({kind} fix)", fix.title),
+            };
             groups.push(Group::with_title(
                 Level::HELP.secondary_title(help.as_str()),
             ));

@@ -8,10 +8,49 @@ pub use human::human;
 pub use junit::junit;
 pub use sarif::sarif;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::Outcome;
-use crate::engine::Registry;
+use super::{Located, Outcome};
+use crate::engine::{Op, Registry};
+use crate::flink::object::ObjectRef;
+
+/// The object a finding is about, as read from its file (a `List`'s items included). Two
+/// objects of one file with the same identity are told apart by where the finding sits.
+fn object_of<'a>(outcome: &'a Outcome, l: &Located) -> Option<&'a Value> {
+    let file = outcome.files.iter().find(|f| f.name == l.file)?;
+    let mut first = None;
+    for doc in &file.source.documents {
+        let items = doc
+            .value
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, v)| (format!("/items/{i}"), v));
+        for (prefix, v) in std::iter::once((String::new(), &doc.value)).chain(items) {
+            if ObjectRef::of(v) != l.finding.object {
+                continue;
+            }
+            let at = doc.spans.locate(&format!("{prefix}{}", l.finding.path));
+            if (at.line, at.column) == (l.line, l.column) {
+                return Some(v);
+            }
+            first.get_or_insert(v);
+        }
+    }
+    first
+}
+
+/// A finding's fix as the RFC 6902 patch that applies as it is to the object as read: the
+/// engine's materialised operations (the same the webhook sends), or why there is none.
+pub fn patch(outcome: &Outcome, l: &Located) -> Option<Result<Vec<Op>, String>> {
+    let fix = l.finding.fix.as_ref()?;
+    Some(match object_of(outcome, l) {
+        Some(object) => fix.patch(object).map_err(|e| e.to_string()),
+        None => Err("the object is not in the inputs".to_string()),
+    })
+}
 
 /// The JSON document: `findings`, `errors`, `summary`.
 pub fn json(outcome: &Outcome) -> String {
@@ -20,6 +59,7 @@ pub fn json(outcome: &Outcome) -> String {
         .iter()
         .map(|l| {
             let f = &l.finding;
+            let patch = patch(outcome, l);
             json!({
                 "rule": f.rule,
                 "name": f.name,
@@ -33,7 +73,8 @@ pub fn json(outcome: &Outcome) -> String {
                 "fix": f.fix.is_some(),
                 "fix_applicability": f.fix.as_ref().map(|x| x.applicability),
                 "fix_title": f.fix.as_ref().map(|x| x.title.clone()),
-                "patch": f.fix.as_ref().map(|x| x.ops.clone()),
+                "patch": patch.as_ref().and_then(|p| p.as_ref().ok()),
+                "fix_error": patch.as_ref().and_then(|p| p.as_ref().err()),
             })
         })
         .collect();
