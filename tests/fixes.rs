@@ -613,3 +613,63 @@ fn safe_fixes_never_write_a_limit_below_an_existing_request() {
         out.ops
     );
 }
+
+/// Two safe fixes that undo each other: `Engine::fix` stops after its bound, says which rules
+/// did not settle, and `/mutate` sends no patch but a warning.
+#[test]
+fn fixes_that_do_not_converge_are_reported_with_their_rules() {
+    let rule = |id: &str, name: &str, x: i64| {
+        (
+            format!("{id}-{name}.yaml"),
+            format!(
+                r#"id: {id}
+name: {name}
+family: test
+severity: warning
+status: preview
+targets: [any]
+summary: x must be {x}.
+message: "x is not {x}"
+check:
+  schema: {{properties: {{spec: {{properties: {{x: {{const: {x}}}}}, required: [x]}}}}}}
+fix:
+  applicability: safe
+  title: Set x to {x}
+  ops: [{{op: add, path: /spec/x, value: {x}}}]
+docs: {{what_it_does: a, why_is_this_bad: b, example: c, use_instead: d, fix_safety: e}}
+"#
+            ),
+        )
+    };
+    let registry =
+        Registry::from_sources(&[rule("FLK901", "x-one", 1), rule("FLK902", "x-two", 2)]).unwrap();
+    let registry: &'static Registry = Box::leak(Box::new(registry));
+    let engine = Engine::new(registry, Settings::default()).unwrap();
+    let object = json!({
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkDeployment",
+        "metadata": {"name": "basic"},
+        "spec": {"x": 0},
+    });
+    let ctx = world(&[], false);
+    let out = engine.fix(&Subject::offline(&object, &ctx));
+    assert!(!out.converged());
+    assert_eq!(
+        out.problems,
+        vec![FixProblem::NotConverged {
+            rounds: flink_admission::engine::FIX_ROUNDS,
+            rules: vec!["FLK901".into(), "FLK902".into()],
+        }]
+    );
+    // What was done is still a valid patch of the original.
+    let ops = serde_json::to_value(&out.ops).unwrap();
+    assert_eq!(json_patch_apply(&object, &ops).as_ref(), Ok(&out.object));
+    let (sent, warnings) = mutate(&engine, &object, &ctx);
+    assert_eq!(sent, None);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("FLK901, FLK902") && w.contains("no patch")),
+        "{warnings:?}"
+    );
+}
