@@ -214,7 +214,17 @@ spec:
     let (engine, objects, _) = setup(text);
     let mut inputs = Inputs::default();
     inputs.add("fd.yaml", text);
+    let loaded: Vec<(String, Arc<Value>)> = inputs
+        .objects
+        .iter()
+        .map(|o| ("fd.yaml".to_string(), o.value.clone()))
+        .collect();
     let outcome = lint::lint(&engine, inputs);
+    let problems = lint::cli::fix_problems(&engine, &loaded, &outcome);
+    assert!(
+        matches!(&problems[..], [p] if matches!(&p.problem, FixProblem::Failed { rule, .. } if rule == "FLK402")),
+        "{problems:?}"
+    );
     let doc: Value = serde_json::from_str(&render::json(&outcome)).unwrap();
     let Some(f) = doc["findings"]
         .as_array()
@@ -671,5 +681,34 @@ docs: {{what_it_does: a, why_is_this_bad: b, example: c, use_instead: d, fix_saf
             .iter()
             .any(|w| w.contains("FLK901, FLK902") && w.contains("no patch")),
         "{warnings:?}"
+    );
+
+    // flink-lint shows it too: `fix_problems` in JSON, a warning in human output.
+    let mut inputs = Inputs::default();
+    inputs.add("fd.json", &object.to_string());
+    let objects: Vec<(String, Arc<Value>)> = inputs
+        .objects
+        .iter()
+        .map(|o| ("fd.json".to_string(), o.value.clone()))
+        .collect();
+    let outcome = lint::lint(&engine, inputs);
+    let problems = lint::cli::fix_problems(&engine, &objects, &outcome);
+    let doc: Value =
+        serde_json::from_str(&render::json_with_fix_problems(&outcome, &problems)).unwrap();
+    assert_eq!(
+        doc["fix_problems"],
+        json!([{
+            "file": "fd.json",
+            "object": {"apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
+                       "namespace": null, "name": "basic"},
+            "problem": "not-converged",
+            "rounds": 8,
+            "rules": ["FLK901", "FLK902"],
+        }])
+    );
+    let human = render::human_with_fix_problems(&outcome, false, &problems);
+    assert!(
+        human.contains("FlinkDeployment/basic in fd.json: applying the safe fixes: the fixes of FLK901, FLK902 still change the object after 8 rounds"),
+        "{human}"
     );
 }

@@ -4,15 +4,25 @@ mod human;
 mod junit;
 mod sarif;
 
-pub use human::human;
+pub use human::{human, human_with_fix_problems};
 pub use junit::junit;
 pub use sarif::sarif;
 
 use serde_json::{Value, json};
 
 use super::{Located, Outcome};
-use crate::engine::{Op, Registry};
+use crate::engine::{FixProblem, Op, Registry};
 use crate::flink::object::ObjectRef;
+
+/// What applying every safe fix to one object ran into (`Engine::fix`'s problems): a fix that
+/// could not be applied, or fixes that do not converge.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ObjectFixProblem {
+    pub file: String,
+    pub object: ObjectRef,
+    #[serde(flatten)]
+    pub problem: FixProblem,
+}
 
 /// The object a finding is about, as read from its file (a `List`'s items included). Two
 /// objects of one file with the same identity are told apart by where the finding sits.
@@ -52,8 +62,13 @@ pub fn patch(outcome: &Outcome, l: &Located) -> Option<Result<Vec<Op>, String>> 
     })
 }
 
-/// The JSON document: `findings`, `errors`, `summary`.
+/// The JSON document: `findings`, `errors`, `fix_problems`, `summary`.
 pub fn json(outcome: &Outcome) -> String {
+    json_with_fix_problems(outcome, &[])
+}
+
+/// [`json`], with what applying the safe fixes ran into.
+pub fn json_with_fix_problems(outcome: &Outcome, fix_problems: &[ObjectFixProblem]) -> String {
     let findings: Vec<_> = outcome
         .findings
         .iter()
@@ -81,6 +96,7 @@ pub fn json(outcome: &Outcome) -> String {
     let doc = json!({
         "findings": findings,
         "errors": outcome.errors,
+        "fix_problems": fix_problems,
         "summary": outcome.summary(),
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
