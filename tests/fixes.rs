@@ -712,3 +712,80 @@ docs: {{what_it_does: a, why_is_this_bad: b, example: c, use_instead: d, fix_saf
         "{human}"
     );
 }
+
+/// The real manifests of `../shared/corpus`: every patch flink-lint prints applies with
+/// json-patch to its object, and applying every safe fix (what `/mutate` does) converges
+/// without problems into an object the ops reproduce.
+#[test]
+fn corpus_patches_apply_and_fixes_converge() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !dir.is_dir() {
+        assert!(
+            std::env::var_os("FLINK_ADMISSION_SKIP_CORPUS").is_some(),
+            "{} is missing",
+            dir.display()
+        );
+        return;
+    }
+    let (files, _) = lint::discover::expand(&[dir.display().to_string()]);
+    let mut problems = Vec::new();
+    let mut patches = 0;
+    for scope in [Scope::Flink, Scope::All] {
+        let engine = Engine::embedded(Settings {
+            scope,
+            ..Settings::default()
+        })
+        .unwrap();
+        let mut inputs = Inputs::default();
+        for f in &files {
+            let name = f.display();
+            if let Ok(text) = std::fs::read_to_string(&name) {
+                inputs.add(&name, &text);
+            }
+        }
+        let loaded: Vec<(String, Arc<Value>)> = inputs
+            .objects
+            .iter()
+            .map(|o| (inputs.files[o.file].name.clone(), o.value.clone()))
+            .collect();
+        let world_all = ObjectSet::new(loaded.iter().map(|(_, v)| v.clone()).collect());
+        let outcome = lint::lint(&engine, inputs);
+        let doc: Value = serde_json::from_str(&render::json(&outcome)).unwrap();
+        for f in doc["findings"].as_array().unwrap() {
+            if !f["fix_error"].is_null() {
+                problems.push(format!("{} {}: {}", f["file"], f["rule"], f["fix_error"]));
+            }
+            if f["patch"].is_null() {
+                continue;
+            }
+            patches += 1;
+            let applies = loaded.iter().any(|(file, o)| {
+                f["file"] == file.as_str()
+                    && serde_json::to_value(ObjectRef::of(o)).ok().as_ref() == Some(&f["object"])
+                    && json_patch_apply(o, &f["patch"]).is_ok()
+            });
+            if !applies {
+                problems.push(format!("{} {}: patch does not apply", f["file"], f["rule"]));
+            }
+        }
+        for (file, o) in &loaded {
+            let out = engine.fix(&Subject::offline(o, &world_all));
+            if !out.problems.is_empty() {
+                problems.push(format!("{file}: {:?}", out.problems));
+            }
+            let ops = serde_json::to_value(&out.ops).unwrap();
+            if json_patch_apply(o, &ops).as_ref() != Ok(&out.object) {
+                problems.push(format!("{file}: the ops do not reproduce the fixed object"));
+            }
+            for (p, r, l) in pairs(&out.object) {
+                if below(&r, &l) && !pairs(o).contains(&(p.clone(), r.clone(), l.clone())) {
+                    problems.push(format!(
+                        "{file}: the fix made {p} a limit below its request"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(patches > 0);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
