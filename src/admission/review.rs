@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 
 use super::decode::Review;
 use super::response::{JsonPatch, Response};
-use crate::engine::{Applicability, Context, Engine, Operation, Severity, Subject, targets};
+use crate::engine::{
+    Applicability, Context, Engine, FixProblem, Operation, Severity, Subject, targets,
+};
 use crate::flink::object::{self, Class};
 
 /// Which webhook path a review came in on.
@@ -119,6 +121,8 @@ pub const AUDIT_RULES: &str = "rules";
 pub const AUDIT_DENIED: &str = "denied-rules";
 pub const AUDIT_FIXED: &str = "fixed-rules";
 pub const AUDIT_FAIL_MODE: &str = "fail-mode";
+/// Safe fixes that could not be applied, or did not converge (`/mutate`).
+pub const AUDIT_FIX_PROBLEMS: &str = "fix-problems";
 
 /// Judge one review.
 pub fn review(
@@ -261,8 +265,35 @@ fn mutate(
     let mut response = Response::allow(uid);
     let mut fixed: Vec<(String, Severity)> = Vec::new();
     if before.findings.iter().any(is_safe) {
-        let (_, ops, after) = engine.fix(subject);
-        response.patch = JsonPatch::from_ops(&ops);
+        let outcome = engine.fix(subject);
+        // Fixes that failed were left out: the ops lead to the last good state. Fixes that do
+        // not converge undo each other: no patch at all rather than an arbitrary round's.
+        if outcome.converged() {
+            response.patch = JsonPatch::from_ops(&outcome.ops);
+        }
+        for p in &outcome.problems {
+            let text = match p {
+                FixProblem::Failed { .. } => format!("flink-admission: {}", p.message()),
+                FixProblem::NotConverged { .. } => {
+                    format!("flink-admission: {}; no patch sent", p.message())
+                }
+            };
+            response
+                .warnings
+                .push(truncate(&one_line(&text), policy.warning_width));
+        }
+        if !outcome.problems.is_empty() {
+            response.audit_annotations.insert(
+                AUDIT_FIX_PROBLEMS.to_string(),
+                outcome
+                    .problems
+                    .iter()
+                    .map(FixProblem::message)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+        }
+        let after = &outcome.report;
         if response.patch.is_some() {
             let still: BTreeSet<&str> = after.findings.iter().map(|f| f.rule.as_str()).collect();
             let mut seen = BTreeSet::new();

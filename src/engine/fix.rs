@@ -1,10 +1,62 @@
 //! Fixes as RFC 6902 operations: materialised against the actual object (missing parents are
 //! created by the operation itself, so a patch never points below a node that does not exist)
-//! and applied with `json-patch`.
+//! and applied with `json-patch`. What [`apply`] returns is what a standard RFC 6902
+//! implementation applies as it is to the object it was given: the webhook sends it, the linter
+//! prints it.
 
 use serde_json::{Map, Value};
 
 use super::report::Op;
+
+/// An operation that cannot be applied to the object: it would have to create a node under a
+/// scalar, guess whether a new level is a list or a map, or index past the end of a list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot apply {op} {path}: {reason}")]
+pub struct FixError {
+    pub op: &'static str,
+    pub path: String,
+    pub reason: String,
+}
+
+impl FixError {
+    fn new(op: &Op, reason: impl Into<String>) -> FixError {
+        FixError {
+            op: op_name(op),
+            path: op.path().to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+fn op_name(op: &Op) -> &'static str {
+    match op {
+        Op::Add { .. } => "add",
+        Op::Replace { .. } => "replace",
+        Op::Remove { .. } => "remove",
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+/// A list index as RFC 6901 spells it: `0` or digits without a leading zero.
+fn index(token: &str) -> Option<usize> {
+    if token.is_empty()
+        || !token.bytes().all(|b| b.is_ascii_digit())
+        || (token.len() > 1 && token.starts_with('0'))
+    {
+        return None;
+    }
+    token.parse().ok()
+}
 
 /// Split a JSON pointer into unescaped reference tokens.
 pub fn tokens(pointer: &str) -> Vec<String> {
@@ -26,70 +78,170 @@ pub fn join(tokens: &[String]) -> String {
         .collect()
 }
 
-/// Rewrite `op` so that it applies to `doc`: an `add` under a missing parent becomes an `add`
-/// of the nearest missing ancestor holding the nested value; a `replace` of a missing node
-/// becomes an `add`; a `remove` of a missing node disappears.
-pub fn materialize(doc: &Value, op: &Op) -> Option<Op> {
-    match op {
-        Op::Remove { path } => doc.pointer(path).map(|_| op.clone()),
-        Op::Replace { path, value } | Op::Add { path, value } => {
-            if matches!(op, Op::Replace { .. }) && doc.pointer(path).is_some() {
-                return Some(op.clone());
-            }
-            let toks = tokens(path);
-            // Find the deepest existing ancestor.
-            let mut depth = toks.len();
-            while depth > 0 && doc.pointer(&join(&toks[..depth - 1])).is_none() {
-                depth -= 1;
-            }
-            if depth == 0 {
-                return None; // not even the root's child exists: cannot happen for objects
-            }
-            // Parent of toks[depth-1] exists; wrap the value in maps for the missing levels.
-            let mut nested = value.clone();
-            for t in toks[depth..].iter().rev() {
-                if t == "-" {
-                    nested = Value::Array(vec![nested]);
-                } else {
-                    let mut m = Map::new();
-                    m.insert(t.clone(), nested);
-                    nested = Value::Object(m);
+/// Rewrite `op` so that it applies as it is to `doc`:
+/// - an `add` (or a `replace` of a missing node) under missing parents becomes one `add` of the
+///   nearest missing ancestor holding the nested value; a `null` ancestor counts as missing
+///   (Kubernetes reads `resources: null` as no resources) and is replaced;
+/// - new levels are maps, or a one-element list for `-`; a list index on a new level is an
+///   error (the object cannot say whether a list or a map is meant);
+/// - a `replace` of a missing map member becomes an `add`; a `remove` of a missing node is
+///   `None` (nothing to do).
+///
+/// Errors: a parent that is a scalar, a token that is not an index of an existing list, an
+/// index past the end, or a path to the whole object.
+pub fn materialize(doc: &Value, op: &Op) -> Result<Option<Op>, FixError> {
+    let value = match op {
+        Op::Remove { path } => return Ok(doc.pointer(path).map(|_| op.clone())),
+        Op::Add { value, .. } | Op::Replace { value, .. } => value,
+    };
+    let toks = tokens(op.path());
+    let Some((leaf, parents)) = toks.split_last() else {
+        return Err(FixError::new(op, "a fix cannot replace the whole object"));
+    };
+    let mut node = doc;
+    for (depth, t) in parents.iter().enumerate() {
+        let child = match node {
+            Value::Object(m) => m.get(t.as_str()),
+            Value::Array(a) if t == "-" || index(t) == Some(a.len()) => None,
+            Value::Array(a) => match index(t) {
+                Some(i) if i < a.len() => a.get(i),
+                _ => {
+                    return Err(FixError::new(
+                        op,
+                        format!(
+                            "'{t}' is not an index of the {}-element list at '{}'",
+                            a.len(),
+                            join(&toks[..depth])
+                        ),
+                    ));
                 }
+            },
+            other => {
+                return Err(FixError::new(
+                    op,
+                    format!("the object is {}, not a map", kind_of(other)),
+                ));
             }
-            let parent = doc.pointer(&join(&toks[..depth - 1]))?;
-            if !(parent.is_object() || parent.is_array()) {
-                return None;
+        };
+        match child {
+            Some(c @ (Value::Object(_) | Value::Array(_))) => node = c,
+            Some(Value::Null) | None => {
+                let nested = nest(op, &toks[depth + 1..], value.clone())?;
+                return Ok(Some(Op::Add {
+                    path: join(&toks[..=depth]),
+                    value: nested,
+                }));
             }
-            Some(Op::Add {
-                path: join(&toks[..depth]),
-                value: nested,
-            })
+            Some(other) => {
+                return Err(FixError::new(
+                    op,
+                    format!(
+                        "'{}' is {}, not a map or a list",
+                        join(&toks[..=depth]),
+                        kind_of(other)
+                    ),
+                ));
+            }
         }
+    }
+    match node {
+        Value::Object(m) => Ok(Some(match op {
+            Op::Replace { .. } if m.contains_key(leaf.as_str()) => op.clone(),
+            _ => Op::Add {
+                path: op.path().to_string(),
+                value: value.clone(),
+            },
+        })),
+        Value::Array(a) => {
+            let i = if leaf == "-" {
+                Some(a.len())
+            } else {
+                index(leaf)
+            };
+            match (op, i) {
+                (Op::Replace { .. }, Some(i)) if i < a.len() => Ok(Some(op.clone())),
+                (Op::Add { .. }, Some(i)) if i <= a.len() => Ok(Some(op.clone())),
+                _ => Err(FixError::new(
+                    op,
+                    format!(
+                        "'{leaf}' is not an index of the {}-element list at '{}'",
+                        a.len(),
+                        join(parents)
+                    ),
+                )),
+            }
+        }
+        other => Err(FixError::new(
+            op,
+            format!("the object is {}, not a map", kind_of(other)),
+        )),
     }
 }
 
-/// Apply operations in order, materialising each against the current state. Returns the
-/// operations actually applied (an empty list leaves the document untouched).
-pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, String> {
+/// The value to add at a new node so that `below` (the tokens under it) leads to `value`.
+fn nest(op: &Op, below: &[String], value: Value) -> Result<Value, FixError> {
+    let mut nested = value;
+    for t in below.iter().rev() {
+        if t == "-" {
+            nested = Value::Array(vec![nested]);
+        } else if index(t).is_some() {
+            return Err(FixError::new(
+                op,
+                format!("'{t}' would be an index into a list that does not exist"),
+            ));
+        } else {
+            let mut m = Map::new();
+            m.insert(t.clone(), nested);
+            nested = Value::Object(m);
+        }
+    }
+    Ok(nested)
+}
+
+/// Whether an `add`/`replace` of a map member would leave it as it is. (An `add` into a list
+/// inserts, so it always changes something.)
+fn is_noop(doc: &Value, op: &Op) -> bool {
+    let (Op::Add { path, value } | Op::Replace { path, value }) = op else {
+        return false;
+    };
+    let toks = tokens(path);
+    let Some((leaf, parents)) = toks.split_last() else {
+        return false;
+    };
+    doc.pointer(&join(parents))
+        .and_then(Value::as_object)
+        .and_then(|m| m.get(leaf.as_str()))
+        == Some(value)
+}
+
+/// Apply operations in order, materialising each against the state the previous ones left.
+/// Returns the operations actually applied: applied in order with `json_patch::patch` to the
+/// `doc` as it was, they give the `doc` as it is now. All or nothing: on an error `doc` is left
+/// untouched.
+pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
+    let mut next = doc.clone();
     let mut applied = Vec::new();
     for op in ops {
-        let Some(op) = materialize(doc, op) else {
+        let Some(op) = materialize(&next, op)? else {
             continue;
         };
-        // Skip operations that would not change anything (keeps patches minimal).
-        if let Op::Add { path, value } | Op::Replace { path, value } = &op
-            && doc.pointer(path) == Some(value)
-        {
+        if is_noop(&next, &op) {
             continue;
         }
-        let patch: json_patch::Patch = serde_json::from_value(Value::Array(vec![
-            serde_json::to_value(&op).map_err(|e| e.to_string())?,
-        ]))
-        .map_err(|e| e.to_string())?;
-        json_patch::patch(doc, &patch).map_err(|e| format!("{}: {e}", op.path()))?;
+        let patch: json_patch::Patch = serde_json::to_value(std::slice::from_ref(&op))
+            .and_then(serde_json::from_value)
+            .map_err(|e| FixError::new(&op, e.to_string()))?;
+        json_patch::patch(&mut next, &patch).map_err(|e| FixError::new(&op, e.to_string()))?;
         applied.push(op);
     }
+    *doc = next;
     Ok(applied)
+}
+
+/// The operations that apply `ops` to `doc`, materialised (see [`apply`]); `doc` is not changed.
+pub fn patch(doc: &Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
+    let mut copy = doc.clone();
+    apply(&mut copy, ops)
 }
 
 #[cfg(test)]
@@ -106,11 +258,110 @@ mod tests {
         };
         assert_eq!(
             materialize(&doc, &op),
-            Some(Op::Add {
+            Ok(Some(Op::Add {
                 path: "/spec/containers/0/resources".into(),
                 value: json!({"requests": {"cpu": "1"}})
-            })
+            }))
         );
+    }
+
+    fn add(path: &str, value: Value) -> Op {
+        Op::Add {
+            path: path.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn a_null_parent_counts_as_missing_and_is_replaced() {
+        let doc = json!({"c": {"resources": null}});
+        assert_eq!(
+            materialize(&doc, &add("/c/resources/requests/cpu", json!("1"))),
+            Ok(Some(add("/c/resources", json!({"requests": {"cpu": "1"}}))))
+        );
+        let doc = json!({"c": {"resources": {"requests": null}}});
+        assert_eq!(
+            materialize(&doc, &add("/c/resources/requests/cpu", json!("1"))),
+            Ok(Some(add("/c/resources/requests", json!({"cpu": "1"}))))
+        );
+    }
+
+    #[test]
+    fn new_levels_are_maps_or_appended_lists_never_guessed_indexes() {
+        let doc = json!({"spec": {}});
+        assert_eq!(
+            materialize(&doc, &add("/spec/ports/-", json!({"port": 1}))),
+            Ok(Some(add("/spec/ports", json!([{"port": 1}]))))
+        );
+        let e = materialize(&doc, &add("/spec/containers/0/name", json!("a"))).unwrap_err();
+        assert!(e.reason.contains("'0'"), "{e}");
+        // appending to an existing list, and a new element holding new maps
+        let doc = json!({"spec": {"ports": [{"port": 1}]}});
+        assert_eq!(
+            materialize(&doc, &add("/spec/ports/-", json!({"port": 2}))),
+            Ok(Some(add("/spec/ports/-", json!({"port": 2}))))
+        );
+        assert_eq!(
+            materialize(&doc, &add("/spec/ports/1/name", json!("x"))),
+            Ok(Some(add("/spec/ports/1", json!({"name": "x"}))))
+        );
+    }
+
+    #[test]
+    fn impossible_operations_are_errors_not_silently_skipped() {
+        let doc = json!({"spec": {"ports": 5, "list": [1], "resources": "big"}});
+        for op in [
+            add("/spec/ports/-", json!(1)),
+            add("/spec/resources/requests/cpu", json!("1")),
+            add("/spec/list/3", json!(1)),
+            add("/spec/list/name", json!(1)),
+            add("/spec/list/01", json!(1)),
+            Op::Replace {
+                path: "/spec/list/1".into(),
+                value: json!(1),
+            },
+            add("", json!({})),
+        ] {
+            let e = materialize(&doc, &op).expect_err(op.path());
+            assert_eq!(e.path, op.path());
+            assert!(!e.to_string().contains('\n'));
+        }
+        // all or nothing
+        let mut d = doc.clone();
+        let r = apply(
+            &mut d,
+            &[add("/spec/fine", json!(1)), add("/spec/ports/-", json!(1))],
+        );
+        assert!(r.is_err());
+        assert_eq!(d, doc);
+    }
+
+    #[test]
+    fn applied_ops_apply_with_json_patch_to_the_original() {
+        let original = json!({"spec": {"c": [{"name": "a", "resources": null}]}});
+        let mut doc = original.clone();
+        let ops = apply(
+            &mut doc,
+            &[
+                add("/spec/c/0/resources/requests/cpu", json!("1")),
+                add("/spec/c/0/resources/requests/memory", json!("1Gi")),
+                add("/spec/c/0/resources/limits/memory", json!("1Gi")),
+                add("/spec/ports/-", json!({"port": 1})),
+                add("/spec/ports/-", json!({"port": 2})),
+                Op::Replace {
+                    path: "/spec/x/y".into(),
+                    value: json!(true),
+                },
+            ],
+        )
+        .unwrap();
+        let mut again = original.clone();
+        let p: json_patch::Patch =
+            serde_json::from_value(serde_json::to_value(&ops).unwrap()).unwrap();
+        json_patch::patch(&mut again, &p).unwrap();
+        assert_eq!(again, doc);
+        assert_eq!(doc["spec"]["ports"], json!([{"port": 1}, {"port": 2}]));
+        assert_eq!(patch(&original, &[]), Ok(vec![]));
     }
 
     #[test]

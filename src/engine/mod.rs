@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use context::{Context, NoContext, ObjectSet};
-pub use report::{Applicability, Finding, Fix, Op, Report, Severity};
+pub use report::{Applicability, Finding, Fix, FixOutcome, FixProblem, Op, Report, Severity};
 pub use rule::{Registry, Rule, Target};
 pub use settings::{Scope, Settings};
 
@@ -247,50 +247,100 @@ impl Engine {
         Report { findings }
     }
 
-    /// Apply every safe fix, re-checking after each round until nothing is left to fix.
-    /// Returns the fixed object, the operations that get there from the original, and the
-    /// report on the fixed object.
-    pub fn fix(&self, subject: &Subject<'_>) -> (Value, Vec<Op>, Report) {
+    /// Apply every safe fix, re-checking after each round until nothing is left to fix, for at
+    /// most [`FIX_ROUNDS`] rounds. Returns the fixed object, the materialised operations that
+    /// get there from the original (`json_patch` applies them as they are), the report on the
+    /// fixed object, and the problems: a fix that could not be applied is left out (the object
+    /// stays at the last good state) and reported once; fixes still changing the object after
+    /// the last round are reported with their rules.
+    pub fn fix(&self, subject: &Subject<'_>) -> FixOutcome {
         let mut current = subject.object.clone();
         let mut ops = Vec::new();
-        for _ in 0..8 {
-            let report = self.check(&Subject {
-                object: &current,
+        let mut problems = Vec::new();
+        let mut failed: std::collections::BTreeSet<(String, String)> = Default::default();
+        let check = |object: &Value| {
+            self.check(&Subject {
+                object,
                 old_object: subject.old_object,
                 operation: subject.operation,
                 context: subject.context,
-            });
-            let mut changed = false;
+            })
+        };
+        let safe = |f: &Finding| {
+            f.fix
+                .as_ref()
+                .filter(|x| x.applicability == Applicability::Safe)
+                .map(|x| x.ops.clone())
+        };
+        let mut last_round: Vec<String> = Vec::new();
+        for _ in 0..FIX_ROUNDS {
+            let report = check(&current);
+            let mut changed_by: Vec<String> = Vec::new();
             for f in &report.findings {
-                let Some(fix) = f
-                    .fix
-                    .as_ref()
-                    .filter(|f| f.applicability == Applicability::Safe)
-                else {
+                let Some(fix_ops) = safe(f) else {
                     continue;
                 };
-                let mut next = current.clone();
-                if let Ok(applied) = fix::apply(&mut next, &fix.ops)
-                    && !applied.is_empty()
-                {
-                    current = next;
-                    ops.extend(applied);
-                    changed = true;
+                let key = (f.rule.clone(), f.path.clone());
+                if failed.contains(&key) {
+                    continue;
+                }
+                match fix::apply(&mut current, &fix_ops) {
+                    Ok(applied) if applied.is_empty() => {}
+                    Ok(applied) => {
+                        ops.extend(applied);
+                        changed_by.push(f.rule.clone());
+                    }
+                    Err(e) => {
+                        problems.push(FixProblem::Failed {
+                            rule: f.rule.clone(),
+                            path: f.path.clone(),
+                            error: e.to_string(),
+                        });
+                        failed.insert(key);
+                    }
                 }
             }
-            if !changed {
-                return (current, ops, report);
+            if changed_by.is_empty() {
+                return FixOutcome {
+                    object: current,
+                    ops,
+                    report,
+                    problems,
+                };
             }
+            last_round = changed_by;
         }
-        let report = self.check(&Subject {
-            object: &current,
-            old_object: subject.old_object,
-            operation: subject.operation,
-            context: subject.context,
-        });
-        (current, ops, report)
+        let report = check(&current);
+        // Would another round still change the object? Then the fixes do not converge.
+        let mut rules: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| !failed.contains(&(f.rule.clone(), f.path.clone())))
+            .filter(|f| {
+                safe(f).is_some_and(|o| fix::patch(&current, &o).is_ok_and(|a| !a.is_empty()))
+            })
+            .map(|f| f.rule.clone())
+            .collect();
+        if !rules.is_empty() {
+            rules.extend(last_round);
+            rules.sort();
+            rules.dedup();
+            problems.push(FixProblem::NotConverged {
+                rounds: FIX_ROUNDS,
+                rules,
+            });
+        }
+        FixOutcome {
+            object: current,
+            ops,
+            report,
+            problems,
+        }
     }
 }
+
+/// How many rounds of fixes [`Engine::fix`] runs before it reports non-convergence.
+pub const FIX_ROUNDS: usize = 8;
 
 /// Fill `{name}` placeholders from `args`; unknown placeholders stay as written.
 pub fn interpolate(template: &str, args: &[(&'static str, String)]) -> String {

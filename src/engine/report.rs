@@ -68,7 +68,17 @@ impl Op {
 pub struct Fix {
     pub applicability: Applicability,
     pub title: String,
+    /// The operations as the check states them (paths may lead through nodes the object does
+    /// not have yet); [`Fix::patch`] gives them materialised.
     pub ops: Vec<Op>,
+}
+
+impl Fix {
+    /// The fix as a patch that applies as it is to `object` (the object the finding is about),
+    /// computed as `Engine::fix` computes the webhook's: see `fix::apply`.
+    pub fn patch(&self, object: &Value) -> Result<Vec<Op>, super::fix::FixError> {
+        super::fix::patch(object, &self.ops)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -104,5 +114,59 @@ impl Report {
         self.findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Why `Engine::fix` could not do everything it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "kebab-case")]
+pub enum FixProblem {
+    /// A safe fix could not be applied (see `fix::FixError`); it was left out, the other fixes
+    /// still apply.
+    Failed {
+        rule: String,
+        /// The finding's pointer.
+        path: String,
+        error: String,
+    },
+    /// Safe fixes still changed the object after the last round: they undo each other.
+    NotConverged { rounds: usize, rules: Vec<String> },
+}
+
+impl FixProblem {
+    /// One line for a warning or a log.
+    pub fn message(&self) -> String {
+        match self {
+            FixProblem::Failed { rule, path, error } => {
+                format!("{rule}: the fix at {path} was not applied: {error}")
+            }
+            FixProblem::NotConverged { rounds, rules } => format!(
+                "the fixes of {} still change the object after {rounds} rounds",
+                rules.join(", ")
+            ),
+        }
+    }
+}
+
+/// What `Engine::fix` made of a subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixOutcome {
+    /// The object with every safe fix applied (up to the last good state).
+    pub object: Value,
+    /// RFC 6902 operations from the original object to `object`, materialised: `json_patch`
+    /// applies them as they are.
+    pub ops: Vec<Op>,
+    /// The report on `object`.
+    pub report: Report,
+    /// Fixes that failed, and non-convergence; empty when everything went well.
+    pub problems: Vec<FixProblem>,
+}
+
+impl FixOutcome {
+    pub fn converged(&self) -> bool {
+        !self
+            .problems
+            .iter()
+            .any(|p| matches!(p, FixProblem::NotConverged { .. }))
     }
 }

@@ -79,8 +79,18 @@ pub fn container_resources(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-/// Operations that fill the missing requests and limits of a Flink container: memory from the
-/// configured process size when there is one, else the configured defaults.
+/// Operations that fill the missing requests and limits of a Flink container, never making a
+/// limit smaller than its request (the API server rejects that):
+/// - memory is the configured process size when there is one, else the memory the container
+///   already states, else the configured default;
+/// - a new memory limit is raised to an existing request above it (the user asked for that
+///   much; lowering their request is not ours to do);
+/// - a new request (memory or cpu) is lowered to an existing limit below it (what the API
+///   server itself defaults a missing request to).
+///
+/// Existing values are compared as Kubernetes quantities; a key whose counterpart is not a
+/// quantity is left alone (no size is known to be right). No operations at all when
+/// `resources`, `requests` or `limits` is something other than a map (or null).
 fn fill_ops(
     ctx: &Ctx<'_>,
     pc: &PodConfig<'_>,
@@ -88,23 +98,55 @@ fn fill_ops(
     container: &str,
     missing: &[(&str, &str)],
 ) -> Vec<Op> {
-    let d = defaults_for(ctx, Some(role));
-    let existing_memory = ["/resources/requests/memory", "/resources/limits/memory"]
+    let c = pc.container.value;
+    let map_or_absent = |p: &str| c.pointer(p).is_none_or(|v| v.is_null() || v.is_object());
+    if !["/resources", "/resources/requests", "/resources/limits"]
         .iter()
-        .find_map(|p| pc.container.value.pointer(p).cloned());
+        .all(|p| map_or_absent(p))
+    {
+        return Vec::new();
+    }
+    let existing = |p: &str| c.pointer(p).filter(|v| !v.is_null());
+    let d = defaults_for(ctx, Some(role));
     let memory = match process_size(&pc.config, role) {
         Some((_, size)) => json!(quantity::format_k8s_memory(size.0)),
-        None => existing_memory.unwrap_or_else(|| json!(d.memory)),
+        None => ["/resources/requests/memory", "/resources/limits/memory"]
+            .iter()
+            .find_map(|p| existing(p).cloned())
+            .unwrap_or_else(|| json!(d.memory)),
     };
     missing
         .iter()
-        .map(|(p, _)| Op::Add {
-            path: format!("{container}/resources{p}"),
-            value: if p.ends_with("cpu") {
+        .filter_map(|(p, _)| {
+            let proposed = if p.ends_with("cpu") {
                 json!(d.cpu)
             } else {
                 memory.clone()
-            },
+            };
+            // The other side of the pair: a request's limit, a limit's request.
+            let (other, limit_side) = match *p {
+                "/requests/cpu" => ("/resources/limits/cpu", false),
+                "/requests/memory" => ("/resources/limits/memory", false),
+                "/limits/memory" => ("/resources/requests/memory", true),
+                _ => return None,
+            };
+            let value = match existing(other) {
+                None => proposed,
+                Some(o) => {
+                    let theirs = quantity::quantity_from_json(o).ok()?;
+                    let ours = quantity::quantity_from_json(&proposed).ok()?;
+                    let keep_ours = if limit_side {
+                        ours >= theirs
+                    } else {
+                        ours <= theirs
+                    };
+                    if keep_ours { proposed } else { o.clone() }
+                }
+            };
+            Some(Op::Add {
+                path: format!("{container}/resources{p}"),
+                value,
+            })
         })
         .collect()
 }

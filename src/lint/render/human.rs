@@ -45,6 +45,15 @@ fn byte_of(text: &str, line: usize, column: usize) -> usize {
 }
 
 pub fn human(outcome: &Outcome, color: bool) -> String {
+    human_with_fix_problems(outcome, color, &[])
+}
+
+/// [`human`], with what applying the safe fixes ran into, as warnings before the summary.
+pub fn human_with_fix_problems(
+    outcome: &Outcome,
+    color: bool,
+    fix_problems: &[super::ObjectFixProblem],
+) -> String {
     let renderer = if color {
         Renderer::styled()
     } else {
@@ -105,19 +114,30 @@ pub fn human(outcome: &Outcome, color: bool) -> String {
         let mut groups = vec![group];
         let help;
         if let Some(fix) = &f.fix {
-            help = format!(
-                "{} ({} fix)",
-                fix.title,
-                match fix.applicability {
-                    Applicability::Safe => "safe",
-                    Applicability::Unsafe => "unsafe",
-                }
-            );
+            let kind = match fix.applicability {
+                Applicability::Safe => "safe",
+                Applicability::Unsafe => "unsafe",
+            };
+            help = match super::patch(outcome, l) {
+                Some(Err(e)) => format!("{} ({kind} fix, cannot be applied: {e})", fix.title),
+                _ => format!("{} ({kind} fix)", fix.title),
+            };
             groups.push(Group::with_title(
                 Level::HELP.secondary_title(help.as_str()),
             ));
         }
         out.push_str(&renderer.render(&groups));
+        out.push_str("\n\n");
+    }
+    for p in fix_problems {
+        let text = format!(
+            "{} in {}: applying the safe fixes: {}",
+            p.object.display(),
+            p.file,
+            p.problem.message()
+        );
+        let group = Group::with_title(Level::WARNING.primary_title(text.as_str()).id("fix"));
+        out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
     let s = outcome.summary();
