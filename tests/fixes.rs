@@ -220,7 +220,8 @@ spec:
         .map(|o| ("fd.yaml".to_string(), o.value.clone()))
         .collect();
     let outcome = lint::lint(&engine, inputs);
-    let problems = lint::cli::fix_problems(&engine, &loaded, &outcome);
+    let _ = &loaded;
+    let problems = outcome.fix_problems.clone();
     assert!(
         matches!(&problems[..], [p] if matches!(&p.problem, FixProblem::Failed { rule, .. } if rule == "FLK402")),
         "{problems:?}"
@@ -692,7 +693,8 @@ docs: {{what_it_does: a, why_is_this_bad: b, example: c, use_instead: d, fix_saf
         .map(|o| ("fd.json".to_string(), o.value.clone()))
         .collect();
     let outcome = lint::lint(&engine, inputs);
-    let problems = lint::cli::fix_problems(&engine, &objects, &outcome);
+    let _ = &objects;
+    let problems = outcome.fix_problems.clone();
     let doc: Value =
         serde_json::from_str(&render::json_with_fix_problems(&outcome, &problems)).unwrap();
     assert_eq!(

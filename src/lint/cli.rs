@@ -2,18 +2,13 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::discover::{self, Input};
 use super::{Inputs, Outcome, render};
 use crate::engine::rule::Platform;
-use crate::engine::{
-    Applicability, Engine, ObjectSet, Registry, Scope, Settings, Severity, Subject,
-};
-use crate::flink::object::ObjectRef;
-use serde_json::Value;
+use crate::engine::{Engine, Registry, Scope, Settings, Severity};
 
 /// Exit codes.
 pub const EXIT_OK: i32 = 0;
@@ -267,69 +262,20 @@ fn check(
             Err(m) => inputs.unreadable(&name, m),
         }
     }
-    let objects: Vec<(String, Arc<Value>)> = inputs
-        .objects
-        .iter()
-        .map(|o| (inputs.files[o.file].name.clone(), o.value.clone()))
-        .collect();
     let outcome = super::lint(&engine, inputs);
-    let fix_problems = fix_problems(&engine, &objects, &outcome);
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let text = match args.format.unwrap_or(Format::Human) {
-        Format::Human => render::human_with_fix_problems(&outcome, color, &fix_problems),
-        Format::Json => render::json_with_fix_problems(&outcome, &fix_problems),
+        Format::Human => render::human(&outcome, color),
+        Format::Json => render::json(&outcome),
         Format::Sarif => render::sarif(&outcome, registry),
         Format::Junit => render::junit(&outcome),
     };
     let _ = write!(stdout, "{text}");
     exit_code(&outcome, args.fail_on)
-}
-
-/// Apply every safe fix (as the webhook would) to each object that has one, in the same world
-/// `lint` judged it in, and report what that ran into: a fix that cannot be applied, or fixes
-/// that do not converge.
-pub fn fix_problems(
-    engine: &Engine,
-    objects: &[(String, Arc<Value>)],
-    outcome: &Outcome,
-) -> Vec<render::ObjectFixProblem> {
-    let fixable: std::collections::BTreeSet<(&str, &ObjectRef)> = outcome
-        .findings
-        .iter()
-        .filter(|l| {
-            l.finding
-                .fix
-                .as_ref()
-                .is_some_and(|f| f.applicability == Applicability::Safe)
-        })
-        .map(|l| (l.file.as_str(), &l.finding.object))
-        .collect();
-    if fixable.is_empty() {
-        return Vec::new();
-    }
-    let world = ObjectSet::new(objects.iter().map(|(_, v)| v.clone()).collect());
-    let mut out = Vec::new();
-    for (file, value) in objects {
-        let oref = ObjectRef::of(value);
-        if !fixable.contains(&(file.as_str(), &oref)) {
-            continue;
-        }
-        for problem in engine.fix(&Subject::offline(value, &world)).problems {
-            let p = render::ObjectFixProblem {
-                file: file.clone(),
-                object: oref.clone(),
-                problem,
-            };
-            if !out.contains(&p) {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 /// 2 when an input could not be read or parsed; else 1 when a finding reaches `fail_on`.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::engine::context::{Origin, World};
-use crate::engine::{Engine, Finding, Severity, Subject};
+use crate::engine::{Applicability, Engine, Finding, FixProblem, Op, Severity, Subject};
 use crate::flink::object::ObjectRef;
 
 /// A finding placed in a file.
@@ -23,6 +23,20 @@ pub struct Located {
     pub file: String,
     pub line: usize,
     pub column: usize,
+    /// The fix as the RFC 6902 patch that applies as it is to the object as read (the engine's
+    /// materialised operations, the same the webhook sends), or why there is none.
+    #[serde(skip)]
+    pub patch: Option<Result<Vec<Op>, String>>,
+}
+
+/// What applying every safe fix to one object ran into (`Engine::fix`'s problems): a fix that
+/// could not be applied, or fixes that do not converge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObjectFixProblem {
+    pub file: String,
+    pub object: ObjectRef,
+    #[serde(flatten)]
+    pub problem: FixProblem,
 }
 
 /// An input that could not be read or understood.
@@ -193,6 +207,8 @@ fn classify_document(v: &Value) -> DocumentKind<'_> {
 pub struct Outcome {
     pub findings: Vec<Located>,
     pub errors: Vec<InputError>,
+    /// What applying the safe fixes to each object ran into, in the world it was judged in.
+    pub fix_problems: Vec<ObjectFixProblem>,
     #[serde(skip)]
     pub objects: Vec<(String, ObjectRef)>,
     #[serde(skip)]
@@ -256,12 +272,15 @@ pub fn lint_in_world(engine: &Engine, inputs: Inputs, complete: bool) -> Outcome
     );
     let mut findings = Vec::new();
     let mut objects = Vec::new();
+    let mut fix_problems = Vec::new();
     for (i, o) in inputs.objects.iter().enumerate() {
         let file = &inputs.files[o.file];
         objects.push((file.name.clone(), ObjectRef::of(&o.value)));
         let view = world.view(i);
-        let report = engine.check(&Subject::offline(&o.value, &view));
+        let subject = Subject::offline(&o.value, &view);
+        let report = engine.check(&subject);
         let spans = file.source.documents.get(o.document).map(|d| &d.spans);
+        let mut safe_fix = false;
         for f in report.findings {
             let pos = spans
                 .map(|s| s.locate(&format!("{}{}", o.prefix, f.path)))
@@ -270,12 +289,35 @@ pub fn lint_in_world(engine: &Engine, inputs: Inputs, complete: bool) -> Outcome
                     column: 1,
                     byte: 0,
                 });
+            let patch = f
+                .fix
+                .as_ref()
+                .map(|fix| fix.patch(&o.value).map_err(|e| e.to_string()));
+            safe_fix |= f
+                .fix
+                .as_ref()
+                .is_some_and(|x| x.applicability == Applicability::Safe);
             findings.push(Located {
                 finding: f,
                 file: file.name.clone(),
                 line: pos.line,
                 column: pos.column,
+                patch,
             });
+        }
+        // Apply the safe fixes as the webhook would, and say what that runs into.
+        if safe_fix {
+            let oref = ObjectRef::of(&o.value);
+            for problem in engine.fix(&subject).problems {
+                let p = ObjectFixProblem {
+                    file: file.name.clone(),
+                    object: oref.clone(),
+                    problem,
+                };
+                if !fix_problems.contains(&p) {
+                    fix_problems.push(p);
+                }
+            }
         }
     }
     findings.sort_by(|a, b| {
@@ -289,6 +331,7 @@ pub fn lint_in_world(engine: &Engine, inputs: Inputs, complete: bool) -> Outcome
     Outcome {
         findings,
         errors: inputs.errors,
+        fix_problems,
         objects,
         files: inputs.files,
     }

@@ -45,7 +45,7 @@ fn byte_of(text: &str, line: usize, column: usize) -> usize {
 }
 
 pub fn human(outcome: &Outcome, color: bool) -> String {
-    human_with_fix_problems(outcome, color, &[])
+    human_with_fix_problems(outcome, color, &outcome.fix_problems)
 }
 
 /// [`human`], with what applying the safe fixes ran into, as warnings before the summary.

@@ -8,63 +8,22 @@ pub use human::{human, human_with_fix_problems};
 pub use junit::junit;
 pub use sarif::sarif;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Located, Outcome};
-use crate::engine::{FixProblem, Op, Registry};
-use crate::flink::object::ObjectRef;
+use crate::engine::{Op, Registry};
 
-/// What applying every safe fix to one object ran into (`Engine::fix`'s problems): a fix that
-/// could not be applied, or fixes that do not converge.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ObjectFixProblem {
-    pub file: String,
-    pub object: ObjectRef,
-    #[serde(flatten)]
-    pub problem: FixProblem,
-}
+pub use super::ObjectFixProblem;
 
-/// The object a finding is about, as read from its file (a `List`'s items included). Two
-/// objects of one file with the same identity are told apart by where the finding sits.
-fn object_of<'a>(outcome: &'a Outcome, l: &Located) -> Option<&'a Value> {
-    let file = outcome.files.iter().find(|f| f.name == l.file)?;
-    let mut first = None;
-    for doc in &file.source.documents {
-        let items = doc
-            .value
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, v)| (format!("/items/{i}"), v));
-        for (prefix, v) in std::iter::once((String::new(), &doc.value)).chain(items) {
-            if ObjectRef::of(v) != l.finding.object {
-                continue;
-            }
-            let at = doc.spans.locate(&format!("{prefix}{}", l.finding.path));
-            if (at.line, at.column) == (l.line, l.column) {
-                return Some(v);
-            }
-            first.get_or_insert(v);
-        }
-    }
-    first
-}
-
-/// A finding's fix as the RFC 6902 patch that applies as it is to the object as read: the
-/// engine's materialised operations (the same the webhook sends), or why there is none.
-pub fn patch(outcome: &Outcome, l: &Located) -> Option<Result<Vec<Op>, String>> {
-    let fix = l.finding.fix.as_ref()?;
-    Some(match object_of(outcome, l) {
-        Some(object) => fix.patch(object).map_err(|e| e.to_string()),
-        None => Err("the object is not in the inputs".to_string()),
-    })
+/// A finding's fix as the RFC 6902 patch that applies as it is to the object as read, or why
+/// there is none (computed once, when the object was judged).
+pub fn patch(_outcome: &Outcome, l: &Located) -> Option<Result<Vec<Op>, String>> {
+    l.patch.clone()
 }
 
 /// The JSON document: `findings`, `errors`, `fix_problems`, `summary`.
 pub fn json(outcome: &Outcome) -> String {
-    json_with_fix_problems(outcome, &[])
+    json_with_fix_problems(outcome, &outcome.fix_problems)
 }
 
 /// [`json`], with what applying the safe fixes ran into.
