@@ -6,6 +6,7 @@
 //! Plus what the rules need to know about keys: deprecated aliases, high availability, memory
 //! sizes and ports.
 
+use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::quantity::{self, MemorySize, QuantityError};
@@ -143,10 +144,22 @@ fn parse_port(s: &str) -> Option<u16> {
 }
 
 /// Flattened Flink configuration: `key -> text`, in first-insertion order, last write wins.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Backed by an insertion-ordered hash map: `insert`, `get` and `contains_key` are O(1)
+/// (amortised), so reading a file of `n` lines is O(n).
+#[derive(Debug, Clone, Default)]
 pub struct FlinkConfig {
-    entries: Vec<(String, String)>,
+    entries: IndexMap<String, String>,
 }
+
+/// Equal when the same entries come in the same order (as the `Vec` it used to be).
+impl PartialEq for FlinkConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries.len() == other.entries.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for FlinkConfig {}
 
 impl FlinkConfig {
     pub fn new() -> FlinkConfig {
@@ -155,36 +168,29 @@ impl FlinkConfig {
 
     /// Set `key` (replacing its value in place, or appending it).
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        let key = key.into();
         let value = value.into();
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = value,
-            None => self.entries.push((key, value)),
-        }
+        // `IndexMap::insert` keeps the first position of a key and replaces its value.
+        self.entries.insert(key.into(), value);
     }
 
+    /// Remove `key`, keeping the order of the others (O(n)).
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let i = self.entries.iter().position(|(k, _)| k == key)?;
-        Some(self.entries.remove(i).1)
+        self.entries.shift_remove(key)
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.entries.get(key).map(String::as_str)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.entries.contains_key(key)
     }
 
     /// The first of `keys` present, with its value (for a key and its deprecated aliases).
     pub fn get_any<'a>(&'a self, keys: &[&str]) -> Option<(&'a str, &'a str)> {
         keys.iter().find_map(|key| {
             self.entries
-                .iter()
-                .find(|(k, _)| k == key)
+                .get_key_value(*key)
                 .map(|(k, v)| (k.as_str(), v.as_str()))
         })
     }
@@ -194,7 +200,7 @@ impl FlinkConfig {
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.entries.iter().map(|(k, _)| k.as_str())
+        self.entries.keys().map(String::as_str)
     }
 
     pub fn len(&self) -> usize {
@@ -207,8 +213,14 @@ impl FlinkConfig {
 
     /// Put every entry of `other` over this one (`other` wins).
     pub fn merge(&mut self, other: &FlinkConfig) {
+        self.entries.reserve(other.len());
         for (k, v) in &other.entries {
-            self.insert(k.as_str(), v.as_str());
+            match self.entries.get_mut(k.as_str()) {
+                Some(slot) => slot.clone_from(v),
+                None => {
+                    self.entries.insert(k.clone(), v.clone());
+                }
+            }
         }
     }
 
@@ -267,6 +279,76 @@ impl FlinkConfig {
     pub fn port(&self, key: &str) -> Option<PortSpec> {
         self.get(key).map(PortSpec::parse)
     }
+
+    /// The boolean option at `key` as Flink reads it; `None` when unset.
+    ///
+    /// Flink's `ConfigurationUtils.convertToBoolean` takes the text `true` or `false` in any
+    /// case and refuses everything else, so the YAML 1.1 spellings `yes`, `no`, `on` and `off`
+    /// written in `flink-conf.yaml` (whose legacy parser keeps values as text) stop Flink when
+    /// it reads the option; they are an error here too, never "unset" and never `true`.
+    pub fn boolean(&self, key: &str) -> Option<Result<bool, InvalidBoolean>> {
+        self.get(key).map(parse_boolean)
+    }
+}
+
+/// A boolean option whose text Flink refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidBoolean {
+    /// The text as written (trimmed).
+    pub text: String,
+}
+
+impl std::fmt::Display for InvalidBoolean {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid boolean '{}': Flink accepts only true or false (in any case)",
+            self.text
+        )?;
+        if matches!(
+            self.text.to_ascii_lowercase().as_str(),
+            "yes" | "no" | "on" | "off" | "y" | "n"
+        ) {
+            f.write_str(", not the YAML 1.1 spellings yes, no, on and off")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InvalidBoolean {}
+
+/// Flink's boolean conversion of a text value: `true` or `false`, case-insensitive.
+pub fn parse_boolean(text: &str) -> Result<bool, InvalidBoolean> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if t.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(InvalidBoolean {
+            text: t.to_string(),
+        })
+    }
+}
+
+/// Whether `key` is a Flink `MemorySize` option: the process memory model's sizes, minimums
+/// and maximums (`taskmanager.memory.process.size`, `taskmanager.memory.network.min`,
+/// `taskmanager.memory.segment-size`, ...) and the deprecated heap keys. Fractions and
+/// switches under the same prefixes are not sizes.
+pub fn is_memory_size_key(key: &str) -> bool {
+    if key == JM_HEAP_SIZE_LEGACY || key == TM_HEAP_SIZE_LEGACY {
+        return true;
+    }
+    let Some(rest) = key
+        .strip_prefix("jobmanager.memory.")
+        .or_else(|| key.strip_prefix("taskmanager.memory."))
+    else {
+        return false;
+    };
+    rest.ends_with(".size")
+        || rest.ends_with(".min")
+        || rest.ends_with(".max")
+        || rest.ends_with("segment-size")
 }
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for FlinkConfig {
@@ -319,6 +401,16 @@ pub fn parse_legacy(text: &str) -> (FlinkConfig, Vec<ConfigIssue>) {
             });
             continue;
         }
+        if is_memory_size_key(key)
+            && let Err(e) = quantity::parse_flink(value)
+        {
+            // Flink fails at start-up on a size it cannot parse: an issue, not "unset". The
+            // value is kept, so rules still see the key as set.
+            issues.push(ConfigIssue {
+                line: Some(line_no),
+                message: format!("{key}: {e}"),
+            });
+        }
         cfg.insert(key, value);
     }
     (cfg, issues)
@@ -333,15 +425,24 @@ fn shorten(s: &str) -> String {
     }
 }
 
-/// `config.yaml` (Flink 1.19+ standard YAML): parsed as YAML 1.2 (only `true`/`false` are
-/// booleans, duplicate keys keep the last value, `.inf`/`.nan` stay text), then [`flatten`]ed.
-/// An empty document is an empty configuration; a document that is not a mapping is an issue.
+/// `config.yaml` (Flink 1.19+ standard YAML): parsed as YAML (only `true`/`false` are booleans,
+/// `.inf`/`.nan` stay text), then [`flatten`]ed. A duplicate key is an error, with the line of
+/// the second occurrence: Flink's loader (`YamlParserUtils`, `setAllowDuplicateKeys(false)`)
+/// refuses the file at start-up. The text is the ConfigMap's data string, so lines count from
+/// the first line of the file, not of the manifest. An empty document is an empty
+/// configuration; a document that is not a mapping is an issue.
+///
+/// Aliases are fine, many of them to one anchor too (the alias-to-anchor ratio heuristic is
+/// off); an alias bomb still stops at serde-saphyr's replay limit (a million events).
 pub fn parse_yaml(text: &str) -> Result<FlinkConfig, ConfigIssue> {
-    let options = serde_saphyr::options! {
+    let mut options = serde_saphyr::options! {
         strict_booleans: true,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
     };
+    let mut budget = options.budget.take().unwrap_or_default();
+    budget.enforce_alias_anchor_ratio = false;
+    options.budget = Some(budget);
     let value: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let line = e
             .location()
@@ -633,6 +734,103 @@ rest.port: 9091
     }
 
     #[test]
+    fn legacy_booleans_as_flink_reads_them() {
+        // The legacy parser keeps text; Flink's boolean conversion takes true/false in any
+        // case and throws on anything else, YAML 1.1 spellings included.
+        let (cfg, issues) =
+            parse_legacy("a: true\nb: FALSE\nc: True\nd: yes\ne: off\nf: On\ng: 1\nh: no\n");
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(cfg.boolean("a"), Some(Ok(true)));
+        assert_eq!(cfg.boolean("b"), Some(Ok(false)));
+        assert_eq!(cfg.boolean("c"), Some(Ok(true)));
+        for key in ["d", "e", "f", "g", "h"] {
+            assert!(matches!(cfg.boolean(key), Some(Err(_))), "{key}");
+        }
+        assert_eq!(cfg.get("d"), Some("yes"));
+        assert_eq!(cfg.boolean("unset"), None);
+        let e = parse_boolean("yes").unwrap_err();
+        assert_eq!(e.text, "yes");
+        assert!(e.to_string().contains("YAML 1.1"), "{e}");
+        assert!(
+            !parse_boolean("1")
+                .unwrap_err()
+                .to_string()
+                .contains("YAML 1.1")
+        );
+        assert_eq!(parse_boolean(" false "), Ok(false));
+    }
+
+    #[test]
+    fn legacy_unparseable_memory_sizes_are_reported() {
+        let (cfg, issues) = parse_legacy(
+            "taskmanager.memory.process.size: 2 gigs\n\
+             jobmanager.memory.process.size: -1Gi\n\
+             taskmanager.memory.managed.size: 512 mb\n\
+             taskmanager.memory.network.max: 1Gi\n\
+             taskmanager.memory.network.fraction: 0.1\n\
+             taskmanager.heap.size: lots\n\
+             jobmanager.memory.enable-jvm-direct-memory-limit: true\n",
+        );
+        let lines: Vec<Option<usize>> = issues.iter().map(|i| i.line).collect();
+        assert_eq!(
+            lines,
+            vec![Some(1), Some(2), Some(4), Some(6)],
+            "{issues:?}"
+        );
+        assert!(
+            issues[0]
+                .message
+                .starts_with("taskmanager.memory.process.size: ")
+        );
+        assert!(
+            issues[0].message.contains("'2 gigs'"),
+            "{}",
+            issues[0].message
+        );
+        assert!(
+            issues[1].message.contains("negative"),
+            "{}",
+            issues[1].message
+        );
+        assert!(issues.iter().all(|i| !i.message.contains('\n')));
+        // still set: a rule must not read the key as absent
+        assert!(cfg.contains_key(TM_PROCESS_SIZE));
+        assert!(matches!(cfg.memory(TM_PROCESS_SIZE), Some(Err(_))));
+        assert_eq!(cfg.memory(TM_MANAGED), Some(Ok(MemorySize(512 << 20))));
+        assert!(is_memory_size_key("taskmanager.memory.segment-size"));
+        assert!(is_memory_size_key("jobmanager.memory.jvm-overhead.min"));
+        assert!(!is_memory_size_key("taskmanager.memory.network.fraction"));
+        assert!(!is_memory_size_key("rest.port"));
+    }
+
+    #[test]
+    fn legacy_large_file_is_linear() {
+        // 40 000 distinct keys: one hash insert each (the old linear scan took seconds).
+        let mut text = String::new();
+        for i in 0..40_000 {
+            text.push_str(&format!("key.number.{i}: value-{i}\n"));
+        }
+        let start = std::time::Instant::now();
+        let (cfg, issues) = parse_legacy(&text);
+        let mut merged = cfg.clone();
+        merged.merge(&cfg);
+        assert!(start.elapsed() < std::time::Duration::from_secs(3));
+        assert!(issues.is_empty());
+        assert_eq!(cfg.len(), 40_000);
+        assert_eq!(merged, cfg);
+        assert_eq!(cfg.get("key.number.39999"), Some("value-39999"));
+        assert_eq!(cfg.keys().next(), Some("key.number.0"));
+    }
+
+    #[test]
+    fn equality_is_ordered() {
+        let ab: FlinkConfig = [("a", "1"), ("b", "2")].into_iter().collect();
+        let ba: FlinkConfig = [("b", "2"), ("a", "1")].into_iter().collect();
+        assert_ne!(ab, ba);
+        assert_eq!(ab, ab.clone());
+    }
+
+    #[test]
     fn legacy_reads_nested_yaml_wrongly_like_flink() {
         // Flink 1.x's line parser does not understand nesting: `high-availability:` alone is
         // not a pair, and the indented `type: kubernetes` becomes a top-level key.
@@ -724,14 +922,59 @@ weird: .inf
     }
 
     #[test]
-    fn yaml_duplicates_and_empty() {
-        let cfg = parse_yaml("rest.port: 8081\nrest.port: 9091\n");
+    fn yaml_duplicates_are_refused_like_flink() {
+        // Flink's YamlParserUtils sets `allowDuplicateKeys(false)`: the file does not load.
+        let e =
+            parse_yaml("rest.port: 8081\nparallelism.default: 2\nrest.port: 9091\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("duplicate"), "{}", e.message);
+        assert!(e.message.contains("rest.port"), "{}", e.message);
+        assert!(!e.message.contains('\n'));
+        // nested duplicates too
+        let e =
+            parse_yaml("high-availability:\n  type: kubernetes\n  type: zookeeper\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        // the same flattened key written flat and nested is not a YAML duplicate
+        let cfg = parse_yaml("a.b: flat\na:\n  b: nested\n");
         assert_eq!(
-            cfg.map(|c| c.get(REST_PORT).map(str::to_string)),
-            Ok(Some("9091".into()))
+            cfg.map(|c| c.get("a.b").map(str::to_string)),
+            Ok(Some("nested".into()))
         );
+    }
+
+    #[test]
+    fn yaml_empty() {
         assert_eq!(parse_yaml(""), Ok(FlinkConfig::default()));
         assert_eq!(parse_yaml("# nothing\n"), Ok(FlinkConfig::default()));
+    }
+
+    #[test]
+    fn yaml_many_aliases_to_one_anchor_are_fine() {
+        let mut text = String::from("base: &dir s3://bucket/flink\n");
+        for i in 0..100 {
+            text.push_str(&format!("key{i}: *dir\n"));
+        }
+        let cfg = match parse_yaml(&text) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(cfg.len(), 101);
+        assert_eq!(cfg.get("key99"), Some("s3://bucket/flink"));
+    }
+
+    #[test]
+    fn yaml_alias_bomb_is_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let start = std::time::Instant::now();
+        let e = parse_yaml(&text).unwrap_err();
+        assert!(e.message.starts_with("invalid YAML"), "{}", e.message);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

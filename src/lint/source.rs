@@ -49,10 +49,43 @@ impl Pos {
 /// Maps with more keys than this get a hash index.
 const LINEAR_KEYS: usize = 12;
 
-#[derive(Debug, Clone)]
-enum Keys {
-    Small(Vec<(String, u32)>),
-    Large(HashMap<String, u32>),
+/// A position as stored in the index: 12 bytes instead of 24. Values past `u32::MAX`
+/// (a file over 4 GiB) saturate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed {
+    line: u32,
+    column: u32,
+    byte: u32,
+}
+
+fn to_u32(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+impl Packed {
+    fn of(p: Pos) -> Packed {
+        Packed {
+            line: to_u32(p.line),
+            column: to_u32(p.column),
+            byte: to_u32(p.byte),
+        }
+    }
+
+    fn pos(self) -> Pos {
+        Pos {
+            line: self.line as usize,
+            column: self.column as usize,
+            byte: self.byte as usize,
+        }
+    }
+}
+
+/// A key of a small mapping: its text in [`SpanIndex::keys`], and its node.
+#[derive(Debug, Clone, Copy)]
+struct KeyRef {
+    start: u32,
+    len: u32,
+    node: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,23 +93,33 @@ enum Children {
     #[default]
     Leaf,
     Seq(Vec<u32>),
-    Map(Keys),
+    /// A mapping of at most [`LINEAR_KEYS`] keys, searched linearly.
+    Small(Vec<KeyRef>),
+    /// A larger mapping.
+    Large(Box<HashMap<Box<str>, u32>>),
 }
 
+/// One node: 56 bytes (the key text lives in [`SpanIndex::keys`]).
 #[derive(Debug, Clone)]
 struct Node {
-    pos: Pos,
-    value: Option<Range<usize>>,
+    pos: Packed,
+    /// Byte range of the value; `NO_RANGE` when unknown.
+    value: (u32, u32),
     children: Children,
 }
+
+const NO_RANGE: (u32, u32) = (u32::MAX, u32::MAX);
 
 /// Where each node of one document sits.
 ///
 /// A tree of nodes (node 0 is the root), so that a lookup only hashes pointer segments and a
-/// missing pointer stops at its nearest existing parent on the way down.
+/// missing pointer stops at its nearest existing parent on the way down. Kept small, since it
+/// lives as long as the run: packed positions, and the keys of small mappings in one string.
 #[derive(Debug, Clone, Default)]
 pub struct SpanIndex {
     nodes: Vec<Node>,
+    /// The text of every key of a small mapping, one after the other.
+    keys: String,
 }
 
 impl SpanIndex {
@@ -86,12 +129,12 @@ impl SpanIndex {
     pub fn locate(&self, pointer: &str) -> Pos {
         let (node, _) = self.walk(pointer);
         node.and_then(|n| self.nodes.get(n))
-            .map_or(Pos::START, |n| n.pos)
+            .map_or(Pos::START, |n| n.pos.pos())
     }
 
     /// Exact lookup: Some only if the node exists.
     pub fn get(&self, pointer: &str) -> Option<Pos> {
-        self.exact(pointer).map(|n| n.pos)
+        self.exact(pointer).map(|n| n.pos.pos())
     }
 
     /// Byte range of the node's VALUE (scalar text, or whole block collection) if known; used later for text-edit fixes.
@@ -101,7 +144,9 @@ impl SpanIndex {
     /// of their last value, flow collections include their brackets. An alias is the `*name`
     /// text; keys merged in with `<<` have no range.
     pub fn value_range(&self, pointer: &str) -> Option<Range<usize>> {
-        self.exact(pointer).and_then(|n| n.value.clone())
+        self.exact(pointer)
+            .filter(|n| n.value != NO_RANGE)
+            .map(|n| n.value.0 as usize..n.value.1 as usize)
     }
 
     fn exact(&self, pointer: &str) -> Option<&Node> {
@@ -130,7 +175,7 @@ impl SpanIndex {
             let next = match &node.children {
                 Children::Leaf => None,
                 Children::Seq(items) => array_index(segment).and_then(|i| items.get(i).copied()),
-                Children::Map(keys) => find_key(keys, &unescape(segment)),
+                children => self.find_key(children, &unescape(segment)),
             };
             match next {
                 Some(n) => current = n as usize,
@@ -140,11 +185,28 @@ impl SpanIndex {
         (Some(current), true)
     }
 
+    fn key_text(&self, k: &KeyRef) -> &str {
+        self.keys
+            .get(k.start as usize..k.start as usize + k.len as usize)
+            .unwrap_or("")
+    }
+
+    fn find_key(&self, children: &Children, key: &str) -> Option<u32> {
+        match children {
+            Children::Small(list) => list
+                .iter()
+                .find(|k| self.key_text(k) == key)
+                .map(|k| k.node),
+            Children::Large(map) => map.get(key).copied(),
+            _ => None,
+        }
+    }
+
     fn new_node(&mut self, pos: Pos) -> Option<u32> {
         let id = u32::try_from(self.nodes.len()).ok()?;
         self.nodes.push(Node {
-            pos,
-            value: None,
+            pos: Packed::of(pos),
+            value: NO_RANGE,
             children: Children::Leaf,
         });
         Some(id)
@@ -164,26 +226,46 @@ impl SpanIndex {
     /// Add the key `key` to the mapping `parent`; `None` if it is already there.
     fn add_key(&mut self, parent: u32, key: &str, pos: Pos) -> Option<u32> {
         let id = u32::try_from(self.nodes.len()).ok()?;
-        let node = self.nodes.get_mut(parent as usize)?;
-        if !matches!(node.children, Children::Map(_)) {
-            node.children = Children::Map(Keys::Small(Vec::new()));
-        }
-        let Children::Map(keys) = &mut node.children else {
+        let children = &self.nodes.get(parent as usize)?.children;
+        if self.find_key(children, key).is_some() {
             return None;
+        }
+        let small_len = match children {
+            Children::Small(list) => Some(list.len()),
+            Children::Large(_) => None,
+            Children::Leaf | Children::Seq(_) => Some(0),
         };
-        if find_key(keys, key).is_some() {
-            return None;
+        let mut children = std::mem::take(&mut self.nodes.get_mut(parent as usize)?.children);
+        match (&mut children, small_len) {
+            (Children::Large(map), _) => {
+                map.insert(key.into(), id);
+            }
+            (_, Some(n)) if n < LINEAR_KEYS => {
+                let start = u32::try_from(self.keys.len()).ok()?;
+                let len = u32::try_from(key.len()).ok()?;
+                self.keys.push_str(key);
+                let entry = KeyRef {
+                    start,
+                    len,
+                    node: id,
+                };
+                match &mut children {
+                    Children::Small(list) => list.push(entry),
+                    other => *other = Children::Small(vec![entry]),
+                }
+            }
+            (Children::Small(list), _) => {
+                let mut map: HashMap<Box<str>, u32> = list
+                    .iter()
+                    .map(|k| (Box::from(self.key_text(k)), k.node))
+                    .collect();
+                map.insert(key.into(), id);
+                children = Children::Large(Box::new(map));
+            }
+            _ => {}
         }
-        match keys {
-            Keys::Small(list) if list.len() < LINEAR_KEYS => list.push((key.to_string(), id)),
-            Keys::Small(list) => {
-                let mut map: HashMap<String, u32> = list.drain(..).collect();
-                map.insert(key.to_string(), id);
-                *keys = Keys::Large(map);
-            }
-            Keys::Large(map) => {
-                map.insert(key.to_string(), id);
-            }
+        if let Some(node) = self.nodes.get_mut(parent as usize) {
+            node.children = children;
         }
         self.new_node(pos)
     }
@@ -191,23 +273,27 @@ impl SpanIndex {
     /// The keys of a mapping node.
     fn keys_of(&self, node: u32) -> Vec<String> {
         match self.nodes.get(node as usize).map(|n| &n.children) {
-            Some(Children::Map(Keys::Small(list))) => list.iter().map(|(k, _)| k.clone()).collect(),
-            Some(Children::Map(Keys::Large(map))) => map.keys().cloned().collect(),
+            Some(Children::Small(list)) => {
+                list.iter().map(|k| self.key_text(k).to_string()).collect()
+            }
+            Some(Children::Large(map)) => map.keys().map(|k| k.to_string()).collect(),
             _ => Vec::new(),
         }
     }
 
     fn set_value(&mut self, node: Option<u32>, range: Range<usize>) {
         if let Some(n) = node.and_then(|n| self.nodes.get_mut(n as usize)) {
-            n.value = Some(range);
+            n.value = match (u32::try_from(range.start), u32::try_from(range.end)) {
+                (Ok(a), Ok(b)) if b != u32::MAX => (a, b),
+                _ => NO_RANGE,
+            };
         }
     }
-}
 
-fn find_key(keys: &Keys, key: &str) -> Option<u32> {
-    match keys {
-        Keys::Small(list) => list.iter().find(|(k, _)| k == key).map(|&(_, id)| id),
-        Keys::Large(map) => map.get(key).copied(),
+    /// Give back the memory reserved for growth, once the document is read.
+    fn shrink(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.keys.shrink_to_fit();
     }
 }
 
@@ -340,6 +426,12 @@ fn saphyr_options() -> serde_saphyr::Options {
     budget.max_documents = 1_000_000;
     budget.max_events = 50_000_000;
     budget.max_nodes = 10_000_000;
+    // The API server takes any number of aliases to one anchor (a shared label block, a
+    // shared env list); serde-saphyr's alias-to-anchor ratio heuristic refuses 100 of them.
+    // What an alias costs is bounded instead by what it expands to: our own replay count per
+    // file (MAX_REPLAYED_EVENTS, refused with the document's position) and serde-saphyr's
+    // replay and anchor-copy limits.
+    budget.enforce_alias_anchor_ratio = false;
     // `max_depth` stays at its default (64): serde-saphyr recurses per level with large frames
     // (about 20 KiB a level in an unoptimised build, so 100 levels overflow a 2 MiB test thread),
     // and the deepest real manifests (CRD schemas) nest under 40 levels.
@@ -411,7 +503,7 @@ struct Pending {
     index: usize,
     start: SliceStart,
     end: usize,
-    builder: Builder,
+    spans: SpanIndex,
     root: RootKind,
 }
 
@@ -518,7 +610,7 @@ fn parse_yaml(text: &str) -> Parsed {
                     index: d.index,
                     start: d.start,
                     end: end.byte,
-                    builder: d.builder,
+                    spans: d.builder.into_index(),
                     root,
                 });
             }
@@ -560,7 +652,7 @@ fn parse_yaml(text: &str) -> Parsed {
             for (value, p) in values.into_iter().zip(pending) {
                 documents.push(Document {
                     value,
-                    spans: p.builder.index,
+                    spans: p.spans,
                     index: p.index,
                 });
             }
@@ -571,7 +663,7 @@ fn parse_yaml(text: &str) -> Parsed {
                 match document_value(text, &p, &options) {
                     Ok(value) => documents.push(Document {
                         value,
-                        spans: p.builder.index,
+                        spans: p.spans,
                         index: p.index,
                     }),
                     Err(e) => errors.push(e),
@@ -603,7 +695,7 @@ fn document_value(
                 }
             }
             _ => {
-                let root = p.builder.index.get("").unwrap_or(Pos::START);
+                let root = p.spans.get("").unwrap_or(Pos::START);
                 (root.line, root.column)
             }
         };
@@ -702,6 +794,13 @@ struct Builder {
 }
 
 impl Builder {
+    /// The finished index, compacted.
+    fn into_index(self) -> SpanIndex {
+        let mut index = self.index;
+        index.shrink();
+        index
+    }
+
     fn event(&mut self, text: &str, event: &Event<'_>, span: &Span) {
         let start = pos(text, &span.start);
         let end = marker_byte(text, &span.end);
@@ -953,7 +1052,10 @@ fn parse_json(text: &str) -> Parsed {
         Ok(()) => (
             vec![Document {
                 value,
-                spans: scanner.index,
+                spans: {
+                    scanner.index.shrink();
+                    scanner.index
+                },
                 index: 0,
             }],
             Vec::new(),
@@ -1744,6 +1846,63 @@ kind: Fine
             "{:?}",
             src.errors
         );
+    }
+
+    #[test]
+    fn many_aliases_to_one_anchor_are_valid() {
+        // As the API server reads YAML: 100 aliases to one anchor is an ordinary document.
+        let mut text = String::from(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: &labels\n    app: flink\n    team: a\ndata:\n",
+        );
+        for i in 0..100 {
+            text.push_str(&format!("  k{i}: value\n"));
+        }
+        text.push_str("list:\n");
+        for _ in 0..100 {
+            text.push_str("- *labels\n");
+        }
+        let src = parse(&text, false);
+        assert!(src.errors.is_empty(), "{:?}", src.errors);
+        assert_eq!(src.documents.len(), 1);
+        let items = src.documents[0].value["list"].as_array().map(Vec::len);
+        assert_eq!(items, Some(100));
+        assert_eq!(src.documents[0].value["list"][99]["app"], "flink");
+        assert_eq!(
+            src.documents[0].spans.get("/list/99").map(|p| p.line),
+            Some(209)
+        );
+        // one anchor, 100 aliases, nothing else
+        let only: String = std::iter::once("a: &a x\nb:\n".to_string())
+            .chain((0..100).map(|_| "- *a\n".to_string()))
+            .collect();
+        let src = parse(&only, false);
+        assert!(src.errors.is_empty(), "{:?}", src.errors);
+        assert_eq!(src.documents[0].value["b"][99], "x");
+    }
+
+    #[test]
+    fn billion_laughs_is_refused_with_its_position() {
+        let mut bomb = String::from(
+            "apiVersion: v1\nkind: ConfigMap\n---\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+        );
+        for i in 1..10 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let start = std::time::Instant::now();
+        let src = parse(&bomb, false);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        // the document before the bomb survives
+        assert_eq!(src.documents.len(), 1);
+        assert_eq!(src.errors.len(), 1, "{:?}", src.errors);
+        let e = &src.errors[0];
+        assert!(
+            e.message.contains("aliases expand to too many nodes"),
+            "{e:?}"
+        );
+        assert_eq!((e.line, e.column), (4, 1));
     }
 
     /// Every pointer into a value.

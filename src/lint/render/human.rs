@@ -1,6 +1,8 @@
 //! rustc-like output: `severity[RULE]: message`, the source line with the node marked, the
 //! object, and the fix when there is one; then a summary line.
 
+use std::collections::HashMap;
+
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::engine::{Applicability, Severity};
@@ -17,7 +19,7 @@ fn level(s: Severity) -> Level<'static> {
 /// The byte range to underline: from `byte` to the end of its line (trailing spaces and
 /// comments dropped), at least one character.
 fn span(text: &str, byte: usize) -> std::ops::Range<usize> {
-    let start = byte.min(text.len());
+    let start = floor_char_boundary(text, byte.min(text.len()));
     let end_of_line = text[start..]
         .find(['\n', '\r'])
         .map(|i| start + i)
@@ -28,20 +30,95 @@ fn span(text: &str, byte: usize) -> std::ops::Range<usize> {
     start..end.max(start)
 }
 
-fn byte_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            let col_bytes: usize = l
-                .chars()
-                .take(column.saturating_sub(1))
-                .map(char::len_utf8)
-                .sum();
-            return offset + col_bytes;
-        }
-        offset += l.len();
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
     }
-    text.len()
+    i
+}
+
+/// Where each line of one file starts, found once per file, so that placing a finding costs
+/// the length of its line, not of the file.
+struct Lines<'a> {
+    text: &'a str,
+    /// Byte offset of the start of line `i + 1`.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines { text, starts }
+    }
+
+    /// The text of 1-based `line`, with its line break; `None` past the end.
+    fn line(&self, line: usize) -> Option<&'a str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self.starts.get(line).copied().unwrap_or(self.text.len());
+        self.text.get(start..end)
+    }
+
+    /// The snippet for `line:column`: that line alone (annotate-snippets then reads one line,
+    /// not the whole file) and the range to underline in it. Past the end of the file: the
+    /// last line, marked at its end.
+    fn snippet(&self, line: usize, column: usize) -> (usize, &'a str, std::ops::Range<usize>) {
+        let (line, text, at) = match self.line(line) {
+            Some(text) => {
+                let at: usize = text
+                    .chars()
+                    .take(column.saturating_sub(1))
+                    .map(char::len_utf8)
+                    .sum();
+                (line, text, at)
+            }
+            None => {
+                let last = self.starts.len();
+                let text = self.line(last).unwrap_or("");
+                (last, text, text.len())
+            }
+        };
+        (line, text, span(text, at))
+    }
+}
+
+/// The files' texts by name, each with its line index made on first use.
+struct Sources<'a> {
+    texts: HashMap<&'a str, &'a str>,
+    lines: HashMap<&'a str, Lines<'a>>,
+}
+
+impl<'a> Sources<'a> {
+    fn new(outcome: &'a Outcome) -> Self {
+        let mut texts = HashMap::new();
+        for f in &outcome.files {
+            // the first file of a name wins, as `Outcome::text_of`
+            texts
+                .entry(f.name.as_str())
+                .or_insert(f.source.text.as_str());
+        }
+        Sources {
+            texts,
+            lines: HashMap::new(),
+        }
+    }
+
+    /// The snippet for `file:line:column`, or `None` when the file's text is unknown or empty.
+    fn snippet(
+        &mut self,
+        file: &'a str,
+        line: usize,
+        column: usize,
+    ) -> Option<(usize, &'a str, std::ops::Range<usize>)> {
+        let text = self.texts.get(file).copied().filter(|t| !t.is_empty())?;
+        let lines = self.lines.entry(file).or_insert_with(|| Lines::new(text));
+        Some(lines.snippet(line, column))
+    }
 }
 
 pub fn human(outcome: &Outcome, color: bool) -> String {
@@ -59,19 +136,18 @@ pub fn human_with_fix_problems(
     } else {
         Renderer::plain()
     };
+    let mut sources = Sources::new(outcome);
     let mut out = String::new();
     for e in &outcome.errors {
         let title = Level::ERROR.primary_title(e.message.as_str()).id("input");
-        let group = match outcome.text_of(&e.file).filter(|t| !t.is_empty()) {
-            Some(text) => {
-                let at = byte_of(text, e.line, e.column);
-                title.element(
-                    Snippet::source(text)
-                        .path(e.file.as_str())
-                        .fold(true)
-                        .annotation(AnnotationKind::Primary.span(span(text, at))),
-                )
-            }
+        let group = match sources.snippet(&e.file, e.line, e.column) {
+            Some((line, text, range)) => title.element(
+                Snippet::source(text)
+                    .line_start(line)
+                    .path(e.file.as_str())
+                    .fold(true)
+                    .annotation(AnnotationKind::Primary.span(range)),
+            ),
             None => title.element(
                 annotate_snippets::Origin::path(e.file.as_str())
                     .line(e.line)
@@ -91,21 +167,15 @@ pub fn human_with_fix_problems(
         let title = level(f.severity)
             .primary_title(f.message.as_str())
             .id(f.rule.as_str());
-        let group = match outcome.text_of(&l.file) {
-            Some(text) if !text.is_empty() => {
-                let at = byte_of(text, l.line, l.column);
-                title.element(
-                    Snippet::source(text)
-                        .path(l.file.as_str())
-                        .fold(true)
-                        .annotation(
-                            AnnotationKind::Primary
-                                .span(span(text, at))
-                                .label(object.as_str()),
-                        ),
-                )
-            }
-            _ => title.element(
+        let group = match sources.snippet(&l.file, l.line, l.column) {
+            Some((line, text, range)) => title.element(
+                Snippet::source(text)
+                    .line_start(line)
+                    .path(l.file.as_str())
+                    .fold(true)
+                    .annotation(AnnotationKind::Primary.span(range).label(object.as_str())),
+            ),
+            None => title.element(
                 annotate_snippets::Origin::path(l.file.as_str())
                     .line(l.line)
                     .char_column(l.column),
@@ -155,4 +225,83 @@ pub fn human_with_fix_problems(
         }
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Finding, Severity};
+    use crate::flink::object::ObjectRef;
+    use crate::lint::{LoadedFile, Located, source};
+
+    fn outcome(text: &str, places: &[(usize, usize)]) -> Outcome {
+        let findings = places
+            .iter()
+            .map(|&(line, column)| Located {
+                finding: Finding {
+                    rule: "FLK999".into(),
+                    name: "test-rule".into(),
+                    severity: Severity::Warning,
+                    message: format!("finding at {line}:{column}"),
+                    object: ObjectRef {
+                        api_version: "v1".into(),
+                        kind: "ConfigMap".into(),
+                        namespace: None,
+                        name: "x".into(),
+                    },
+                    path: "/data".into(),
+                    fix: None,
+                },
+                file: "big.yaml".into(),
+                line,
+                column,
+            })
+            .collect();
+        Outcome {
+            findings,
+            errors: Vec::new(),
+            objects: Vec::new(),
+            files: vec![LoadedFile {
+                name: "big.yaml".into(),
+                source: source::SourceFile {
+                    text: text.to_string(),
+                    documents: Vec::new(),
+                    errors: Vec::new(),
+                },
+            }],
+        }
+    }
+
+    #[test]
+    fn snippet_is_the_line_alone_at_its_number() {
+        let text = "a: 1\nbé: 2 # comment\nc: 3";
+        let out = human(&outcome(text, &[(2, 1), (3, 4), (9, 1)]), false);
+        assert!(out.contains("--> big.yaml:2:1"), "{out}");
+        assert!(out.contains("2 | bé: 2 # comment"), "{out}");
+        assert!(out.contains("3 | c: 3"), "{out}");
+        assert!(!out.contains("1 | a: 1"), "{out}");
+        // past the end: the last line
+        assert_eq!(out.matches("--> big.yaml:3:").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn many_findings_in_a_big_file_render_in_linear_time() {
+        // 2 MB, 10 000 findings spread over it: each finding costs its own line, not the file.
+        let line = "      - name: FLINK_PROPERTIES_AND_SOME_MORE_TEXT_TO_MAKE_THE_LINE_LONG\n";
+        let lines = 2_000_000 / line.len();
+        let text = line.repeat(lines);
+        let places: Vec<(usize, usize)> =
+            (0..10_000).map(|i| (1 + i * (lines / 10_000), 9)).collect();
+        let start = std::time::Instant::now();
+        let out = human(&outcome(&text, &places), false);
+        let elapsed = start.elapsed();
+        assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+        let last = places.last().map(|p| p.0).unwrap_or(0);
+        assert!(
+            out.contains(&format!("--> big.yaml:{last}:9")),
+            "{}",
+            &out[out.len() - 500..]
+        );
+        assert!(out.contains("0 error(s), 10000 warning(s)"));
+    }
 }
