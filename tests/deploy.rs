@@ -269,25 +269,23 @@ fn webhooks_stay_out_of_system_namespaces_and_operator_objects() {
     }
 }
 
-/// dNSName entries ([2] IA5String) of a DER certificate: a plain scan is enough for the
-/// certificates rcgen writes.
+/// dNSName entries of a DER certificate's subjectAltName (`x509-parser`).
 fn dns_sans(der: &[u8]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for i in 0..der.len().saturating_sub(2) {
-        if der[i] == 0x82 {
-            let len = der[i + 1] as usize;
-            if len < 0x80
-                && let Some(b) = der.get(i + 2..i + 2 + len)
-                && let Ok(s) = std::str::from_utf8(b)
-                && s.contains(".svc")
-                && s.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
-            {
-                out.insert(s.to_string());
-            }
-        }
-    }
-    out
+    use x509_parser::extensions::GeneralName;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).expect("a DER certificate");
+    let san = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .expect("the serving certificate has a subjectAltName");
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(s) => Some(s.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
