@@ -101,6 +101,11 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// The inverse of [`escape_token`]: `~1` is `/`, then `~0` is `~`.
+pub fn unescape_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
 /// Workload kinds that carry a pod template, and where their pod spec sits.
 pub fn pod_spec_pointer(obj: &Value) -> Option<&'static str> {
     let group = group(obj);
@@ -536,6 +541,20 @@ pub fn replicas(obj: &Value) -> Option<(i64, &'static str)> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn pointer_tokens_escape_and_unescape_per_rfc6901() {
+        assert_eq!(
+            escape_token("flink-lint.io/ignore"),
+            "flink-lint.io~1ignore"
+        );
+        assert_eq!(escape_token("a~/b"), "a~0~1b");
+        for t in ["", "a", "~1", "~0/~", "x/y~z"] {
+            assert_eq!(unescape_token(&escape_token(t)), t);
+        }
+        // `~01` is `~1` literally, not `/`
+        assert_eq!(unescape_token("~01"), "~1");
+    }
 
     fn jm() -> Value {
         json!({
