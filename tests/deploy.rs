@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use flink_admission::deploy::{self, ManifestOptions, Platform, Tls};
+use flink_admission::deploy::{self, ManifestOptions, Platform, PlatformChoice, Tls};
 use flink_admission::server::certs;
 use serde_json::Value;
 
@@ -462,7 +462,7 @@ fn manifests_follow_namespace_image_and_platform() {
     let mut opts = ManifestOptions::new(Tls::CertManager);
     opts.namespace = "webhooks".into();
     opts.image = "registry.example/fa:1".into();
-    opts.platform = Platform::Kubernetes;
+    opts.platform = PlatformChoice::Fixed(Platform::Kubernetes);
     let objs = deploy::objects(&opts).unwrap();
     for o in &objs {
         if let Some(ns) = o["metadata"]["namespace"].as_str() {

@@ -48,6 +48,48 @@ pub enum Platform {
     Any,
 }
 
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Openshift => "openshift",
+            Platform::Kubernetes => "kubernetes",
+            Platform::Any => "any",
+        }
+    }
+}
+
+/// `--platform auto|openshift|kubernetes` of the webhook and its manifests: a platform, or
+/// `Auto` (the server detects it from the cluster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlatformChoice {
+    #[default]
+    Auto,
+    Fixed(Platform),
+}
+
+impl PlatformChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformChoice::Auto => "auto",
+            PlatformChoice::Fixed(p) => p.as_str(),
+        }
+    }
+}
+
+impl std::str::FromStr for PlatformChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(PlatformChoice::Auto),
+            "openshift" => Ok(PlatformChoice::Fixed(Platform::Openshift)),
+            "kubernetes" => Ok(PlatformChoice::Fixed(Platform::Kubernetes)),
+            _ => Err(format!(
+                "'{s}' is not a platform: auto, openshift or kubernetes"
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -156,10 +198,7 @@ impl Rule {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
-            serde_json::to_value(self.platform)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            self.platform.as_str(),
             match &self.fix {
                 Some(f) => format!(
                     "{} ({})",
