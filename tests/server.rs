@@ -986,11 +986,11 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
 // ---------------------------------------------------------------- cluster cache
 
 fn watched_cache() -> ClusterCache {
-    ClusterCache::new(cluster::WATCHED)
+    ClusterCache::new(cluster::watched())
 }
 
 fn sync_all(cache: &ClusterCache, objects: Vec<Value>) {
-    for r in cluster::WATCHED {
+    for r in cluster::watched() {
         let store = cache.store(r.group, r.kind).unwrap();
         store.apply(Event::Init);
         for o in objects.iter().filter(|o| o["kind"] == r.kind) {

@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::flink::kinds;
+
 /// The name of everything: Namespace (default), ServiceAccount, Deployment, Service,
 /// ClusterRole/Binding and both webhook configurations.
 pub const NAME: &str = "flink-admission";
@@ -246,6 +248,25 @@ fn parse(file: &str, text: &str) -> Result<Value, String> {
 fn b64(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// The ClusterRole's rules: get, list, watch on exactly what the cluster cache watches
+/// (`flink::kinds`, `watch`), one rule per API group in table order. `deploy/base/clusterrole.yaml`
+/// must say the same (tested).
+pub fn cluster_role_rules() -> Value {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for k in kinds::watched() {
+        match groups.iter_mut().find(|(g, _)| *g == k.group) {
+            Some((_, plurals)) => plurals.push(k.plural),
+            None => groups.push((k.group, vec![k.plural])),
+        }
+    }
+    Value::Array(
+        groups
+            .into_iter()
+            .map(|(g, plurals)| json!({"apiGroups": [g], "resources": plurals, "verbs": ["get", "list", "watch"]}))
+            .collect(),
+    )
 }
 
 fn kind(obj: &Value) -> &str {

@@ -133,7 +133,7 @@ pub async fn start(
             let client = kube::Client::try_default().await.map_err(|e| {
                 format!("cannot reach the Kubernetes API (use --no-cluster to run without it): {e}")
             })?;
-            let c = cluster::ClusterCache::new(cluster::WATCHED);
+            let c = cluster::ClusterCache::new(cluster::watched());
             background.extend(c.start(client));
             cache = Some(c.clone());
             Arc::new(c)
