@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use flink_admission::deploy::{self, ManifestOptions, Platform, Tls};
+use flink_admission::deploy::{self, ManifestOptions, Platform, PlatformChoice, Tls};
 use flink_admission::server::certs;
 use serde_json::Value;
 
@@ -139,30 +139,27 @@ fn rules_of(objs: &[Value], k: &str) -> BTreeMap<(String, String), (BTreeSet<Str
     out
 }
 
-fn expected_rules() -> BTreeMap<(String, String), (BTreeSet<String>, String)> {
-    let cu: BTreeSet<String> = ["CREATE", "UPDATE"].map(String::from).into();
-    let u: BTreeSet<String> = ["UPDATE"].map(String::from).into();
-    let mut m = BTreeMap::new();
-    for r in [
-        "flinkdeployments",
-        "flinksessionjobs",
-        "flinkstatesnapshots",
-        "flinkbluegreendeployments",
-    ] {
-        m.insert(
-            ("flink.apache.org".into(), r.into()),
-            (cu.clone(), "Fail".into()),
-        );
-    }
-    for (g, r, ops) in [
-        ("apps", "deployments", &cu),
-        ("apps", "statefulsets", &cu),
-        ("apps", "deployments/scale", &u),
-        ("apps", "statefulsets/scale", &u),
-        ("batch", "jobs", &cu),
-        ("autoscaling", "horizontalpodautoscalers", &cu),
-    ] {
-        m.insert((g.into(), r.into()), (ops.clone(), "Ignore".into()));
+/// What the rule declarations need (`admission: true`; for /mutate only rules with a safe fix):
+/// (group, resource) -> operations, and the failure policy (Fail only for Flink resources).
+fn expected_rules(config_kind: &str) -> BTreeMap<(String, String), (BTreeSet<String>, String)> {
+    let mutating = config_kind.starts_with("Mutating");
+    let mut m: BTreeMap<(String, String), (BTreeSet<String>, String)> = BTreeMap::new();
+    let registry = flink_admission::engine::Registry::embedded().unwrap();
+    for rule in registry.rules() {
+        if mutating && !rule.safe_fix() {
+            continue;
+        }
+        for reg in rule.registrations() {
+            let policy = if reg.group == "flink.apache.org" {
+                "Fail"
+            } else {
+                "Ignore"
+            };
+            m.entry((reg.group.to_string(), reg.resource.clone()))
+                .or_insert_with(|| (BTreeSet::new(), policy.to_string()))
+                .0
+                .insert(reg.operation.clone());
+        }
     }
     m
 }
@@ -179,7 +176,7 @@ fn webhook_rules_cover_exactly_what_the_server_handles() {
             "ValidatingWebhookConfiguration",
             "MutatingWebhookConfiguration",
         ] {
-            assert_eq!(rules_of(objs, k), expected_rules(), "{o}: {k}");
+            assert_eq!(rules_of(objs, k), expected_rules(k), "{o}: {k}");
             let cfg = find(objs, k);
             assert_eq!(cfg["metadata"]["name"], "flink-admission");
             let verb = if k.starts_with("Validating") {
@@ -269,25 +266,23 @@ fn webhooks_stay_out_of_system_namespaces_and_operator_objects() {
     }
 }
 
-/// dNSName entries ([2] IA5String) of a DER certificate: a plain scan is enough for the
-/// certificates rcgen writes.
+/// dNSName entries of a DER certificate's subjectAltName (`x509-parser`).
 fn dns_sans(der: &[u8]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for i in 0..der.len().saturating_sub(2) {
-        if der[i] == 0x82 {
-            let len = der[i + 1] as usize;
-            if len < 0x80
-                && let Some(b) = der.get(i + 2..i + 2 + len)
-                && let Ok(s) = std::str::from_utf8(b)
-                && s.contains(".svc")
-                && s.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
-            {
-                out.insert(s.to_string());
-            }
-        }
-    }
-    out
+    use x509_parser::extensions::GeneralName;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).expect("a DER certificate");
+    let san = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .expect("the serving certificate has a subjectAltName");
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(s) => Some(s.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
@@ -464,7 +459,7 @@ fn manifests_follow_namespace_image_and_platform() {
     let mut opts = ManifestOptions::new(Tls::CertManager);
     opts.namespace = "webhooks".into();
     opts.image = "registry.example/fa:1".into();
-    opts.platform = Platform::Kubernetes;
+    opts.platform = PlatformChoice::Fixed(Platform::Kubernetes);
     let objs = deploy::objects(&opts).unwrap();
     for o in &objs {
         if let Some(ns) = o["metadata"]["namespace"].as_str() {

@@ -278,13 +278,26 @@ mod fuzz {
         })
     }
 
-    fn router() -> Router {
-        webhook_router(offline_state(), 64 * 1024)
+    /// The router and its state: the server catches a panic inside a review and answers per
+    /// fail mode, so "no panic" is asserted on the internal-error counter, not on the answer.
+    fn router() -> (Router, Arc<AppState>) {
+        let state = offline_state();
+        (webhook_router(state.clone(), 64 * 1024), state)
     }
 
-    fn check(rt: &tokio::runtime::Runtime, router: &Router, body: Vec<u8>) {
+    fn check(
+        rt: &tokio::runtime::Runtime,
+        (router, state): &(Router, Arc<AppState>),
+        body: Vec<u8>,
+    ) {
         for uri in ["/validate", "/mutate"] {
             let (s, b) = rt.block_on(call(router, "POST", uri, body.clone()));
+            assert_eq!(
+                state.metrics.internal_error_count(),
+                0,
+                "{uri} panicked inside the review (answered as an internal error) for {}",
+                String::from_utf8_lossy(&body)
+            );
             assert!(
                 s == StatusCode::OK
                     || s == StatusCode::BAD_REQUEST
@@ -473,6 +486,79 @@ async fn over_budget_follows_the_fail_mode() {
             text.contains(r#"requests_total{endpoint="validate",decision="timeout"} 1"#),
             "{text}"
         );
+    }
+}
+
+// ---------------------------------------------------------------- internal errors
+
+/// A context that panics on every lookup: a bug inside the review, injected from outside
+/// (no test hook in the server).
+struct Panics;
+
+impl Context for Panics {
+    fn list(&self, group: &str, kind: &str, _: Option<&str>) -> Vec<Arc<Value>> {
+        panic!("injected panic listing {group}/{kind}")
+    }
+    fn is_complete(&self, _: &str, _: &str) -> bool {
+        false
+    }
+}
+
+#[tokio::test]
+async fn a_panic_inside_a_review_follows_the_fail_mode_and_is_counted() {
+    for (mode, allowed) in [(FailMode::Open, true), (FailMode::Closed, false)] {
+        let policy = Policy {
+            fail_mode: mode,
+            ..Policy::default()
+        };
+        let state = state_with(
+            Arc::new(Fixed(Arc::new(Panics))),
+            policy,
+            Duration::from_secs(4),
+        );
+        let router = webhook_router(state.clone(), 3 << 20);
+        let (s, v) = post_json(
+            &router,
+            "/validate",
+            &fixture("jobmanager-deployment-update.json"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "an internal error is still an answer");
+        let r = &v["response"];
+        assert_eq!(r["uid"], "0d9b6c1e-7f43-4f2a-8f9e-2a8c4b1d3e75");
+        assert_eq!(r["allowed"], allowed, "{mode:?}: {v}");
+        assert_eq!(r["auditAnnotations"]["fail-mode"], mode.as_str(), "{v}");
+        if allowed {
+            let w = r["warnings"][0].as_str().unwrap_or("");
+            assert!(
+                w.contains("internal error") && w.contains("fail-open"),
+                "{v}"
+            );
+        } else {
+            let m = r["status"]["message"].as_str().unwrap_or("");
+            assert!(
+                m.contains("internal error") && m.contains("fail-closed"),
+                "{v}"
+            );
+        }
+        // /mutate never denies, even fail-closed
+        let (_, m) = post_json(
+            &router,
+            "/mutate",
+            &fixture("jobmanager-deployment-update.json"),
+        )
+        .await;
+        assert_eq!(m["response"]["allowed"], true, "{m}");
+        assert!(m["response"].get("patch").is_none(), "{m}");
+        let text = state.metrics.encode();
+        for line in [
+            r#"flink_admission_internal_errors_total{endpoint="validate"} 1"#,
+            r#"flink_admission_internal_errors_total{endpoint="mutate"} 1"#,
+            r#"flink_admission_requests_total{endpoint="validate",decision="error"} 1"#,
+        ] {
+            assert!(text.contains(line), "{mode:?}: missing {line} in\n{text}");
+        }
+        assert_eq!(state.metrics.internal_error_count(), 2);
     }
 }
 
@@ -900,11 +986,11 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
 // ---------------------------------------------------------------- cluster cache
 
 fn watched_cache() -> ClusterCache {
-    ClusterCache::new(cluster::WATCHED)
+    ClusterCache::new(cluster::watched())
 }
 
 fn sync_all(cache: &ClusterCache, objects: Vec<Value>) {
-    for r in cluster::WATCHED {
+    for r in cluster::watched() {
         let store = cache.store(r.group, r.kind).unwrap();
         store.apply(Event::Init);
         for o in objects.iter().filter(|o| o["kind"] == r.kind) {

@@ -24,11 +24,13 @@ pub use review::{Decision, Endpoint, FailMode, Outcome, Policy, review, unfinish
 use crate::engine::{Context, Engine, Settings, Severity};
 
 /// The webhook's settings from a `--config` text (same format as `.flink-lint.yaml`).
-/// Unlike the linter, exemption annotations are honoured only for warning-level rules unless
-/// the config sets `suppression.max_severity` itself.
+/// Unlike the linter, only rules declared `admission: true` run, and exemption annotations are
+/// honoured only for warning-level rules unless the config sets `suppression.max_severity`
+/// itself.
 pub fn webhook_settings(config: Option<&str>) -> Result<Settings, String> {
     let text = config.unwrap_or("");
     let mut settings = Settings::from_yaml(text)?;
+    settings.admission = true;
     let explicit = if text.trim().is_empty() {
         false
     } else {

@@ -379,11 +379,7 @@ fn manifests(
     opts.namespace = namespace;
     opts.image = image;
     if let Some(p) = platform {
-        opts.platform = match p {
-            PlatformArg::Auto => deploy::Platform::Auto,
-            PlatformArg::Openshift => deploy::Platform::Openshift,
-            PlatformArg::Kubernetes => deploy::Platform::Kubernetes,
-        };
+        opts.platform = platform_of(p);
     }
     print!("{}", deploy::manifests(&opts)?);
     Ok(())

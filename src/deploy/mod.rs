@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::flink::kinds;
+
 /// The name of everything: Namespace (default), ServiceAccount, Deployment, Service,
 /// ClusterRole/Binding and both webhook configurations.
 pub const NAME: &str = "flink-admission";
@@ -88,30 +90,14 @@ pub enum Tls {
     Openshift,
 }
 
-/// `serve --platform`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Platform {
-    #[default]
-    Auto,
-    Openshift,
-    Kubernetes,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Auto => "auto",
-            Platform::Openshift => "openshift",
-            Platform::Kubernetes => "kubernetes",
-        }
-    }
-}
+/// `serve --platform`, the one type the server uses too.
+pub use crate::engine::rule::{Platform, PlatformChoice};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestOptions {
     pub namespace: String,
     pub tls: Tls,
-    pub platform: Platform,
+    pub platform: PlatformChoice,
     pub image: String,
 }
 
@@ -120,9 +106,9 @@ impl ManifestOptions {
     /// `--platform openshift`, as the `openshift` overlay does.
     pub fn new(tls: Tls) -> ManifestOptions {
         let platform = if tls == Tls::Openshift {
-            Platform::Openshift
+            PlatformChoice::Fixed(Platform::Openshift)
         } else {
-            Platform::Auto
+            PlatformChoice::Auto
         };
         ManifestOptions {
             namespace: DEFAULT_NAMESPACE.to_string(),
@@ -260,27 +246,27 @@ fn parse(file: &str, text: &str) -> Result<Value, String> {
 }
 
 fn b64(s: &str) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
-    for c in b.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if c.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// The ClusterRole's rules: get, list, watch on exactly what the cluster cache watches
+/// (`flink::kinds`, `watch`), one rule per API group in table order. `deploy/base/clusterrole.yaml`
+/// must say the same (tested).
+pub fn cluster_role_rules() -> Value {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for k in kinds::watched() {
+        match groups.iter_mut().find(|(g, _)| *g == k.group) {
+            Some((_, plurals)) => plurals.push(k.plural),
+            None => groups.push((k.group, vec![k.plural])),
+        }
     }
-    out
+    Value::Array(
+        groups
+            .into_iter()
+            .map(|(g, plurals)| json!({"apiGroups": [g], "resources": plurals, "verbs": ["get", "list", "watch"]}))
+            .collect(),
+    )
 }
 
 fn kind(obj: &Value) -> &str {
@@ -392,15 +378,6 @@ fn rename_namespace(obj: &mut Value, ns: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(b64(""), "");
-        assert_eq!(b64("f"), "Zg==");
-        assert_eq!(b64("fo"), "Zm8=");
-        assert_eq!(b64("foo"), "Zm9v");
-        assert_eq!(b64("foobar"), "Zm9vYmFy");
-    }
 
     #[test]
     fn every_mode_renders_and_parses_back() {

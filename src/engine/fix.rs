@@ -66,7 +66,7 @@ pub fn tokens(pointer: &str) -> Vec<String> {
     pointer
         .trim_start_matches('/')
         .split('/')
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .map(crate::flink::object::unescape_token)
         .collect()
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::report::{Applicability, Severity};
+use crate::flink::kinds::{self, Kind};
 
 static POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");
 
@@ -46,6 +47,48 @@ pub enum Platform {
     Openshift,
     Kubernetes,
     Any,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Openshift => "openshift",
+            Platform::Kubernetes => "kubernetes",
+            Platform::Any => "any",
+        }
+    }
+}
+
+/// `--platform auto|openshift|kubernetes` of the webhook and its manifests: a platform, or
+/// `Auto` (the server detects it from the cluster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlatformChoice {
+    #[default]
+    Auto,
+    Fixed(Platform),
+}
+
+impl PlatformChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformChoice::Auto => "auto",
+            PlatformChoice::Fixed(p) => p.as_str(),
+        }
+    }
+}
+
+impl std::str::FromStr for PlatformChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(PlatformChoice::Auto),
+            "openshift" => Ok(PlatformChoice::Fixed(Platform::Openshift)),
+            "kubernetes" => Ok(PlatformChoice::Fixed(Platform::Kubernetes)),
+            _ => Err(format!(
+                "'{s}' is not a platform: auto, openshift or kubernetes"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +163,9 @@ pub struct Rule {
     pub severity: Severity,
     pub status: Status,
     pub targets: Vec<Target>,
+    /// Whether the webhook runs this rule. The kinds it is registered for follow from
+    /// `targets` ([`Rule::registrations`]); `false` rules run only in `flink-lint`.
+    pub admission: bool,
     #[serde(default = "any_platform")]
     pub platform: Platform,
     /// Admission operations the rule matters for; empty = CREATE and UPDATE.
@@ -138,9 +184,118 @@ fn any_platform() -> Platform {
     Platform::Any
 }
 
+impl Target {
+    /// The kinds an object offering this target can be (the kinds table, `flink::kinds`).
+    pub fn kinds(self) -> Vec<&'static Kind> {
+        let find = |group: &str, kind: &str| kinds::find(group, kind).into_iter().collect();
+        let cr = |kind: &str| find(crate::flink::object::FLINK_GROUP, kind);
+        match self {
+            Target::FlinkDeployment => cr("FlinkDeployment"),
+            Target::FlinkSessionJob => cr("FlinkSessionJob"),
+            Target::FlinkStateSnapshot => cr("FlinkStateSnapshot"),
+            Target::FlinkBlueGreenDeployment => cr("FlinkBlueGreenDeployment"),
+            Target::Jobmanager
+            | Target::Taskmanager
+            | Target::FlinkWorkload
+            | Target::Workload
+            | Target::Operator => kinds::WORKLOADS.iter().collect(),
+            Target::ConfigMap => find("", "ConfigMap"),
+            Target::Service => find("", "Service"),
+            Target::HorizontalPodAutoscaler => find("autoscaling", "HorizontalPodAutoscaler"),
+            Target::Scale => find("autoscaling", "Scale"),
+            Target::Any => kinds::FLINK_RESOURCES
+                .iter()
+                .chain(kinds::WORKLOADS)
+                .collect(),
+        }
+    }
+}
+
+/// One resource the webhook configurations must send for a rule: `group`, the resource
+/// (`deployments`, or `deployments/scale` for a subresource) and the operations.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Registration {
+    pub group: &'static str,
+    pub resource: String,
+    pub operation: String,
+}
+
+impl std::fmt::Display for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
+        };
+        write!(f, "{} {} {}", self.operation, group, self.resource)
+    }
+}
+
 impl Rule {
     pub fn fixable(&self) -> bool {
         self.fix.is_some()
+    }
+
+    /// Whether the rule has a fix `/mutate` applies.
+    pub fn safe_fix(&self) -> bool {
+        self.fix
+            .as_ref()
+            .is_some_and(|f| f.applicability == Applicability::Safe)
+    }
+
+    /// Every kind the rule judges (in `flink-lint`), in kinds-table order.
+    pub fn kinds(&self) -> Vec<&'static Kind> {
+        let wanted: Vec<&'static Kind> = self.targets.iter().flat_map(|t| t.kinds()).collect();
+        kinds::all().filter(|k| wanted.contains(k)).collect()
+    }
+
+    /// The kinds the webhook judges for this rule: none unless `admission`, and only kinds the
+    /// webhook registers (`Kind::admitted`).
+    pub fn admission_kinds(&self) -> Vec<&'static Kind> {
+        if !self.admission {
+            return Vec::new();
+        }
+        self.kinds().into_iter().filter(|k| k.admitted).collect()
+    }
+
+    /// The operations the rule matters for (`operations`, or CREATE and UPDATE).
+    pub fn effective_operations(&self) -> Vec<&str> {
+        if self.operations.is_empty() {
+            vec!["CREATE", "UPDATE"]
+        } else {
+            self.operations.iter().map(String::as_str).collect()
+        }
+    }
+
+    /// What the webhook configurations must send for this rule. A `Scale` is what
+    /// `kubectl scale` sends (UPDATE of `<plural>/scale`) for every admitted workload kind with a
+    /// scale subresource.
+    pub fn registrations(&self) -> Vec<Registration> {
+        let mut out = Vec::new();
+        for k in self.admission_kinds() {
+            if k.group == "autoscaling" && k.kind == "Scale" {
+                for w in kinds::WORKLOADS.iter().filter(|w| w.scale && w.admitted) {
+                    if self.effective_operations().contains(&"UPDATE") {
+                        out.push(Registration {
+                            group: w.group,
+                            resource: format!("{}/scale", w.plural),
+                            operation: "UPDATE".into(),
+                        });
+                    }
+                }
+                continue;
+            }
+            for op in self.effective_operations() {
+                out.push(Registration {
+                    group: k.group,
+                    resource: k.plural.to_string(),
+                    operation: op.to_string(),
+                });
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The rule's docs as `flink-lint explain` prints them (Markdown).
@@ -156,10 +311,7 @@ impl Rule {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
-            serde_json::to_value(self.platform)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            self.platform.as_str(),
             match &self.fix {
                 Some(f) => format!(
                     "{} ({})",

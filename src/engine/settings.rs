@@ -128,6 +128,9 @@ pub struct Settings {
     pub resources: Resources,
     #[serde(default)]
     pub suppression: Suppression,
+    /// Run only the rules declared `admission: true` (the webhook). Not read from files.
+    #[serde(skip)]
+    pub admission: bool,
 }
 
 impl Settings {
@@ -169,6 +172,9 @@ impl Settings {
 
     /// The severity a rule reports at, or `None` when it is switched off.
     pub fn effective_severity(&self, rule: &Rule) -> Option<Severity> {
+        if self.admission && !rule.admission {
+            return None;
+        }
         if !self.select.is_empty() && !self.select.iter().any(|s| selector_matches(s, rule)) {
             return None;
         }

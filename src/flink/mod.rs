@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod image;
+pub mod kinds;
 pub mod object;
 pub mod quantity;

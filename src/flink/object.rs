@@ -101,18 +101,15 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// Workload kinds that carry a pod template, and where their pod spec sits.
+/// The inverse of [`escape_token`]: `~1` is `/`, then `~0` is `~`.
+pub fn unescape_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+/// Workload kinds that carry a pod template, and where their pod spec sits
+/// ([`super::kinds::WORKLOADS`]).
 pub fn pod_spec_pointer(obj: &Value) -> Option<&'static str> {
-    let group = group(obj);
-    match (group, kind(obj)) {
-        ("", "Pod") => Some("/spec"),
-        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => {
-            Some("/spec/template/spec")
-        }
-        ("", "ReplicationController") | ("batch", "Job") => Some("/spec/template/spec"),
-        ("batch", "CronJob") => Some("/spec/jobTemplate/spec/template/spec"),
-        _ => None,
-    }
+    super::kinds::workload_kind(group(obj), kind(obj)).and_then(|k| k.pod_spec)
 }
 
 /// Every pod spec an object carries, as pointers: a workload's template, or a
@@ -619,6 +616,32 @@ pub fn replicas(obj: &Value) -> Option<(i64, &'static str)> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn pointer_tokens_escape_and_unescape_per_rfc6901() {
+        assert_eq!(
+            escape_token("flink-lint.io/ignore"),
+            "flink-lint.io~1ignore"
+        );
+        assert_eq!(escape_token("a~/b"), "a~0~1b");
+        for t in ["", "a", "~1", "~0/~", "x/y~z"] {
+            assert_eq!(unescape_token(&escape_token(t)), t);
+        }
+        // `~01` is `~1` literally, not `/`
+        assert_eq!(unescape_token("~01"), "~1");
+    }
+
+    #[test]
+    fn pod_spec_pointer_follows_the_kinds_table() {
+        for k in crate::flink::kinds::WORKLOADS {
+            let obj = json!({"apiVersion": k.api_version(), "kind": k.kind});
+            assert_eq!(pod_spec_pointer(&obj), k.pod_spec, "{}", k.display());
+        }
+        assert_eq!(
+            pod_spec_pointer(&json!({"apiVersion": "v1", "kind": "Service"})),
+            None
+        );
+    }
 
     fn jm() -> Value {
         json!({

@@ -114,70 +114,10 @@ pub fn write_bundle(dir: &Path, names: &[String], days: u32) -> Result<(String, 
     Ok((ca_pem, pair))
 }
 
-/// `notAfter` of a DER certificate, in seconds since the Unix epoch.
+/// `notAfter` of a DER certificate, in seconds since the Unix epoch (`x509-parser`).
 pub fn not_after(der: &[u8]) -> Option<i64> {
-    let (_, cert, _) = tlv(der).filter(|(t, _, _)| *t == 0x30)?;
-    let (_, tbs, _) = tlv(cert).filter(|(t, _, _)| *t == 0x30)?;
-    let mut rest = tbs;
-    if rest.first() == Some(&0xa0) {
-        rest = tlv(rest)?.2; // [0] version
-    }
-    rest = tlv(rest)?.2; // serialNumber
-    rest = tlv(rest)?.2; // signature
-    rest = tlv(rest)?.2; // issuer
-    let (_, validity, _) = tlv(rest).filter(|(t, _, _)| *t == 0x30)?;
-    let after = tlv(validity)?.2; // skip notBefore
-    let (tag, time, _) = tlv(after)?;
-    parse_time(tag, time)
-}
-
-/// One DER tag-length-value: (tag, content, rest).
-fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *b.first()?;
-    let first = *b.get(1)? as usize;
-    let (len, header) = if first < 0x80 {
-        (first, 2)
-    } else {
-        let n = first & 0x7f;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *b.get(2 + i)? as usize;
-        }
-        (len, 2 + n)
-    };
-    let end = header.checked_add(len)?;
-    Some((tag, b.get(header..end)?, b.get(end..)?))
-}
-
-fn parse_time(tag: u8, t: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(t).ok()?;
-    let s = s.strip_suffix('Z')?;
-    let (year, rest) = match tag {
-        0x17 => {
-            let yy: i64 = s.get(0..2)?.parse().ok()?;
-            (if yy < 50 { 2000 + yy } else { 1900 + yy }, s.get(2..)?)
-        }
-        0x18 => (s.get(0..4)?.parse().ok()?, s.get(4..)?),
-        _ => return None,
-    };
-    let num = |r: std::ops::Range<usize>| -> Option<i64> { rest.get(r)?.parse().ok() };
-    let (month, day, hour, min, sec) =
-        (num(0..2)?, num(2..4)?, num(4..6)?, num(6..8)?, num(8..10)?);
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.validity().not_after.timestamp())
 }
 
 #[cfg(test)]
@@ -195,9 +135,6 @@ mod tests {
         let want = (OffsetDateTime::now_utc() + Duration::days(10)).unix_timestamp();
         assert!((got - want).abs() < 120, "{got} vs {want}");
         assert_eq!(not_after(b"\x30\x03\x02\x01"), None);
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(parse_time(0x17, b"491231235959Z"), Some(2_524_607_999));
-        assert_eq!(parse_time(0x18, b"20491231235959Z"), Some(2_524_607_999));
+        assert_eq!(not_after(b""), None);
     }
 }

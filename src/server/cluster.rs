@@ -18,94 +18,44 @@ use serde_json::Value;
 
 use crate::engine::Context;
 use crate::engine::rule::Platform;
+use crate::flink::kinds::{self, Kind, Watch};
 use crate::flink::object;
 
 /// The note the engine and the warnings carry while the cache is not synced.
 pub const NOT_SYNCED: &str = "the webhook's cluster cache has not synced yet";
 
+/// Why an object the cache does not hold cannot be judged.
+pub const UNKNOWN_REASON: &str = "the webhook's cluster cache cannot answer for it (not synced yet, or a kind it does not watch)";
+
 /// The annotation OpenShift puts on every namespace (the SCC uid range).
 pub const OPENSHIFT_UID_RANGE: &str = "openshift.io/sa.scc.uid-range";
 
-/// One watched resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resource {
-    pub group: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub plural: &'static str,
-    /// A custom resource whose CRD may not be installed: a 404 counts as "synced, empty".
-    pub optional: bool,
+/// One watched resource: an entry of the kinds table ([`kinds::watched`]).
+pub type Resource = &'static Kind;
+
+/// What the webhook watches (the ClusterRole grants get, list, watch on exactly these).
+/// Everything else is answered "unknown" (`is_complete` false), never "absent".
+pub fn watched() -> Vec<Resource> {
+    kinds::watched().collect()
 }
 
-impl Resource {
-    pub fn name(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_string()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
-    }
-    fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.to_string()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
-    }
+/// A ReplicaSet a Deployment made, a Job a CronJob made, a Pod of any workload: its
+/// controller, itself a workload in the cache, stands for it. Storing it too would make every
+/// JobManager Deployment look like a duplicate of its own ReplicaSet.
+fn owned_by_workload(obj: &Value) -> bool {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|o| {
+            o.get("controller").and_then(Value::as_bool) == Some(true)
+                && kinds::workload_kind(
+                    object::group_of(object::str_at(o, "/apiVersion").unwrap_or("")),
+                    object::str_at(o, "/kind").unwrap_or(""),
+                )
+                .is_some()
+        })
 }
-
-/// What the webhook watches (RBAC: get, list, watch on exactly these).
-pub const WATCHED: &[Resource] = &[
-    Resource {
-        group: "",
-        version: "v1",
-        kind: "Namespace",
-        plural: "namespaces",
-        optional: false,
-    },
-    Resource {
-        group: "",
-        version: "v1",
-        kind: "ConfigMap",
-        plural: "configmaps",
-        optional: false,
-    },
-    Resource {
-        group: "",
-        version: "v1",
-        kind: "Service",
-        plural: "services",
-        optional: false,
-    },
-    Resource {
-        group: "apps",
-        version: "v1",
-        kind: "Deployment",
-        plural: "deployments",
-        optional: false,
-    },
-    Resource {
-        group: "apps",
-        version: "v1",
-        kind: "StatefulSet",
-        plural: "statefulsets",
-        optional: false,
-    },
-    Resource {
-        group: "batch",
-        version: "v1",
-        kind: "Job",
-        plural: "jobs",
-        optional: false,
-    },
-    Resource {
-        group: object::FLINK_GROUP,
-        version: "v1beta1",
-        kind: "FlinkDeployment",
-        plural: "flinkdeployments",
-        optional: true,
-    },
-];
 
 type Key = (String, String);
 
@@ -155,6 +105,9 @@ impl Store {
         match event {
             Event::Init => st.buffer = Some(HashMap::new()),
             Event::InitApply(o) => {
+                if owned_by_workload(&o) {
+                    return;
+                }
                 let o = self.prepare(o);
                 let k = key(&o);
                 st.buffer
@@ -168,6 +121,10 @@ impl Store {
                 self.synced.store(true, Ordering::Release);
             }
             Event::Apply(o) => {
+                if owned_by_workload(&o) {
+                    st.objects.remove(&key(&o));
+                    return;
+                }
                 let o = self.prepare(o);
                 st.objects.insert(key(&o), Arc::new(o));
             }
@@ -235,12 +192,11 @@ pub struct ClusterCache {
 }
 
 impl ClusterCache {
-    pub fn new(resources: &[Resource]) -> ClusterCache {
+    pub fn new(resources: impl IntoIterator<Item = Resource>) -> ClusterCache {
         ClusterCache {
             stores: Arc::new(
                 resources
-                    .iter()
-                    .cloned()
+                    .into_iter()
                     .map(Store::new)
                     .map(Arc::new)
                     .collect(),
@@ -262,7 +218,7 @@ impl ClusterCache {
     pub fn sync_state(&self) -> Vec<(String, bool)> {
         self.stores
             .iter()
-            .map(|s| (s.resource.name(), s.is_synced()))
+            .map(|s| (s.resource.resource_name(), s.is_synced()))
             .collect()
     }
 
@@ -305,7 +261,7 @@ async fn watch(client: Client, store: Arc<Store>) {
     let mut stream = watcher::watcher(api, watcher::Config::default())
         .default_backoff()
         .boxed();
-    let name = r.name();
+    let name = r.resource_name();
     while let Some(item) = stream.next().await {
         match item {
             Ok(event) => {
@@ -316,7 +272,8 @@ async fn watch(client: Client, store: Arc<Store>) {
                 }
             }
             Err(e) => {
-                if store.resource.optional && !store.is_synced() && is_not_found(&e) {
+                if store.resource.watch == Watch::Optional && !store.is_synced() && is_not_found(&e)
+                {
                     tracing::warn!(resource = %name, "resource not served by this cluster (CRD not installed?): treated as empty");
                     store.mark_absent();
                 } else {
@@ -355,11 +312,17 @@ impl Context for ClusterCache {
             .unwrap_or_default()
     }
 
+    /// Complete only for a kind the cache watches, once everything has synced. A kind it does
+    /// not watch (Pods) is unknown, never "absent".
     fn is_complete(&self, group: &str, kind: &str) -> bool {
         self.synced() && self.store(group, kind).is_some_and(|s| s.is_synced())
     }
 
     fn incomplete_note(&self) -> Option<&str> {
         (!self.synced()).then_some(NOT_SYNCED)
+    }
+
+    fn unknown_reason(&self) -> &str {
+        UNKNOWN_REASON
     }
 }

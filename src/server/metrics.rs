@@ -49,6 +49,8 @@ pub struct Metrics {
     pub cert_reloads: Family<ResultLabels, Counter>,
     pub cache_synced: Family<ResourceLabels, Gauge>,
     pub ready: Gauge,
+    /// Reviews that failed inside the webhook (a panic) and were answered per `--fail-mode`.
+    pub internal_errors: Family<EndpointLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -103,6 +105,12 @@ impl Metrics {
         );
         let ready = Gauge::default();
         registry.register("ready", "1 when /readyz answers ready", ready.clone());
+        let internal_errors = Family::<EndpointLabels, Counter>::default();
+        registry.register(
+            "internal_errors",
+            "Reviews that failed inside the webhook (a bug) and were answered per --fail-mode",
+            internal_errors.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             requests,
@@ -112,6 +120,7 @@ impl Metrics {
             cert_reloads,
             cache_synced,
             ready,
+            internal_errors,
         }
     }
 
@@ -126,6 +135,18 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+
+    /// Internal errors counted so far, over both endpoints.
+    pub fn internal_error_count(&self) -> u64 {
+        ["validate", "mutate"]
+            .iter()
+            .map(|endpoint| {
+                self.internal_errors
+                    .get_or_create(&EndpointLabels { endpoint })
+                    .get()
+            })
+            .sum()
     }
 
     pub fn count_request(&self, endpoint: &'static str, decision: &'static str, seconds: f64) {

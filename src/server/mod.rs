@@ -24,14 +24,8 @@ use crate::admission::Policy;
 use crate::engine::rule::Platform;
 use crate::engine::{Engine, Settings};
 
-/// `--platform`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlatformChoice {
-    /// From the cluster (a namespace with `openshift.io/sa.scc.uid-range` means OpenShift);
-    /// without a cluster, from the config file.
-    Auto,
-    Fixed(Platform),
-}
+/// `--platform`: one type with the manifests' `--platform` (the engine's platform, or auto).
+pub use crate::engine::rule::PlatformChoice;
 
 /// Everything `serve` needs, independent of how it was parsed.
 #[derive(Debug, Clone)]
@@ -139,7 +133,7 @@ pub async fn start(
             let client = kube::Client::try_default().await.map_err(|e| {
                 format!("cannot reach the Kubernetes API (use --no-cluster to run without it): {e}")
             })?;
-            let c = cluster::ClusterCache::new(cluster::WATCHED);
+            let c = cluster::ClusterCache::new(cluster::watched());
             background.extend(c.start(client));
             cache = Some(c.clone());
             Arc::new(c)

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::metrics::{FindingLabels, Metrics, ResourceLabels};
+use super::metrics::{EndpointLabels, FindingLabels, Metrics, ResourceLabels};
 use crate::admission::{self, Endpoint, Outcome, Policy};
 use crate::engine::{Context, Engine, NoContext};
 
@@ -266,6 +266,12 @@ async fn handle(
                 (outcome, label)
             }
             Ok(Err(join_error)) => {
+                // A panic inside the review: a bug. Answer per --fail-mode and count it.
+                state
+                    .metrics
+                    .internal_errors
+                    .get_or_create(&EndpointLabels { endpoint: ep })
+                    .inc();
                 tracing::error!(uid = %review.request.uid, error = %join_error, "review failed");
                 (
                     admission::unfinished(&review, endpoint, &state.policy, "internal error"),

@@ -148,7 +148,7 @@ impl<'a> Ctx<'a> {
     pub fn workloads(&self) -> Vec<Arc<Value>> {
         WORKLOAD_KINDS
             .iter()
-            .flat_map(|(g, k)| self.list(g, k))
+            .flat_map(|k| self.list(k.group, k.kind))
             .collect()
     }
 
@@ -170,15 +170,8 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Kinds whose pods can run Flink.
-pub const WORKLOAD_KINDS: &[(&str, &str)] = &[
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("batch", "Job"),
-    ("", "Pod"),
-    ("apps", "ReplicaSet"),
-    ("apps", "DaemonSet"),
-];
+/// Kinds whose pods can run Flink: the workloads of the kinds table.
+pub const WORKLOAD_KINDS: &[crate::flink::kinds::Kind] = crate::flink::kinds::WORKLOADS;
 
 fn same_identity(o: &Value, me: &object::ObjectRef) -> bool {
     object::kind(o) == me.kind

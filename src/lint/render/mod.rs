@@ -77,6 +77,9 @@ pub fn rules(registry: &Registry, as_json: bool) -> String {
                     "family": r.family,
                     "status": r.status,
                     "platform": r.platform,
+                    "admission": r.admission,
+                    "kinds": r.kinds().iter().map(|k| k.display()).collect::<Vec<_>>(),
+                    "admission_kinds": r.admission_kinds().iter().map(|k| k.display()).collect::<Vec<_>>(),
                     "fixable": r.fixable(),
                     "summary": r.summary.trim(),
                 })
