@@ -5,7 +5,7 @@
 //! Until every store has synced, `is_complete` is false for every kind and `incomplete_note`
 //! says why, so the admission layer applies the configured fail-open/fail-closed policy.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -61,9 +61,11 @@ type Key = (String, String);
 
 #[derive(Default)]
 struct State {
-    objects: HashMap<Key, Arc<Value>>,
+    /// Ordered by namespace, then name: a namespace's objects are one range, so a lookup costs
+    /// what that namespace holds, not what the whole cluster holds.
+    objects: BTreeMap<Key, Arc<Value>>,
     /// Objects of a (re)list in progress, swapped in on `InitDone`.
-    buffer: Option<HashMap<Key, Arc<Value>>>,
+    buffer: Option<BTreeMap<Key, Arc<Value>>>,
 }
 
 /// The objects of one resource, fed by watcher events.
@@ -103,7 +105,7 @@ impl Store {
             Err(p) => p.into_inner(),
         };
         match event {
-            Event::Init => st.buffer = Some(HashMap::new()),
+            Event::Init => st.buffer = Some(BTreeMap::new()),
             Event::InitApply(o) => {
                 if owned_by_workload(&o) {
                     return;
@@ -111,7 +113,7 @@ impl Store {
                 let o = self.prepare(o);
                 let k = key(&o);
                 st.buffer
-                    .get_or_insert_with(HashMap::new)
+                    .get_or_insert_with(BTreeMap::new)
                     .insert(k, Arc::new(o));
             }
             Event::InitDone => {
@@ -159,11 +161,22 @@ impl Store {
         let Ok(st) = self.state.read() else {
             return Vec::new();
         };
-        st.objects
-            .values()
-            .filter(|o| object::same_namespace(object::namespace(o), namespace))
-            .cloned()
-            .collect()
+        let Some(ns) = namespace else {
+            return st.objects.values().cloned().collect();
+        };
+        // The namespace's own objects, and those without a namespace (which match any).
+        let range = |ns: &str| {
+            st.objects
+                .range((ns.to_string(), String::new())..)
+                .take_while(move |((n, _), _)| n == ns)
+                .map(|(_, o)| o.clone())
+                .collect::<Vec<_>>()
+        };
+        let mut out = range(ns);
+        if !ns.is_empty() {
+            out.extend(range(""));
+        }
+        out
     }
 
     /// List items come without `apiVersion`/`kind`; set them. Drop what only costs memory.
