@@ -14,7 +14,8 @@ export STORAGE_DRIVER="${STORAGE_DRIVER:-vfs}"
 REGISTRY="${REGISTRY:-ghcr.io/flink-admission}"
 VERSION="${VERSION:-$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)}"
 export REGISTRY VERSION
-MAX_BYTES=$((30 * 1024 * 1024))
+MAX_MIB="${MAX_MIB:-30}"              # per image (one binary each)
+MAX_BYTES=$((MAX_MIB * 1024 * 1024))
 SOURCE="https://github.com/flink-admission/flink-admission"
 
 for tool in buildah curl jq readelf; do
@@ -74,7 +75,7 @@ check_image() {
   [ "$files" = "./usr/local/bin/$tool " ] || fail "$image: files are '$files', want only ./usr/local/bin/$tool"
   size="$(du -sb "$mnt" | cut -f1)"
   echo "   user=$user entrypoint=$entry layers=$layers size=$size bytes ($((size / 1024 / 1024)) MiB)"
-  [ "$size" -lt "$MAX_BYTES" ] || fail "$image: $size bytes, over 30 MiB"
+  [ "$size" -lt "$MAX_BYTES" ] || fail "$image: $size bytes, over $MAX_MIB MiB"
   cp "$mnt/usr/local/bin/$tool" "$work/$tool"
   bh umount "$ctr" >/dev/null
   if readelf -l "$work/$tool" | grep -q 'Requesting program interpreter'; then
