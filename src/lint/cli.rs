@@ -298,6 +298,7 @@ fn check(
         // The check is one call over the whole world: a second thread runs it while this one
         // keeps the line alive (elapsed time) until it returns.
         let (files, objects) = (inputs.files.len(), inputs.objects.len());
+        progress.read = Some(progress.start.elapsed());
         std::thread::scope(|scope| {
             let job = scope.spawn(|| super::lint(&engine, inputs));
             while !job.is_finished() {
@@ -342,6 +343,8 @@ struct Progress {
     enabled: bool,
     start: Instant,
     last: Option<Instant>,
+    /// How long reading took, once it is done.
+    read: Option<Duration>,
     drawn: bool,
 }
 
@@ -354,6 +357,7 @@ impl Progress {
             enabled,
             start: Instant::now(),
             last: None,
+            read: None,
             drawn: false,
         }
     }
@@ -398,12 +402,21 @@ impl Progress {
         }
     }
 
+    /// While the one `lint` call runs: its count is not visible from here (that needs a callback
+    /// in `lint`), so the line shows the reading rate and the time spent since.
     fn checking(&mut self, files: usize, objects: usize, stderr: &mut dyn Write) {
         if self.due() {
+            let read_rate = objects as f64
+                / self
+                    .read
+                    .unwrap_or(self.start.elapsed())
+                    .as_secs_f64()
+                    .max(1e-3);
             let secs = self.start.elapsed().as_secs_f64();
-            let rate = self.rate(objects);
             self.draw(
-                &format!("flink-lint: checking {objects} objects in {files} files, {secs:.1}s ({rate:.0} objects/s)"),
+                &format!(
+                    "flink-lint: read {files} files, {objects} objects ({read_rate:.0} objects/s); checking, {secs:.1}s"
+                ),
                 stderr,
             );
         }
