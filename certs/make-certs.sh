@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make ca.crt, tls.crt, tls.key for the flink-admission webhook Service with openssl.
 # Usage: certs/make-certs.sh [namespace] [out-dir] [days]
+# Writes exactly three files into out-dir: ca.crt, tls.crt, tls.key (0600). The CA key, the
+# request and the serial file stay in a temporary directory that is removed.
 set -euo pipefail
 ns="${1:-flink-admission}"
 out="${2:-$(dirname "$0")/out}"
@@ -24,7 +26,8 @@ keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
 subjectAltName=DNS:$svc.$ns.svc,DNS:$svc.$ns.svc.cluster.local,DNS:$svc.$ns,DNS:$svc
 EXT
-openssl x509 -req -in "$tmp/tls.csr" -CA "$out/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+openssl x509 -req -in "$tmp/tls.csr" -CA "$out/ca.crt" -CAkey "$tmp/ca.key" \
+  -CAserial "$tmp/ca.srl" -CAcreateserial \
   -days "$days" -extfile "$tmp/ext.cnf" -out "$out/tls.crt" 2>/dev/null
 chmod 600 "$out/tls.key"
 openssl verify -CAfile "$out/ca.crt" "$out/tls.crt" >/dev/null

@@ -1,12 +1,15 @@
-//! `flink-admission`: the admission webhook (`serve`), its certificates (`certs`), and
-//! `replay` of recorded AdmissionReviews. Thin: parse, then call `server` or `admission`.
+//! `flink-admission`: the admission webhook (`serve`), its certificates (`certs`), the install
+//! bundle (`manifests`), `replay` of recorded AdmissionReviews, shell `completions` and the
+//! `man` page. Thin: parse, then call `server`, `admission` or `deploy`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{Read, Write};
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use flink_admission::admission::{self, Endpoint, FailMode, Policy};
 use flink_admission::engine::rule::Platform;
 use flink_admission::engine::{Engine, NoContext};
@@ -137,6 +140,7 @@ enum Command {
     },
     /// Answer a recorded AdmissionReview (JSON, NDJSON or YAML) as the webhook would, offline.
     Replay {
+        /// The recorded review; '-' reads standard input
         review: PathBuf,
         /// Answer as /mutate (default: /validate)
         #[arg(long)]
@@ -146,6 +150,13 @@ enum Command {
         #[arg(long, value_enum)]
         platform: Option<PlatformArg>,
     },
+    /// Print a shell completion script (bash: `source <(flink-admission completions bash)`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `flink-admission man > flink-admission.1`.
+    Man,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -281,6 +292,14 @@ fn main() -> ExitCode {
             config,
             platform,
         } => return replay(review, mutate, config, platform),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "flink-admission", &mut buf);
+            std::io::stdout().write_all(&buf).map_err(|e| e.to_string())
+        }
+        Command::Man => flink_admission::lint::cli::man_page(Cli::command())
+            .and_then(|page| std::io::stdout().write_all(&page))
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -304,8 +323,15 @@ fn replay(
             settings.platform = p;
         }
         let engine = Engine::embedded(settings)?;
-        let input =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let input = if path.as_os_str() == "-" {
+            let mut buf = String::new();
+            std::io::stdin()
+                .read_to_string(&mut buf)
+                .map_err(|e| format!("standard input: {e}"))?;
+            buf
+        } else {
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?
+        };
         let reviews =
             admission::parse_reviews(&input).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok((engine, reviews))

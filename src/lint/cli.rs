@@ -1,9 +1,11 @@
-//! The `flink-lint` command line: `check` (the default), `rules`, `explain`.
+//! The `flink-lint` command line: `check` (the default), `rules`, `explain`, `completions`,
+//! `man`.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use super::discover::{self, Input};
 use super::{Inputs, Outcome, render};
@@ -43,6 +45,13 @@ pub enum Command {
         /// A rule id (FLK101) or name (jobmanager-replicas-without-ha).
         rule: String,
     },
+    /// Print a shell completion script (bash: `source <(flink-lint completions bash)`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `flink-lint man > flink-lint.1`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,6 +60,10 @@ pub enum Format {
     Json,
     Sarif,
     Junit,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`): annotations on the diff.
+    Github,
+    /// GitLab Code Quality JSON (`artifacts:reports:codequality`).
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,6 +177,22 @@ where
                 EXIT_USAGE
             }
         },
+        Some(Command::Completions { shell }) => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "flink-lint", &mut buf);
+            let _ = stdout.write_all(&buf);
+            EXIT_OK
+        }
+        Some(Command::Man) => match man_page(Cli::command()) {
+            Ok(page) => {
+                let _ = stdout.write_all(&page);
+                EXIT_OK
+            }
+            Err(e) => {
+                let _ = writeln!(stderr, "flink-lint: cannot render the man page: {e}");
+                EXIT_USAGE
+            }
+        },
         Some(Command::Check(args)) => check(args, registry, stdout, stderr),
         None => check(cli.check, registry, stdout, stderr),
     }
@@ -237,6 +266,8 @@ fn check(
         }
     };
     let (files, missing) = discover::expand(&args.paths);
+    let format = args.format.unwrap_or(Format::Human);
+    let mut progress = Progress::new(progress_enabled(format, std::io::stderr().is_terminal()));
     let mut inputs = Inputs::default();
     for (name, message) in missing {
         inputs.unreadable(&name, message);
@@ -261,21 +292,150 @@ fn check(
             Ok(t) => inputs.add(&name, &t),
             Err(m) => inputs.unreadable(&name, m),
         }
+        progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     }
-    let outcome = super::lint(&engine, inputs);
+    let outcome = if progress.enabled {
+        // The check is one call over the whole world: a second thread runs it while this one
+        // keeps the line alive (elapsed time) until it returns.
+        let (files, objects) = (inputs.files.len(), inputs.objects.len());
+        progress.read = Some(progress.start.elapsed());
+        std::thread::scope(|scope| {
+            let job = scope.spawn(|| super::lint(&engine, inputs));
+            while !job.is_finished() {
+                progress.checking(files, objects, stderr);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            match job.join() {
+                Ok(outcome) => outcome,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    } else {
+        super::lint(&engine, inputs)
+    };
+    progress.finish(stderr);
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = match args.format.unwrap_or(Format::Human) {
+    let text = match format {
         Format::Human => render::human(&outcome, color),
         Format::Json => render::json(&outcome),
         Format::Sarif => render::sarif(&outcome, registry),
         Format::Junit => render::junit(&outcome),
+        Format::Github => render::github(&outcome),
+        Format::Gitlab => render::gitlab(&outcome),
     };
     let _ = write!(stdout, "{text}");
     exit_code(&outcome, args.fail_on)
+}
+
+/// Whether to draw the progress line: only for the human format, and only when standard error is
+/// a terminal (never in CI logs, pipes or files, and never mixed into machine-readable output).
+pub fn progress_enabled(format: Format, stderr_is_terminal: bool) -> bool {
+    format == Format::Human && stderr_is_terminal
+}
+
+/// The progress line on standard error: files, objects, objects/s, redrawn in place (`\r`) at
+/// most every 100 ms, first after 300 ms (short runs never show it), erased at the end.
+struct Progress {
+    enabled: bool,
+    start: Instant,
+    last: Option<Instant>,
+    /// How long reading took, once it is done.
+    read: Option<Duration>,
+    drawn: bool,
+}
+
+impl Progress {
+    const FIRST: Duration = Duration::from_millis(300);
+    const EVERY: Duration = Duration::from_millis(100);
+
+    fn new(enabled: bool) -> Progress {
+        Progress {
+            enabled,
+            start: Instant::now(),
+            last: None,
+            read: None,
+            drawn: false,
+        }
+    }
+
+    fn due(&mut self) -> bool {
+        if !self.enabled {
+            return false;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.start) < Self::FIRST {
+            return false;
+        }
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < Self::EVERY)
+        {
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
+
+    fn draw(&mut self, text: &str, stderr: &mut dyn Write) {
+        let _ = write!(stderr, "\r\x1b[2K{text}");
+        let _ = stderr.flush();
+        self.drawn = true;
+    }
+
+    fn rate(&self, objects: usize) -> f64 {
+        objects as f64 / self.start.elapsed().as_secs_f64().max(1e-3)
+    }
+
+    fn reading(&mut self, files: usize, objects: usize, stderr: &mut dyn Write) {
+        if self.due() {
+            let rate = self.rate(objects);
+            self.draw(
+                &format!(
+                    "flink-lint: reading {files} files, {objects} objects ({rate:.0} objects/s)"
+                ),
+                stderr,
+            );
+        }
+    }
+
+    /// While the one `lint` call runs: its count is not visible from here (that needs a callback
+    /// in `lint`), so the line shows the reading rate and the time spent since.
+    fn checking(&mut self, files: usize, objects: usize, stderr: &mut dyn Write) {
+        if self.due() {
+            let read_rate = objects as f64
+                / self
+                    .read
+                    .unwrap_or(self.start.elapsed())
+                    .as_secs_f64()
+                    .max(1e-3);
+            let secs = self.start.elapsed().as_secs_f64();
+            self.draw(
+                &format!(
+                    "flink-lint: read {files} files, {objects} objects ({read_rate:.0} objects/s); checking, {secs:.1}s"
+                ),
+                stderr,
+            );
+        }
+    }
+
+    fn finish(&mut self, stderr: &mut dyn Write) {
+        if self.drawn {
+            let _ = write!(stderr, "\r\x1b[2K");
+            let _ = stderr.flush();
+            self.drawn = false;
+        }
+    }
+}
+
+/// The man page (roff) of a clap command, for `flink-lint man` and `flink-admission man`.
+pub fn man_page(cmd: clap::Command) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut buf)?;
+    Ok(buf)
 }
 
 /// 2 when an input could not be read or parsed; else 1 when a finding reaches `fail_on`.
@@ -295,5 +455,66 @@ pub fn exit_code(outcome: &Outcome, fail_on: FailOn) -> i32 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_only_for_human_output_on_a_terminal() {
+        assert!(progress_enabled(Format::Human, true));
+        assert!(!progress_enabled(Format::Human, false));
+        for f in [
+            Format::Json,
+            Format::Sarif,
+            Format::Junit,
+            Format::Github,
+            Format::Gitlab,
+        ] {
+            assert!(!progress_enabled(f, true), "{f:?}");
+        }
+    }
+
+    fn started_long_ago(enabled: bool) -> Progress {
+        let mut p = Progress::new(enabled);
+        p.start = Instant::now()
+            .checked_sub(Duration::from_secs(2))
+            .unwrap_or_else(Instant::now);
+        p
+    }
+
+    #[test]
+    fn progress_line_draws_in_place_and_erases_itself() {
+        let mut err = Vec::new();
+        let mut p = started_long_ago(true);
+        p.reading(3, 40, &mut err);
+        // Throttled: a second update right away draws nothing.
+        p.reading(4, 50, &mut err);
+        p.finish(&mut err);
+        let text = String::from_utf8_lossy(&err);
+        assert!(
+            text.starts_with("\r\x1b[2Kflink-lint: reading 3 files, 40 objects ("),
+            "{text:?}"
+        );
+        assert!(text.contains(" objects/s)"), "{text:?}");
+        assert!(!text.contains("4 files"), "{text:?}");
+        assert!(text.ends_with("\r\x1b[2K"), "{text:?}");
+        assert!(!text.contains('\n'), "{text:?}");
+    }
+
+    #[test]
+    fn no_progress_when_disabled_or_short() {
+        let mut err = Vec::new();
+        let mut off = started_long_ago(false);
+        off.reading(3, 40, &mut err);
+        off.checking(3, 40, &mut err);
+        off.finish(&mut err);
+        // Enabled but under 300 ms: a short run never shows it.
+        let mut short = Progress::new(true);
+        short.reading(1, 1, &mut err);
+        short.finish(&mut err);
+        assert!(err.is_empty(), "{:?}", String::from_utf8_lossy(&err));
     }
 }

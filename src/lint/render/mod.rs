@@ -1,9 +1,14 @@
-//! Output formats: human (rustc-like), JSON, SARIF 2.1.0, JUnit XML; and the rule listing.
+//! Output formats: human (rustc-like), JSON, SARIF 2.1.0, JUnit XML, GitHub Actions workflow
+//! commands, GitLab Code Quality; and the rule listing.
 
+pub mod github;
+pub mod gitlab;
 mod human;
 mod junit;
 mod sarif;
 
+pub use github::github;
+pub use gitlab::gitlab;
 pub use human::{human, human_with_fix_problems};
 pub use junit::junit;
 pub use sarif::sarif;
