@@ -7,6 +7,8 @@
 #   scripts/lint-scale.sh                 # 1000 and 10000 objects, best of 1 run
 #   SIZES="1000 10000" RUNS=3 scripts/lint-scale.sh
 #   NO_BUILD=1 scripts/lint-scale.sh      # use the existing target/release/flink-lint
+#   ARGS="--select FLK305" scripts/lint-scale.sh   # extra flink-lint arguments (here: reading
+#                                         # and rendering, without the cross-object rules)
 #
 # Targets (issue 7): >= 10,000 objects/s, growth <= n^1.15 from 1k to 10k, peak RSS < 256 MiB
 # and < 10x the input. flink-lint exits 1 when it finds something; that is expected here.
@@ -18,6 +20,7 @@ RUNS=${RUNS:-1}
 FORMATS=${FORMATS:-"json human"}
 WORK=${WORK:-$(mktemp -d)}
 BIN=${BIN:-target/release/flink-lint}
+ARGS=${ARGS:-}
 
 if [ ! -x /usr/bin/time ]; then
   echo "/usr/bin/time not found: apt-get install -y time" >&2
@@ -38,7 +41,7 @@ for n in $SIZES; do
     best_rss=0
     for _ in $(seq "$RUNS"); do
       set +e
-      /usr/bin/time -v -o "$WORK/time.txt" "$BIN" --format "$fmt" "$dir" >"$WORK/out.$fmt" 2>"$WORK/err.txt"
+      /usr/bin/time -v -o "$WORK/time.txt" "$BIN" $ARGS --format "$fmt" "$dir" >"$WORK/out.$fmt" 2>"$WORK/err.txt"
       rc=$?
       set -e
       if [ "$rc" -gt 1 ]; then
