@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # How flink-lint scales: build release, generate a Flink monorepo of 1,000 and 10,000 objects
 # (scripts/gen-corpus.py), lint each with `--format json` and `--format human` under
-# `/usr/bin/time -v`, and print objects/s, wall time, peak RSS, input size, RSS/input and the
+# `/usr/bin/time -v`, and print objects/s, wall and CPU time, peak RSS, input size, RSS/input and the
 # growth exponent log(t10k/t1k)/log(10) per format.
 #
 #   scripts/lint-scale.sh                 # 1000 and 10000 objects, best of 1 run
 #   SIZES="1000 10000" RUNS=3 scripts/lint-scale.sh
 #   NO_BUILD=1 scripts/lint-scale.sh      # use the existing target/release/flink-lint
+#   ARGS="--select FLK305" scripts/lint-scale.sh   # extra flink-lint arguments (here: reading
+#                                         # and rendering, without the cross-object rules)
 #
 # Targets (issue 7): >= 10,000 objects/s, growth <= n^1.15 from 1k to 10k, peak RSS < 256 MiB
 # and < 10x the input. flink-lint exits 1 when it finds something; that is expected here.
@@ -18,6 +20,7 @@ RUNS=${RUNS:-1}
 FORMATS=${FORMATS:-"json human"}
 WORK=${WORK:-$(mktemp -d)}
 BIN=${BIN:-target/release/flink-lint}
+ARGS=${ARGS:-}
 
 if [ ! -x /usr/bin/time ]; then
   echo "/usr/bin/time not found: apt-get install -y time" >&2
@@ -27,8 +30,8 @@ if [ -z "${NO_BUILD:-}" ]; then
   cargo build --release --quiet --bin flink-lint
 fi
 
-declare -A SECS
-printf '%-7s %-6s %9s %10s %9s %10s %9s %8s\n' objects format wall_s objects/s rss_MiB input_MiB rss/input findings
+declare -A SECS CPU
+printf '%-7s %-6s %9s %8s %10s %9s %10s %9s %8s\n' objects format wall_s cpu_s objects/s rss_MiB input_MiB rss/input findings
 for n in $SIZES; do
   dir="$WORK/corpus-$n"
   [ -d "$dir" ] || python3 scripts/gen-corpus.py "$dir" --objects "$n" >/dev/null
@@ -38,7 +41,7 @@ for n in $SIZES; do
     best_rss=0
     for _ in $(seq "$RUNS"); do
       set +e
-      /usr/bin/time -v -o "$WORK/time.txt" "$BIN" --format "$fmt" "$dir" >"$WORK/out.$fmt" 2>"$WORK/err.txt"
+      /usr/bin/time -v -o "$WORK/time.txt" "$BIN" $ARGS --format "$fmt" "$dir" >"$WORK/out.$fmt" 2>"$WORK/err.txt"
       rc=$?
       set -e
       if [ "$rc" -gt 1 ]; then
@@ -49,9 +52,11 @@ for n in $SIZES; do
       wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$WORK/time.txt" |
         awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
       rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
+      cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$WORK/time.txt")
       if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN {exit !(a < b)}'; then
         best=$wall
         best_rss=$rss
+        best_cpu=$cpu
       fi
     done
     if [ "$fmt" = json ]; then
@@ -60,9 +65,10 @@ for n in $SIZES; do
       findings=$(grep -cE '^(error|warning|info)\[' "$WORK/out.$fmt" || true)
     fi
     SECS[$n.$fmt]=$best
-    awk -v n="$n" -v f="$fmt" -v t="$best" -v rss="$best_rss" -v in_b="$input" -v fi="$findings" 'BEGIN {
+    CPU[$n.$fmt]=$best_cpu
+    awk -v n="$n" -v f="$fmt" -v t="$best" -v c="$best_cpu" -v rss="$best_rss" -v in_b="$input" -v fi="$findings" 'BEGIN {
       t2 = (t > 0 ? t : 0.001)
-      printf "%-7d %-6s %9.2f %10.0f %9.1f %10.1f %9.1f %8s\n", n, f, t, n / t2, rss / 1024, in_b / 1048576, rss * 1024 / in_b, fi
+      printf "%-7d %-6s %9.2f %8.2f %10.0f %9.1f %10.1f %9.1f %8s\n", n, f, t, c, n / t2, rss / 1024, in_b / 1048576, rss * 1024 / in_b, fi
     }'
   done
 done
@@ -73,9 +79,10 @@ if [ $# -ge 2 ]; then
   shift $(($# - 1))
   large=$1
   for fmt in $FORMATS; do
-    awk -v a="${SECS[$small.$fmt]}" -v b="${SECS[$large.$fmt]}" -v s="$small" -v l="$large" -v f="$fmt" 'BEGIN {
+    awk -v a="${SECS[$small.$fmt]}" -v b="${SECS[$large.$fmt]}" -v ca="${CPU[$small.$fmt]}" -v cb="${CPU[$large.$fmt]}" -v s="$small" -v l="$large" -v f="$fmt" 'BEGIN {
       if (a <= 0) a = 0.001
-      printf "growth %-6s t(%d)/t(%d) = %.2f, exponent log(t%d/t%d)/log(%d/%d) = %.2f\n", f, l, s, b / a, l, s, l, s, log(b / a) / log(l / s)
+      if (ca <= 0) ca = 0.001
+      printf "growth %-6s wall t(%d)/t(%d) = %.2f, exponent %.2f; cpu %.2f, exponent %.2f\n", f, l, s, b / a, log(b / a) / log(l / s), cb / ca, log(cb / ca) / log(l / s)
     }'
   done
 fi

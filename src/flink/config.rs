@@ -479,11 +479,18 @@ fn yaml_error_message(full: &str) -> String {
         })
         .map(|(_, msg)| msg)
         .unwrap_or(first);
+    // serde-saphyr's advice to the programmer is not for the user.
+    let stripped = stripped
+        .split_once(", set DuplicateKeyPolicy")
+        .map_or(stripped, |(msg, _)| msg);
     let msg = if stripped.is_empty() {
         "invalid YAML"
     } else {
         stripped
     };
+    if msg.starts_with("duplicate mapping key") {
+        return format!("invalid YAML: {msg} (Flink refuses duplicate keys)");
+    }
     format!("invalid YAML: {msg}")
 }
 
@@ -929,6 +936,7 @@ weird: .inf
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("duplicate"), "{}", e.message);
         assert!(e.message.contains("rest.port"), "{}", e.message);
+        assert!(!e.message.contains("DuplicateKeyPolicy"), "{}", e.message);
         assert!(!e.message.contains('\n'));
         // nested duplicates too
         let e =

@@ -95,7 +95,8 @@ enum Children {
     Seq(Vec<u32>),
     /// A mapping of at most [`LINEAR_KEYS`] keys, searched linearly.
     Small(Vec<KeyRef>),
-    /// A larger mapping.
+    /// A larger mapping (boxed: a `HashMap` inline would make every node 16 bytes larger).
+    #[allow(clippy::box_collection)]
     Large(Box<HashMap<Box<str>, u32>>),
 }
 
