@@ -638,6 +638,7 @@ name: {name}
 family: test
 severity: warning
 status: preview
+admission: true
 targets: [any]
 summary: x must be {x}.
 message: "x is not {x}"

@@ -77,7 +77,7 @@ impl Inputs {
     /// Add one file's text. `name` is the path as the user gave it (or `-`).
     pub fn add(&mut self, name: &str, text: &str) {
         let is_json = name.ends_with(".json");
-        let src = source::parse(text, is_json);
+        let mut src = source::parse(text, is_json);
         let file = self.files.len();
         for e in &src.errors {
             self.errors.push(InputError {
@@ -87,7 +87,9 @@ impl Inputs {
                 message: e.message.clone(),
             });
         }
-        for (di, doc) in src.documents.iter().enumerate() {
+        for (di, doc) in src.documents.iter_mut().enumerate() {
+            // The value moves into the world; the document keeps its span index for positions.
+            let value = std::mem::take(&mut doc.value);
             let at = doc.spans.locate("");
             let err = |message: String| InputError {
                 file: name.to_string(),
@@ -95,12 +97,12 @@ impl Inputs {
                 column: at.column,
                 message,
             };
-            match classify_document(&doc.value) {
+            match classify_document(&value) {
                 DocumentKind::Object => self.objects.push(LoadedObject {
                     file,
                     document: di,
                     prefix: String::new(),
-                    value: Arc::new(doc.value.clone()),
+                    value: Arc::new(value),
                 }),
                 DocumentKind::List(items) => {
                     for (i, item) in items.iter().enumerate() {

@@ -255,11 +255,13 @@ mod tests {
                 file: "big.yaml".into(),
                 line,
                 column,
+                patch: None,
             })
             .collect();
         Outcome {
             findings,
             errors: Vec::new(),
+            fix_problems: Vec::new(),
             objects: Vec::new(),
             files: vec![LoadedFile {
                 name: "big.yaml".into(),
