@@ -146,7 +146,7 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             let problem = if has_file(FLINK_CONF_YAML) || has_key(FLINK_CONF_YAML) {
                 format!(
                     "provides flink-conf.yaml, but {} reads only config.yaml; rename the key to config.yaml (standard YAML)",
-                    version_text(&pc)
+                    version_text(pc)
                 )
             } else if has_key(CONFIG_YAML) {
                 "has config.yaml but the volume's items do not mount it; add it to items".into()
@@ -159,7 +159,7 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             let problem = if has_file(CONFIG_YAML) || has_key(CONFIG_YAML) {
                 format!(
                     "provides config.yaml, but {} reads only flink-conf.yaml; rename the key to flink-conf.yaml",
-                    version_text(&pc)
+                    version_text(pc)
                 )
             } else if has_key(FLINK_CONF_YAML) {
                 "has flink-conf.yaml but the volume's items do not mount it; add it to items".into()
@@ -221,6 +221,10 @@ pub fn invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// mounts it: a ConfigMap with a Flink key is not necessarily a cluster's configuration (the
 /// operator's own `flink-operator-config` is not).
 fn files_of(ctx: &Ctx<'_>) -> Vec<(ConfigFile, FlinkConfig)> {
+    ctx.read_files.get_or_init(|| read_files(ctx)).clone()
+}
+
+fn read_files(ctx: &Ctx<'_>) -> Vec<(ConfigFile, FlinkConfig)> {
     let cm = ctx.obj;
     let workloads = ctx.workloads();
     let mut out: Vec<(ConfigFile, FlinkConfig)> = Vec::new();

@@ -77,6 +77,8 @@ pub struct Ctx<'a> {
     shared: OnceLock<Arc<Value>>,
     /// The subject's standalone Flink setup, resolved once per check for every rule.
     me: OnceLock<Option<standalone::PodConfig<'a>>>,
+    /// For a ConfigMap subject: the Flink configuration files its users read, parsed once.
+    pub(crate) read_files: OnceLock<Vec<(standalone::ConfigFile, crate::flink::config::FlinkConfig)>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -87,6 +89,7 @@ impl<'a> Ctx<'a> {
             settings,
             shared: OnceLock::new(),
             me: OnceLock::new(),
+            read_files: OnceLock::new(),
         }
     }
 

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::jobmanager::flink_configuration;
-use super::standalone::{self, PodConfig};
+use super::standalone::PodConfig;
 use crate::engine::settings::ResourceDefaults;
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig};
@@ -36,7 +36,7 @@ pub fn container_resources(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     };
     let class = object::classify(obj);
-    let pc = standalone::resolve(ctx, obj);
+    let pc = ctx.me();
     let mut hits = Vec::new();
     for c in object::containers(obj, spec) {
         let res = c.value.get("resources");
@@ -229,7 +229,7 @@ pub fn process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Class::Workload(Some(role)) = object::classify(obj) else {
         return Vec::new();
     };
-    let Some(pc) = standalone::resolve(ctx, obj) else {
+    let Some(pc) = ctx.me() else {
         return Vec::new();
     };
     let Some((key, size)) = process_size(&pc.config, role) else {
