@@ -48,6 +48,16 @@ pub enum Platform {
     Any,
 }
 
+/// The Pod Security Standards level a check belongs to (`--pod-security`). On `kubernetes`, a
+/// `restricted` rule reports at most a warning unless the level asked for is `restricted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurity {
+    #[default]
+    Baseline,
+    Restricted,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -90,10 +100,14 @@ pub enum Each {
     /// The object itself.
     #[default]
     Object,
-    /// Every regular container of every pod template the object has.
+    /// Every container (`initContainers`, `containers`, `ephemeralContainers`) of every pod
+    /// spec the object has.
     Container,
     /// Every pod spec the object has.
     PodSpec,
+    /// Every pod spec and every container: for checks on `securityContext` fields that both
+    /// levels have (`runAsUser`, `seccompProfile`, `seLinuxOptions`, ...).
+    PodSpecAndContainer,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +136,9 @@ pub struct Rule {
     pub targets: Vec<Target>,
     #[serde(default = "any_platform")]
     pub platform: Platform,
+    /// The Pod Security Standards level the rule checks (security rules only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_security: Option<PodSecurity>,
     /// Admission operations the rule matters for; empty = CREATE and UPDATE.
     #[serde(default)]
     pub operations: Vec<String>,

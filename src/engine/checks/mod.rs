@@ -4,6 +4,7 @@
 mod config;
 mod jobmanager;
 mod resources;
+mod security;
 pub mod standalone;
 mod values;
 
@@ -42,6 +43,13 @@ const NATIVE: &[(&str, CheckFn)] = &[
         "process_memory_exceeds_limit",
         resources::process_memory_exceeds_limit,
     ),
+    ("run_as_user_range", security::run_as_user_range),
+    ("fs_group_range", security::fs_group_range),
+    ("selinux_openshift", security::selinux_openshift),
+    ("apparmor", security::apparmor),
+    ("flink_log_dir", security::log_dir),
+    ("flink_numeric_uid", security::flink_numeric_uid),
+    ("operator_writable_dirs", security::operator_writable_dirs),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).
