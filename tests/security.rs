@@ -39,9 +39,15 @@ fn operator_chart() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/FLK230/fail-operator-chart.yaml")
 }
 
-/// The docs' workload manifests (the ones with a pod template) and the operator chart.
+/// A FlinkDeployment with `runAsUser` in its shared template and on the main container.
+fn flink_deployment() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/FLK230/fail.yaml")
+}
+
+/// The docs' workload manifests (the ones with a pod template), the operator chart and a
+/// FlinkDeployment.
 fn manifests() -> Vec<PathBuf> {
-    let mut out = vec![operator_chart()];
+    let mut out = vec![operator_chart(), flink_deployment()];
     let Some(root) = corpus() else {
         return out;
     };
@@ -115,10 +121,11 @@ fn openshift_reports_every_fixed_id_at_its_field() {
         assert_eq!(at("FLK232"), positions_of(&path, "runAsGroup"), "{}", path.display());
         for l in out.findings.iter().filter(|l| l.finding.rule == "FLK230") {
             assert_eq!(l.finding.severity, Severity::Error);
+            assert!(l.finding.message.contains(": omit it (OpenShift assigns a uid from"));
             assert!(
                 l.finding
                     .message
-                    .starts_with("OpenShift restricted-v2 rejects runAsUser 9999: omit it"),
+                    .starts_with("OpenShift restricted-v2 rejects runAsUser "),
                 "{}",
                 l.finding.message
             );
@@ -196,7 +203,7 @@ fn objects(path: &Path) -> Vec<Value> {
         .filter(|o| {
             matches!(
                 o["kind"].as_str(),
-                Some("Deployment" | "StatefulSet" | "Job")
+                Some("Deployment" | "StatefulSet" | "Job" | "FlinkDeployment")
             )
         })
         .collect()

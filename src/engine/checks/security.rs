@@ -578,6 +578,229 @@ pub fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
+
+/// `kubernetes.operator.pod-template.merge-arrays-by-name`: the operator merges the lists of
+/// the shared and the role pod templates by name instead of by position.
+const MERGE_BY_NAME: &str = "kubernetes.operator.pod-template.merge-arrays-by-name";
+
+/// Layer `over` on `base` the way the operator merges pod templates: maps key by key, lists by
+/// position (or, `by_name`, list items with the same `name`), anything else from `over`.
+fn merge(base: &Value, over: &Value, by_name: bool) -> Value {
+    match (base, over) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut m = a.clone();
+            for (k, v) in b {
+                let nv = match a.get(k) {
+                    Some(av) => merge(av, v, by_name),
+                    None => v.clone(),
+                };
+                m.insert(k.clone(), nv);
+            }
+            Value::Object(m)
+        }
+        (Value::Array(a), Value::Array(b)) if by_name => {
+            let mut out = a.clone();
+            for item in b {
+                let name = item.get("name");
+                match out
+                    .iter_mut()
+                    .find(|x| name.is_some() && x.get("name") == name)
+                {
+                    Some(x) => *x = merge(x, item, by_name),
+                    None => out.push(item.clone()),
+                }
+            }
+            Value::Array(out)
+        }
+        (Value::Array(a), Value::Array(b)) => Value::Array(
+            (0..a.len().max(b.len()))
+                .map(|i| match (a.get(i), b.get(i)) {
+                    (Some(x), Some(y)) => merge(x, y, by_name),
+                    (Some(x), None) => x.clone(),
+                    (None, Some(y)) => y.clone(),
+                    (None, None) => Value::Null,
+                })
+                .collect(),
+        ),
+        (_, Value::Null) => base.clone(),
+        _ => over.clone(),
+    }
+}
+
+const MAIN: &str = "flink-main-container";
+const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
+
+/// FLK237: a FlinkDeployment whose JobManager or TaskManager pod, as the operator makes it from
+/// the shared and the role template (with the implicit `flink-main-container`), misses what Pod
+/// Security restricted requires: a seccomp profile, runAsNonRoot, and per container
+/// `allowPrivilegeEscalation: false` and `capabilities.drop: [ALL]`.
+pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    if !matches!(
+        object::classify(obj),
+        Class::Resource(CrKind::FlinkDeployment)
+    ) {
+        return Vec::new();
+    }
+    let by_name = obj
+        .pointer("/spec/flinkConfiguration")
+        .and_then(|c| c.get(MERGE_BY_NAME))
+        .is_some_and(|v| v == "true" || v == &Value::Bool(true));
+    let empty = json!({});
+    let common = obj.pointer("/spec/podTemplate/spec").unwrap_or(&empty);
+    let mut missing: Vec<String> = Vec::new();
+    let mut ops: Vec<Op> = Vec::new();
+    let mut unfixable = false;
+    let add = |ops: &mut Vec<Op>, path: String, value: Value| {
+        if !ops.iter().any(|o| o.path() == path) {
+            ops.push(Op::Add { path, value });
+        }
+    };
+    for role in ["jobManager", "taskManager"] {
+        let role_ptr = format!("/spec/{role}/podTemplate/spec");
+        let own = obj.pointer(&role_ptr).unwrap_or(&empty);
+        let mut pod = merge(common, own, by_name);
+        if !pod.is_object() {
+            continue;
+        }
+        let has_main = pod
+            .get("containers")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| cs.iter().any(|c| object::str_at(c, "/name") == Some(MAIN)));
+        if !has_main {
+            match pod.get_mut("containers").and_then(Value::as_array_mut) {
+                Some(cs) => cs.push(json!({"name": MAIN})),
+                None => pod["containers"] = json!([{"name": MAIN}]),
+            }
+        }
+        if object::str_at(&pod, "/os/name") == Some("windows") {
+            continue;
+        }
+        let set = |v: &Value, p: &str| v.pointer(p).is_some_and(|x| !x.is_null());
+        let containers: Vec<(&str, usize, &Value)> = LISTS
+            .iter()
+            .flat_map(|l| {
+                pod.get(*l)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                    .map(move |(i, c)| (*l, i, c))
+            })
+            .collect();
+        if !set(&pod, "/securityContext/seccompProfile/type")
+            && !containers
+                .iter()
+                .all(|(_, _, c)| set(c, "/securityContext/seccompProfile/type"))
+        {
+            missing.push(format!("{role} pod: seccompProfile"));
+            add(
+                &mut ops,
+                "/spec/podTemplate/spec/securityContext/seccompProfile".into(),
+                json!({"type": "RuntimeDefault"}),
+            );
+        }
+        let user_ns = pod.get("hostUsers") == Some(&Value::Bool(false));
+        if !user_ns
+            && !set(&pod, "/securityContext/runAsNonRoot")
+            && !containers
+                .iter()
+                .all(|(_, _, c)| set(c, "/securityContext/runAsNonRoot"))
+        {
+            missing.push(format!("{role} pod: runAsNonRoot"));
+            add(
+                &mut ops,
+                "/spec/podTemplate/spec/securityContext/runAsNonRoot".into(),
+                json!(true),
+            );
+        }
+        for (list, i, c) in &containers {
+            let name = object::str_at(c, "/name").unwrap_or("");
+            let ape = set(c, "/securityContext/allowPrivilegeEscalation");
+            let drop_all = c
+                .pointer("/securityContext/capabilities/drop")
+                .and_then(Value::as_array)
+                .is_some_and(|d| d.iter().any(|x| x == "ALL"));
+            if ape && drop_all {
+                continue;
+            }
+            if !ape {
+                missing.push(format!("{role} container '{name}': allowPrivilegeEscalation false"));
+            }
+            if !drop_all {
+                missing.push(format!("{role} container '{name}': capabilities.drop [ALL]"));
+            }
+            // Where the container is declared: the shared template, else the role's, else
+            // nowhere (the implicit main container).
+            let declared = [("/spec/podTemplate/spec", common), (role_ptr.as_str(), own)]
+                .into_iter()
+                .find(|(_, t)| {
+                    let item = if by_name {
+                        t.get(*list).and_then(Value::as_array).and_then(|cs| {
+                            cs.iter().position(|x| object::str_at(x, "/name") == Some(name))
+                        })
+                    } else {
+                        t.get(*list)
+                            .and_then(Value::as_array)
+                            .filter(|cs| *i < cs.len())
+                            .map(|_| *i)
+                    };
+                    item.is_some()
+                });
+            let base = match declared {
+                Some((tpl, t)) => {
+                    let idx = if by_name {
+                        t.get(*list)
+                            .and_then(Value::as_array)
+                            .and_then(|cs| {
+                                cs.iter().position(|x| object::str_at(x, "/name") == Some(name))
+                            })
+                            .unwrap_or(*i)
+                    } else {
+                        *i
+                    };
+                    format!("{tpl}/{list}/{idx}/securityContext")
+                }
+                None => {
+                    // Only safe when no template has a containers list: positions would shift.
+                    let any_list = [common, own].iter().any(|t| t.get("containers").is_some())
+                        || obj.pointer("/spec/jobManager/podTemplate/spec/containers").is_some()
+                        || obj.pointer("/spec/taskManager/podTemplate/spec/containers").is_some();
+                    if any_list && !by_name {
+                        unfixable = true;
+                        continue;
+                    }
+                    add(
+                        &mut ops,
+                        "/spec/podTemplate/spec/containers/-".into(),
+                        json!({"name": MAIN, "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}),
+                    );
+                    continue;
+                }
+            };
+            if !ape {
+                add(&mut ops, format!("{base}/allowPrivilegeEscalation"), json!(false));
+            }
+            if !drop_all {
+                add(&mut ops, format!("{base}/capabilities/drop/-"), json!("ALL"));
+            }
+        }
+    }
+    missing.dedup();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let at = ["/spec/podTemplate/spec", "/spec/podTemplate", "/spec"]
+        .into_iter()
+        .find(|p| obj.pointer(p).is_some())
+        .unwrap_or("");
+    let mut hit = Hit::at(at).arg("missing", missing.join(", "));
+    if !unfixable {
+        hit = hit.fix(ops);
+    }
+    vec![hit]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,6 +809,20 @@ mod tests {
     fn levels_compare_without_category_order() {
         assert!(same_level("s0:c26,c15", "s0:c15,c26"));
         assert!(!same_level("s0:c1,c2", "s0:c26,c15"));
+    }
+
+    #[test]
+    fn templates_merge_by_position_or_by_name() {
+        let a = json!({"containers": [{"name": "flink-main-container", "securityContext": {"runAsNonRoot": true}}]});
+        let b = json!({"containers": [{"name": "flink-main-container", "resources": {}}, {"name": "sidecar"}]});
+        let m = merge(&a, &b, false);
+        assert_eq!(m["containers"][0]["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(m["containers"][1]["name"], "sidecar");
+        let c = json!({"containers": [{"name": "sidecar", "image": "x"}]});
+        let by_pos = merge(&a, &c, false);
+        assert_eq!(by_pos["containers"][0]["name"], "sidecar");
+        let by_name = merge(&a, &c, true);
+        assert_eq!(by_name["containers"].as_array().map(Vec::len), Some(2));
     }
 
     #[test]
