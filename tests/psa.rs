@@ -69,7 +69,12 @@ fn errors(engine: &Engine, path: &Path) -> Vec<String> {
         &std::fs::read_to_string(path).unwrap(),
     );
     let out = lint::lint(engine, inputs);
-    assert!(out.errors.is_empty(), "{}: {:?}", path.display(), out.errors);
+    assert!(
+        out.errors.is_empty(),
+        "{}: {:?}",
+        path.display(),
+        out.errors
+    );
     out.findings
         .iter()
         .filter(|l| l.finding.severity == Severity::Error)

@@ -117,11 +117,25 @@ fn openshift_reports_every_fixed_id_at_its_field() {
         let uids = positions_of(&path, "runAsUser");
         assert!(!uids.is_empty(), "{}: no runAsUser", path.display());
         assert_eq!(at("FLK230"), uids, "{}", path.display());
-        assert_eq!(at("FLK231"), positions_of(&path, "fsGroup"), "{}", path.display());
-        assert_eq!(at("FLK232"), positions_of(&path, "runAsGroup"), "{}", path.display());
+        assert_eq!(
+            at("FLK231"),
+            positions_of(&path, "fsGroup"),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            at("FLK232"),
+            positions_of(&path, "runAsGroup"),
+            "{}",
+            path.display()
+        );
         for l in out.findings.iter().filter(|l| l.finding.rule == "FLK230") {
             assert_eq!(l.finding.severity, Severity::Error);
-            assert!(l.finding.message.contains(": omit it (OpenShift assigns a uid from"));
+            assert!(
+                l.finding
+                    .message
+                    .contains(": omit it (OpenShift assigns a uid from")
+            );
             assert!(
                 l.finding
                     .message
@@ -230,9 +244,17 @@ fn converged(engine: &Engine, obj: &Value, what: &str) -> Value {
     json_patch::patch(&mut doc, &patch).unwrap();
     assert_eq!(doc, out.object, "{what}");
     for f in &out.report.findings {
-        if let Some(x) = f.fix.as_ref().filter(|x| x.applicability == Applicability::Safe) {
+        if let Some(x) = f
+            .fix
+            .as_ref()
+            .filter(|x| x.applicability == Applicability::Safe)
+        {
             let left = fix::patch(&out.object, &x.ops).unwrap_or_default();
-            assert!(left.is_empty(), "{what}: {} still fixable: {left:?}", f.rule);
+            assert!(
+                left.is_empty(),
+                "{what}: {} still fixable: {left:?}",
+                f.rule
+            );
         }
     }
     let again = engine.fix(&Subject::offline(&out.object, &NoContext));
@@ -259,7 +281,10 @@ fn fixes_converge_on_both_platforms() {
                 assert!(left.is_empty(), "{what}: {left:#?}");
                 if platform == Platform::Openshift {
                     let text = fixed.to_string();
-                    assert!(!text.contains("runAsUser") && !text.contains("fsGroup"), "{what}");
+                    assert!(
+                        !text.contains("runAsUser") && !text.contains("fsGroup"),
+                        "{what}"
+                    );
                 }
                 if platform == Platform::Kubernetes && level == PodSecurity::Restricted {
                     // the Flink image keeps its numeric uid
@@ -330,7 +355,13 @@ fn mutate_then_validate_leaves_no_security_error_on_openshift() {
         for obj in objects(&path) {
             let what = path.display().to_string();
             let rev = decode_value(admission_review(&obj, "u1")).unwrap();
-            let m = review(&engine, &rev, Endpoint::Mutate, &NoContext, &Policy::default());
+            let m = review(
+                &engine,
+                &rev,
+                Endpoint::Mutate,
+                &NoContext,
+                &Policy::default(),
+            );
             let patch: &JsonPatch = m
                 .response
                 .patch
@@ -341,7 +372,13 @@ fn mutate_then_validate_leaves_no_security_error_on_openshift() {
             let mut fixed = obj.clone();
             json_patch::patch(&mut fixed, &p).unwrap();
             let rev = decode_value(admission_review(&fixed, "u2")).unwrap();
-            let v = review(&engine, &rev, Endpoint::Validate, &NoContext, &Policy::default());
+            let v = review(
+                &engine,
+                &rev,
+                Endpoint::Validate,
+                &NoContext,
+                &Policy::default(),
+            );
             let left: Vec<&(String, Severity)> = v
                 .findings
                 .iter()
@@ -355,7 +392,13 @@ fn mutate_then_validate_leaves_no_security_error_on_openshift() {
                 "{what}"
             );
             // mutating the fixed object again gives no patch
-            let again = review(&engine, &rev, Endpoint::Mutate, &NoContext, &Policy::default());
+            let again = review(
+                &engine,
+                &rev,
+                Endpoint::Mutate,
+                &NoContext,
+                &Policy::default(),
+            );
             assert!(again.response.patch.is_none(), "{what}");
         }
     }
@@ -394,8 +437,10 @@ fn namespace_ranges_come_from_the_namespace_or_the_config() {
     let engine = Engine::embedded(configured).unwrap();
     assert!(run(&engine, &deployment(1_000_680_005)).is_empty());
     assert_eq!(run(&engine, &deployment(9999))[0].0, Severity::Error);
-    assert!(Settings::from_yaml("openshift:\n  uid-range: lots\n").is_ok_and(|s| {
-        s.validate(flink_admission::engine::Registry::embedded().unwrap())
-            .is_err()
-    }));
+    assert!(
+        Settings::from_yaml("openshift:\n  uid-range: lots\n").is_ok_and(|s| {
+            s.validate(flink_admission::engine::Registry::embedded().unwrap())
+                .is_err()
+        })
+    );
 }

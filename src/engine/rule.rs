@@ -48,6 +48,24 @@ pub enum Platform {
     Any,
 }
 
+impl Platform {
+    /// The API group OpenShift's SecurityContextConstraints live in.
+    pub const OPENSHIFT_SCC_GROUP: &'static str = "security.openshift.io";
+
+    /// `--platform auto`: OpenShift when the API server serves `security.openshift.io` (its
+    /// discovery document, `/apis`, lists the group), plain Kubernetes otherwise.
+    pub fn from_api_groups<'a>(groups: impl IntoIterator<Item = &'a str>) -> Platform {
+        if groups
+            .into_iter()
+            .any(|g| g.trim() == Self::OPENSHIFT_SCC_GROUP)
+        {
+            Platform::Openshift
+        } else {
+            Platform::Kubernetes
+        }
+    }
+}
+
 /// The Pod Security Standards level a check belongs to (`--pod-security`). On `kubernetes`, a
 /// `restricted` rule reports at most a warning unless the level asked for is `restricted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
@@ -298,4 +316,27 @@ impl Registry {
 pub fn selector_matches(selector: &str, rule: &Rule) -> bool {
     let s = selector.trim();
     !s.is_empty() && (rule.id.starts_with(&s.to_ascii_uppercase()) || rule.name == s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_from_api_groups() {
+        assert_eq!(
+            Platform::from_api_groups(["apps", "security.openshift.io", "route.openshift.io"]),
+            Platform::Openshift
+        );
+        assert_eq!(
+            Platform::from_api_groups(["apps", "batch", "flink.apache.org"]),
+            Platform::Kubernetes
+        );
+        // a look-alike group is not OpenShift's
+        assert_eq!(
+            Platform::from_api_groups(["security.openshift.io.example.com"]),
+            Platform::Kubernetes
+        );
+        assert_eq!(Platform::from_api_groups([]), Platform::Kubernetes);
+    }
 }

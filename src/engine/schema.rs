@@ -50,7 +50,9 @@ pub(super) fn run(
                 hit = hit.fix(declared_ops(spec, &pointer, &rel));
             }
             // `{where}`: "container 'x'" or "the pod", for messages of rules on both levels.
-            let name = container.clone().or_else(|| container_in(obj, &pointer, &rel));
+            let name = container
+                .clone()
+                .or_else(|| container_in(obj, &pointer, &rel));
             match name {
                 Some(name) => {
                     hit = hit

@@ -245,11 +245,15 @@ impl OpenShift {
         if let Some(r) = &self.uid_range {
             crate::flink::object::parse_id_blocks(r)
                 .filter(|b| b.len() == 1)
-                .ok_or_else(|| format!("openshift.uid-range: '{r}' is not START/SIZE or START-END"))?;
+                .ok_or_else(|| {
+                    format!("openshift.uid-range: '{r}' is not START/SIZE or START-END")
+                })?;
         }
         if let Some(r) = &self.supplemental_groups {
             crate::flink::object::parse_id_blocks(r).ok_or_else(|| {
-                format!("openshift.supplemental-groups: '{r}' is not a list of START/SIZE or START-END")
+                format!(
+                    "openshift.supplemental-groups: '{r}' is not a list of START/SIZE or START-END"
+                )
             })?;
         }
         Ok(())

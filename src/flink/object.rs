@@ -263,7 +263,11 @@ pub fn parse_id_blocks(text: &str) -> Option<Vec<(i64, i64)>> {
         };
         let a: i64 = a.trim().parse().ok()?;
         let b: i64 = b.trim().parse().ok()?;
-        let last = if sized { a.checked_add(b)?.checked_sub(1)? } else { b };
+        let last = if sized {
+            a.checked_add(b)?.checked_sub(1)?
+        } else {
+            b
+        };
         if a < 0 || last < a {
             return None;
         }

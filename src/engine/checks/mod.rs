@@ -50,7 +50,10 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ("flink_log_dir", security::log_dir),
     ("flink_numeric_uid", security::flink_numeric_uid),
     ("operator_writable_dirs", security::operator_writable_dirs),
-    ("flinkdeployment_restricted", security::flinkdeployment_restricted),
+    (
+        "flinkdeployment_restricted",
+        security::flinkdeployment_restricted,
+    ),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).

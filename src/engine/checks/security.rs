@@ -216,7 +216,11 @@ pub fn selinux_openshift(ctx: &Ctx<'_>) -> Vec<Hit> {
         let mut bad = None;
         let mut unseen = None;
         for key in ["user", "role", "type"] {
-            if let Some(s) = opts.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            if let Some(s) = opts
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
                 bad = Some(format!("{key} {s}"));
                 break;
             }
@@ -270,7 +274,8 @@ pub fn apparmor(ctx: &Ctx<'_>) -> Vec<Hit> {
             .and_then(Value::as_object)
         {
             for (k, v) in ann {
-                let Some(container) = k.strip_prefix("container.apparmor.security.beta.kubernetes.io/")
+                let Some(container) =
+                    k.strip_prefix("container.apparmor.security.beta.kubernetes.io/")
                 else {
                     continue;
                 };
@@ -408,7 +413,69 @@ fn empty_dir_ops(obj: &Value, pod_spec: &str, container: &str, base: &str, dir: 
     ]
 }
 
-/// FLK234: a Flink container without a writable volume at `/opt/flink/log` on OpenShift.
+/// The directories a Flink container writes that sit in the image's `/opt/flink` (not writable
+/// by an arbitrary uid): the log directory (`env.log.dir`, default `/opt/flink/log`), and
+/// `web.upload.dir` / `io.tmp.dirs` when configured under `/opt/flink` (their default, /tmp, is
+/// writable). (dir, what it is for).
+fn written_dirs(cfg: Option<&crate::flink::config::FlinkConfig>) -> Vec<(String, &'static str)> {
+    let get = |k: &str| cfg.and_then(|c| c.get(k)).map(str::trim);
+    let mut out = vec![(
+        get("env.log.dir")
+            .filter(|d| !d.is_empty())
+            .unwrap_or(FLINK_LOG_DIR)
+            .trim_end_matches('/')
+            .to_string(),
+        "its log files",
+    )];
+    if let Some(d) = get("web.upload.dir") {
+        out.push((d.trim_end_matches('/').to_string(), "web.upload.dir"));
+    }
+    if let Some(ds) = get("io.tmp.dirs") {
+        for d in ds
+            .split([',', ':'])
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            out.push((d.trim_end_matches('/').to_string(), "io.tmp.dirs"));
+        }
+    }
+    out.retain(|(d, _)| d == "/opt/flink" || d.starts_with("/opt/flink/"));
+    out.dedup();
+    out
+}
+
+/// Whether a volume of the container covers `dir` (mounted there or above it).
+fn covered(obj: &Value, container: &str, dir: &str) -> bool {
+    obj.pointer(&format!("{container}/volumeMounts"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|m| object::str_at(m, "/subPath").is_none_or(str::is_empty))
+        .filter_map(|m| object::str_at(m, "/mountPath"))
+        .map(|p| p.trim_end_matches('/'))
+        .any(|p| !p.is_empty() && (dir == p || dir.starts_with(&format!("{p}/"))))
+}
+
+fn volume_base(dir: &str) -> String {
+    if dir == FLINK_LOG_DIR {
+        return "flink-logs".to_string();
+    }
+    let last = dir.rsplit('/').next().unwrap_or("data");
+    let clean: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("flink-{}", clean.trim_matches('-'))
+}
+
+/// FLK234: a Flink container without a writable volume where Flink writes inside `/opt/flink`
+/// (the log directory, and a configured upload or tmp directory there) on OpenShift.
 pub fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let mut hits = Vec::new();
@@ -416,51 +483,74 @@ pub fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
         object::classify(obj),
         Class::Resource(CrKind::FlinkDeployment)
     );
+    let fd_config = fd.then(|| super::jobmanager::flink_configuration(obj));
     let all = flink_containers(obj);
-    // A FlinkDeployment's main container gets its mount from any template (they merge).
-    if fd
-        && all
-            .iter()
-            .any(|c| c.container.as_deref().is_some_and(|p| mounts_at(obj, p, FLINK_LOG_DIR)))
-    {
-        return hits;
-    }
-    for fc in all {
+    for fc in &all {
+        let standalone_config = fc.container.as_deref().and_then(|p| {
+            ctx.me()
+                .filter(|me| me.container.pointer() == p)
+                .map(|me| &me.config)
+        });
+        let dirs = written_dirs(fd_config.as_ref().or(standalone_config));
         match &fc.container {
             Some(p) => {
-                if mounts_at(obj, p, FLINK_LOG_DIR) {
-                    continue;
-                }
-                let name = object::str_at(obj, &format!("{p}/name")).unwrap_or("");
-                let fix = empty_dir_ops(obj, &fc.pod_spec, p, "flink-logs", FLINK_LOG_DIR);
-                hits.push(Hit::at(p).arg("container", name).fix(fix));
-                if fd {
-                    break;
+                for (dir, what) in dirs {
+                    // A FlinkDeployment's main container gets its mounts from any template.
+                    let mounted = if fd {
+                        all.iter()
+                            .filter_map(|c| c.container.as_deref())
+                            .any(|c| covered(obj, c, &dir))
+                    } else {
+                        covered(obj, p, &dir)
+                    };
+                    if mounted
+                        || hits.iter().any(|h: &Hit| {
+                            h.args.iter().any(|(k, v)| *k == "dir" && *v == dir) && fd
+                        })
+                    {
+                        continue;
+                    }
+                    let name = object::str_at(obj, &format!("{p}/name")).unwrap_or("");
+                    let fix = empty_dir_ops(obj, &fc.pod_spec, p, &volume_base(&dir), &dir);
+                    hits.push(
+                        Hit::at(p)
+                            .arg("container", name)
+                            .arg("dir", &dir)
+                            .arg("what", what)
+                            .fix(fix),
+                    );
                 }
             }
             None => {
                 // No template lists the main container: add it to the shared template, but only
-                // when that template has no containers (positions merge by index).
+                // when that template has no containers (positions merge by index). The first
+                // directory's fix adds the container; the next round mounts the others.
                 let has_list = obj.pointer("/spec/podTemplate/spec/containers").is_some();
                 let at = ["/spec/podTemplate/spec", "/spec/podTemplate", "/spec"]
                     .into_iter()
                     .find(|p| obj.pointer(p).is_some())
                     .unwrap_or("");
-                let mut hit = Hit::at(at).arg("container", "flink-main-container");
-                if !has_list {
-                    hit = hit.fix(vec![
-                        Op::Add {
-                            path: "/spec/podTemplate/spec/containers".to_string(),
-                            value: json!([{"name": "flink-main-container",
-                                "volumeMounts": [{"name": free_volume_name(obj, "/spec/podTemplate/spec", "flink-logs"), "mountPath": FLINK_LOG_DIR}]}]),
-                        },
-                        Op::Add {
-                            path: "/spec/podTemplate/spec/volumes/-".to_string(),
-                            value: json!({"name": free_volume_name(obj, "/spec/podTemplate/spec", "flink-logs"), "emptyDir": {}}),
-                        },
-                    ]);
+                for (i, (dir, what)) in dirs.into_iter().enumerate() {
+                    let mut hit = Hit::at(at)
+                        .arg("container", MAIN)
+                        .arg("dir", &dir)
+                        .arg("what", what);
+                    if !has_list && i == 0 {
+                        let name =
+                            free_volume_name(obj, "/spec/podTemplate/spec", &volume_base(&dir));
+                        hit = hit.fix(vec![
+                            Op::Add {
+                                path: "/spec/podTemplate/spec/containers".to_string(),
+                                value: json!([{"name": MAIN, "volumeMounts": [{"name": name, "mountPath": dir}]}]),
+                            },
+                            Op::Add {
+                                path: "/spec/podTemplate/spec/volumes/-".to_string(),
+                                value: json!({"name": name, "emptyDir": {}}),
+                            },
+                        ]);
+                    }
+                    hits.push(hit);
                 }
-                hits.push(hit);
             }
         }
     }
@@ -468,7 +558,12 @@ pub fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// The effective value of a securityContext field for a container: its own, else the pod's.
-fn effective<'a>(obj: &'a Value, pod_specs: &[String], container: Option<&str>, field: &str) -> Option<&'a Value> {
+fn effective<'a>(
+    obj: &'a Value,
+    pod_specs: &[String],
+    container: Option<&str>,
+    field: &str,
+) -> Option<&'a Value> {
     if let Some(c) = container
         && let Some(v) = obj
             .pointer(&format!("{c}/securityContext/{field}"))
@@ -502,8 +597,8 @@ pub fn flink_numeric_uid(ctx: &Ctx<'_>) -> Vec<Hit> {
         let non_root = effective(obj, &specs, fc.container.as_deref(), "runAsNonRoot")
             .and_then(Value::as_bool)
             == Some(true);
-        let has_uid = effective(obj, &specs, fc.container.as_deref(), "runAsUser")
-            .is_some_and(Value::is_i64);
+        let has_uid =
+            effective(obj, &specs, fc.container.as_deref(), "runAsUser").is_some_and(Value::is_i64);
         if !non_root || has_uid {
             continue;
         }
@@ -577,7 +672,6 @@ pub fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     hits
 }
-
 
 /// `kubernetes.operator.pod-template.merge-arrays-by-name`: the operator merges the lists of
 /// the shared and the role pod templates by name instead of by position.
@@ -725,10 +819,14 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
                 continue;
             }
             if !ape {
-                missing.push(format!("{role} container '{name}': allowPrivilegeEscalation false"));
+                missing.push(format!(
+                    "{role} container '{name}': allowPrivilegeEscalation false"
+                ));
             }
             if !drop_all {
-                missing.push(format!("{role} container '{name}': capabilities.drop [ALL]"));
+                missing.push(format!(
+                    "{role} container '{name}': capabilities.drop [ALL]"
+                ));
             }
             // Where the container is declared: the shared template, else the role's, else
             // nowhere (the implicit main container).
@@ -737,7 +835,8 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
                 .find(|(_, t)| {
                     let item = if by_name {
                         t.get(*list).and_then(Value::as_array).and_then(|cs| {
-                            cs.iter().position(|x| object::str_at(x, "/name") == Some(name))
+                            cs.iter()
+                                .position(|x| object::str_at(x, "/name") == Some(name))
                         })
                     } else {
                         t.get(*list)
@@ -753,7 +852,8 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
                         t.get(*list)
                             .and_then(Value::as_array)
                             .and_then(|cs| {
-                                cs.iter().position(|x| object::str_at(x, "/name") == Some(name))
+                                cs.iter()
+                                    .position(|x| object::str_at(x, "/name") == Some(name))
                             })
                             .unwrap_or(*i)
                     } else {
@@ -764,8 +864,12 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
                 None => {
                     // Only safe when no template has a containers list: positions would shift.
                     let any_list = [common, own].iter().any(|t| t.get("containers").is_some())
-                        || obj.pointer("/spec/jobManager/podTemplate/spec/containers").is_some()
-                        || obj.pointer("/spec/taskManager/podTemplate/spec/containers").is_some();
+                        || obj
+                            .pointer("/spec/jobManager/podTemplate/spec/containers")
+                            .is_some()
+                        || obj
+                            .pointer("/spec/taskManager/podTemplate/spec/containers")
+                            .is_some();
                     if any_list && !by_name {
                         unfixable = true;
                         continue;
@@ -779,10 +883,18 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
                 }
             };
             if !ape {
-                add(&mut ops, format!("{base}/allowPrivilegeEscalation"), json!(false));
+                add(
+                    &mut ops,
+                    format!("{base}/allowPrivilegeEscalation"),
+                    json!(false),
+                );
             }
             if !drop_all {
-                add(&mut ops, format!("{base}/capabilities/drop/-"), json!("ALL"));
+                add(
+                    &mut ops,
+                    format!("{base}/capabilities/drop/-"),
+                    json!("ALL"),
+                );
             }
         }
     }
