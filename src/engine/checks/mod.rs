@@ -54,6 +54,7 @@ const NATIVE: &[(&str, CheckFn)] = &[
         "flinkdeployment_restricted",
         security::flinkdeployment_restricted,
     ),
+    ("flink_conf_dir", security::flink_conf_dir),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).

@@ -330,7 +330,15 @@ struct FlinkContainer {
     container: Option<String>,
 }
 
+/// The operator's canary FlinkDeployment (its health check) deploys no pods.
+fn is_canary(obj: &Value) -> bool {
+    object::label(obj, "flink.apache.org/canary").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
 fn flink_containers(obj: &Value) -> Vec<FlinkContainer> {
+    if is_canary(obj) {
+        return Vec::new();
+    }
     match object::classify(obj) {
         Class::Resource(CrKind::FlinkDeployment) => {
             let mut out: Vec<FlinkContainer> = Vec::new();
@@ -733,7 +741,8 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
     if !matches!(
         object::classify(obj),
         Class::Resource(CrKind::FlinkDeployment)
-    ) {
+    ) || is_canary(obj)
+    {
         return Vec::new();
     }
     let by_name = obj
@@ -807,6 +816,20 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
                 "/spec/podTemplate/spec/securityContext/runAsNonRoot".into(),
                 json!(true),
             );
+            // The Flink image's user is `flink` by name: runAsNonRoot needs its numeric uid too
+            // (FLK235), added in the same step.
+            let main_uid = containers.iter().any(|(l, _, c)| {
+                *l == "containers"
+                    && object::str_at(c, "/name") == Some(MAIN)
+                    && set(c, "/securityContext/runAsUser")
+            });
+            if !set(&pod, "/securityContext/runAsUser") && !main_uid {
+                add(
+                    &mut ops,
+                    "/spec/podTemplate/spec/securityContext/runAsUser".into(),
+                    json!(FLINK_UID),
+                );
+            }
         }
         for (list, i, c) in &containers {
             let name = object::str_at(c, "/name").unwrap_or("");
@@ -911,6 +934,22 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
         hit = hit.fix(ops);
     }
     vec![hit]
+}
+
+/// FLK238: on OpenShift, a standalone JobManager/TaskManager whose image entrypoint runs with
+/// nothing mounted at `/opt/flink/conf`: the entrypoint writes the configuration (the RPC
+/// address, `FLINK_PROPERTIES`) into the image's directory, which an arbitrary uid cannot.
+pub fn flink_conf_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(me) = ctx.me() else {
+        return Vec::new();
+    };
+    if me.role.is_none()
+        || !matches!(me.mount, super::standalone::Mount::Nothing)
+        || !super::standalone::entrypoint_applies(&me.container)
+    {
+        return Vec::new();
+    }
+    vec![Hit::at(me.container.pointer()).arg("container", me.container.name())]
 }
 
 #[cfg(test)]
