@@ -429,6 +429,11 @@ fn namespace_ranges_come_from_the_namespace_or_the_config() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0, Severity::Error);
     assert!(out[0].1.contains("1000680000/10000"), "{}", out[0].1);
+    let out = run(&engine, &(deployment(9999) + ns));
+    assert_eq!(
+        out[0].1,
+        "OpenShift restricted-v2 rejects runAsUser 9999: omit it (OpenShift assigns a uid from the namespace range 1000680000/10000)"
+    );
     // no namespace: a uid the default allocator could hand out is only a warning
     let out = run(&engine, &deployment(1_000_680_005));
     assert_eq!(out[0].0, Severity::Warning);

@@ -26,6 +26,8 @@ pub const OPERATOR_ARTIFACTS_DIR: &str = "/opt/flink/artifacts";
 /// The uid of the `flink` user in the official images.
 pub const FLINK_UID: i64 = 9999;
 
+const CONFIG: &str = ".flink-lint.yaml";
+
 /// One namespace allocation: the annotation text, where it came from, and whether it is known.
 struct Allocation {
     text: String,
@@ -61,7 +63,7 @@ fn allocation(ctx: &Ctx<'_>, annotation: &str) -> Option<Allocation> {
     };
     configured.map(|t| Allocation {
         text: t.clone(),
-        source: ".flink-lint.yaml",
+        source: CONFIG,
     })
 }
 
@@ -129,7 +131,10 @@ pub fn run_as_user_range(ctx: &Ctx<'_>) -> Vec<Hit> {
             continue;
         }
         let range_text = match &alloc {
-            Some(a) => format!("the namespace range {} (from {})", a.text, a.source),
+            Some(a) if a.source == CONFIG => {
+                format!("the namespace range {} set in {CONFIG}", a.text)
+            }
+            Some(a) => format!("the namespace range {}", a.text),
             None => "the namespace's uid range".to_string(),
         };
         hits.push(
@@ -175,7 +180,8 @@ pub fn fs_group_range(ctx: &Ctx<'_>) -> Vec<Hit> {
             continue;
         }
         let group = match (&alloc, first) {
-            (Some(a), Some(g)) => format!("{g} (from {})", a.source),
+            (Some(a), Some(g)) if a.source == CONFIG => format!("{g}, set in {CONFIG}"),
+            (Some(_), Some(g)) => format!("the namespace's group {g}"),
             _ => "the first id of the namespace's supplemental groups".to_string(),
         };
         hits.push(
@@ -654,7 +660,7 @@ pub fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
                     .arg("dir", object::FLINK_CONF_DIR)
                     .arg(
                         "why",
-                        "the entrypoint edits the configuration in place, which the image does not let an arbitrary uid do; mount the operator ConfigMap there",
+                        "its entrypoint edits the configuration in place; mount the operator ConfigMap there",
                     ),
             );
         }
@@ -672,7 +678,7 @@ pub fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
                     .arg("dir", OPERATOR_ARTIFACTS_DIR)
                     .arg(
                         "why",
-                        "the operator downloads job jars there and the image's directory is not writable by an arbitrary uid (FLINK-30577); mount an emptyDir",
+                        "the operator downloads job jars there (FLINK-30577); mount an emptyDir",
                     )
                     .fix(fix),
             );
