@@ -128,3 +128,43 @@ fn pod_security_admission_fixtures_agree() {
     assert_eq!(total, 148, "the corpus has 148 PSA fixtures");
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// `--pod-security` reaches the engine from the command line and from `.flink-lint.yaml`: a
+/// restricted-only violation fails the run at `restricted` and is a warning at `baseline`.
+#[test]
+fn pod_security_flag_and_config_change_the_verdict() {
+    let Some(root) = corpus() else {
+        return;
+    };
+    let file = root.join("restricted/fail/allowprivilegeescalation0.yaml");
+    let file = file.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "flink-lint",
+            "check",
+            "--platform",
+            "kubernetes",
+            "--scope",
+            "all",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        args.push(file);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = lint::cli::main_with_args(args, &mut out, &mut err);
+        (code, String::from_utf8_lossy(&err).to_string())
+    };
+    assert_eq!(run(&["--pod-security", "restricted"]).0, 1);
+    assert_eq!(run(&["--pod-security", "baseline"]).0, 0);
+    assert_eq!(run(&[]).0, 0, "baseline is the default");
+    let dir = std::env::temp_dir().join(format!("flink-lint-psa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join(".flink-lint.yaml");
+    std::fs::write(&config, "pod-security: restricted\n").unwrap();
+    let config = config.to_str().unwrap().to_string();
+    assert_eq!(run(&["--config", &config]).0, 1, "{}", run(&["--config", &config]).1);
+    // the command line wins over the file
+    assert_eq!(run(&["--config", &config, "--pod-security", "baseline"]).0, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
