@@ -163,8 +163,16 @@ fn pod_security_flag_and_config_change_the_verdict() {
     let config = dir.join(".flink-lint.yaml");
     std::fs::write(&config, "pod-security: restricted\n").unwrap();
     let config = config.to_str().unwrap().to_string();
-    assert_eq!(run(&["--config", &config]).0, 1, "{}", run(&["--config", &config]).1);
+    assert_eq!(
+        run(&["--config", &config]).0,
+        1,
+        "{}",
+        run(&["--config", &config]).1
+    );
     // the command line wins over the file
-    assert_eq!(run(&["--config", &config, "--pod-security", "baseline"]).0, 0);
+    assert_eq!(
+        run(&["--config", &config, "--pod-security", "baseline"]).0,
+        0
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

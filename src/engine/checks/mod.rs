@@ -55,6 +55,7 @@ const NATIVE: &[(&str, CheckFn)] = &[
         security::flinkdeployment_restricted,
     ),
     ("flink_conf_dir", security::flink_conf_dir),
+    ("flink_host_network", security::flink_host_network),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).

@@ -958,6 +958,40 @@ pub fn flink_conf_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![Hit::at(me.container.pointer()).arg("container", me.container.name())]
 }
 
+/// `kubernetes.hostnetwork.enabled`: Flink's native decorator sets the pods' `hostNetwork`.
+const HOST_NETWORK_KEY: &str = "kubernetes.hostnetwork.enabled";
+
+/// FLK239: a FlinkDeployment whose Flink configuration puts the pods on the host network.
+pub fn flink_host_network(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    if !matches!(
+        object::classify(obj),
+        Class::Resource(CrKind::FlinkDeployment)
+    ) || is_canary(obj)
+    {
+        return Vec::new();
+    }
+    let cfg = super::jobmanager::flink_configuration(obj);
+    let on = cfg
+        .get(HOST_NETWORK_KEY)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if !on {
+        return Vec::new();
+    }
+    let flat = format!(
+        "/spec/flinkConfiguration/{}",
+        object::escape_token(HOST_NETWORK_KEY)
+    );
+    if obj.pointer(&flat).is_some() {
+        vec![Hit::at(&flat).fix(vec![Op::Replace {
+            path: flat.clone(),
+            value: json!("false"),
+        }])]
+    } else {
+        vec![Hit::at("/spec/flinkConfiguration")]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
