@@ -119,8 +119,10 @@ pub struct World {
     identity: Vec<u32>,
     files: Vec<String>,
     dirs: Vec<Dir>,
-    kinds: HashMap<(String, String), KindIndex>,
-    names: HashMap<(String, String, String), Vec<u32>>,
+    /// group -> kind -> index: looked up with `&str`, no allocation per lookup.
+    kinds: HashMap<String, HashMap<String, KindIndex>>,
+    /// group -> kind -> name -> objects.
+    names: HashMap<String, HashMap<String, HashMap<String, Vec<u32>>>>,
     by_address: HashMap<usize, u32>,
     complete: bool,
 }
@@ -164,19 +166,22 @@ impl World {
             };
             let next = identities.len() as u32;
             let id = *identities.entry(ObjectRef::of(&value)).or_insert(next);
-            let key = (
-                object::group(&value).to_string(),
-                object::kind(&value).to_string(),
-            );
+            let (group, kind) = (object::group(&value), object::kind(&value));
             w.kinds
-                .entry(key.clone())
+                .entry(group.to_string())
+                .or_default()
+                .entry(kind.to_string())
                 .or_default()
                 .by_dir
                 .entry(dir)
                 .or_default()
                 .push(i);
             w.names
-                .entry((key.0, key.1, object::name(&value).to_string()))
+                .entry(group.to_string())
+                .or_default()
+                .entry(kind.to_string())
+                .or_default()
+                .entry(object::name(&value).to_string())
                 .or_default()
                 .push(i);
             w.by_address.insert(Arc::as_ptr(&value) as usize, i);
@@ -220,27 +225,34 @@ impl World {
         &self.objects
     }
 
-    /// The world as the object at `index` (in the order given to `build`) sees it.
+    /// The world as the object at `index` (in the order given to `build`) sees it. The
+    /// directories in sight are worked out once here, not per lookup.
     pub fn view(&self, index: usize) -> View<'_> {
-        View {
+        let mut v = View {
             world: self,
             from: Some(index as u32),
-        }
+            dirs: HashMap::new(),
+        };
+        v.dirs = v.related_dirs();
+        v
     }
 
     fn view_all(&self) -> View<'_> {
         View {
             world: self,
             from: None,
+            dirs: HashMap::from([(NO_DIR, 0)]),
         }
     }
 }
 
 /// The world seen from one object (or from nowhere: everything).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct View<'w> {
     world: &'w World,
     from: Option<u32>,
+    /// Directories in sight and how far they are.
+    dirs: HashMap<u32, u32>,
 }
 
 impl View<'_> {
@@ -290,13 +302,13 @@ impl View<'_> {
 
     fn candidates(&self, group: &str, kind: &str) -> Vec<u32> {
         let w = self.world;
-        let Some(ki) = w.kinds.get(&(group.to_string(), kind.to_string())) else {
+        let Some(ki) = w.kinds.get(group).and_then(|k| k.get(kind)) else {
             return Vec::new();
         };
         let mut out: Vec<u32> = match self.from.map(|me| w.dir[me as usize]) {
             None | Some(NO_DIR) => ki.by_dir.values().flatten().copied().collect(),
             Some(_) => self
-                .related_dirs()
+                .dirs
                 .keys()
                 .filter_map(|d| ki.by_dir.get(d))
                 .flatten()
@@ -311,7 +323,7 @@ impl View<'_> {
 impl Context for View<'_> {
     fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
         let w = self.world;
-        let dirs = self.related_dirs();
+        let dirs = &self.dirs;
         // One object per identity: the nearest (the later one on a tie, as `kubectl apply -f`
         // applies files in order).
         let mut best: HashMap<u32, (u32, u32)> = HashMap::new();
@@ -320,7 +332,7 @@ impl Context for View<'_> {
             if !object::same_namespace(object::namespace(o), namespace) {
                 continue;
             }
-            let Some(d) = self.distance(i, &dirs) else {
+            let Some(d) = self.distance(i, dirs) else {
                 continue;
             };
             let id = w.identity[i as usize];
@@ -347,11 +359,13 @@ impl Context for View<'_> {
         let w = self.world;
         let Some(all) = w
             .names
-            .get(&(group.to_string(), kind.to_string(), name.to_string()))
+            .get(group)
+            .and_then(|k| k.get(kind))
+            .and_then(|n| n.get(name))
         else {
             return Resolved::None;
         };
-        let dirs = self.related_dirs();
+        let dirs = &self.dirs;
         // Nearest first; at the same distance an object in the subject's namespace wins over
         // one without a namespace.
         let mut best: Option<(u32, bool)> = None;
@@ -362,7 +376,7 @@ impl Context for View<'_> {
             if !object::same_namespace(ns, namespace) {
                 continue;
             }
-            let Some(d) = self.distance(i, &dirs) else {
+            let Some(d) = self.distance(i, dirs) else {
                 continue;
             };
             let exact = namespace.is_some() && ns == namespace;

@@ -57,6 +57,22 @@ impl Platform {
             Platform::Any => "any",
         }
     }
+
+    /// The API group OpenShift's SecurityContextConstraints live in.
+    pub const OPENSHIFT_SCC_GROUP: &'static str = "security.openshift.io";
+
+    /// `--platform auto`: OpenShift when the API server serves `security.openshift.io` (its
+    /// discovery document, `/apis`, lists the group), plain Kubernetes otherwise.
+    pub fn from_api_groups<'a>(groups: impl IntoIterator<Item = &'a str>) -> Platform {
+        if groups
+            .into_iter()
+            .any(|g| g.trim() == Self::OPENSHIFT_SCC_GROUP)
+        {
+            Platform::Openshift
+        } else {
+            Platform::Kubernetes
+        }
+    }
 }
 
 /// `--platform auto|openshift|kubernetes` of the webhook and its manifests: a platform, or
@@ -89,6 +105,16 @@ impl std::str::FromStr for PlatformChoice {
             )),
         }
     }
+}
+
+/// The Pod Security Standards level a check belongs to (`--pod-security`). On `kubernetes`, a
+/// `restricted` rule reports at most a warning unless the level asked for is `restricted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurity {
+    #[default]
+    Baseline,
+    Restricted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,10 +159,14 @@ pub enum Each {
     /// The object itself.
     #[default]
     Object,
-    /// Every regular container of every pod template the object has.
+    /// Every container (`initContainers`, `containers`, `ephemeralContainers`) of every pod
+    /// spec the object has.
     Container,
     /// Every pod spec the object has.
     PodSpec,
+    /// Every pod spec and every container: for checks on `securityContext` fields that both
+    /// levels have (`runAsUser`, `seccompProfile`, `seLinuxOptions`, ...).
+    PodSpecAndContainer,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -168,6 +198,9 @@ pub struct Rule {
     pub admission: bool,
     #[serde(default = "any_platform")]
     pub platform: Platform,
+    /// The Pod Security Standards level the rule checks (security rules only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_security: Option<PodSecurity>,
     /// Admission operations the rule matters for; empty = CREATE and UPDATE.
     #[serde(default)]
     pub operations: Vec<String>,
@@ -433,4 +466,27 @@ impl Registry {
 pub fn selector_matches(selector: &str, rule: &Rule) -> bool {
     let s = selector.trim();
     !s.is_empty() && (rule.id.starts_with(&s.to_ascii_uppercase()) || rule.name == s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_from_api_groups() {
+        assert_eq!(
+            Platform::from_api_groups(["apps", "security.openshift.io", "route.openshift.io"]),
+            Platform::Openshift
+        );
+        assert_eq!(
+            Platform::from_api_groups(["apps", "batch", "flink.apache.org"]),
+            Platform::Kubernetes
+        );
+        // a look-alike group is not OpenShift's
+        assert_eq!(
+            Platform::from_api_groups(["security.openshift.io.example.com"]),
+            Platform::Kubernetes
+        );
+        assert_eq!(Platform::from_api_groups([]), Platform::Kubernetes);
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::report::Severity;
-use super::rule::{Platform, Registry, Rule, selector_matches};
+use super::rule::{Platform, PodSecurity, Registry, Rule, selector_matches};
 
 /// Which objects are judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -131,6 +131,27 @@ pub struct Settings {
     /// Run only the rules declared `admission: true` (the webhook). Not read from files.
     #[serde(skip)]
     pub admission: bool,
+    /// The Pod Security Standards level checked on `kubernetes` (`--pod-security`).
+    #[serde(default)]
+    pub pod_security: PodSecurity,
+    /// What OpenShift assigns the namespace, when no Namespace object is in sight.
+    #[serde(default)]
+    pub openshift: OpenShift,
+}
+
+/// The namespace allocations OpenShift's restricted-v2 SCC checks against, as the namespace
+/// annotations `openshift.io/sa.scc.uid-range`, `openshift.io/sa.scc.supplemental-groups` and
+/// `openshift.io/sa.scc.mcs` write them (`1000680000/10000`, `s0:c26,c15`). A Namespace object in
+/// the linted set (or the webhook's cache) wins over these.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OpenShift {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid_range: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplemental_groups: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcs: Option<String>,
 }
 
 impl Settings {
@@ -167,7 +188,8 @@ impl Settings {
                 ));
             }
         }
-        Resources::validate(&self.resources)
+        Resources::validate(&self.resources)?;
+        self.openshift.validate()
     }
 
     /// The severity a rule reports at, or `None` when it is switched off.
@@ -181,7 +203,15 @@ impl Settings {
         if self.ignore.iter().any(|s| selector_matches(s, rule)) {
             return None;
         }
-        let mut severity = Some(rule.severity);
+        let mut base = rule.severity;
+        // On Kubernetes, restricted-only checks are warnings unless restricted is asked for.
+        if rule.pod_security == Some(PodSecurity::Restricted)
+            && self.platform == Platform::Kubernetes
+            && self.pod_security == PodSecurity::Baseline
+        {
+            base = base.min(Severity::Warning);
+        }
+        let mut severity = Some(base);
         // Prefix entries first, exact ids last, so the most specific wins.
         let mut entries: Vec<_> = self
             .rules
@@ -192,7 +222,7 @@ impl Settings {
         for (_, setting) in entries {
             match setting {
                 RuleSetting::Switch(false) => severity = None,
-                RuleSetting::Switch(true) => severity = severity.or(Some(rule.severity)),
+                RuleSetting::Switch(true) => severity = severity.or(Some(base)),
                 RuleSetting::Level(l) if l == "off" => severity = None,
                 RuleSetting::Level(l) => severity = l.parse().ok().or(severity),
                 RuleSetting::Table {
@@ -203,7 +233,7 @@ impl Settings {
                         severity = None;
                     } else {
                         if *enabled == Some(true) && severity.is_none() {
-                            severity = Some(rule.severity);
+                            severity = Some(base);
                         }
                         if let Some(s) = s {
                             severity = severity.map(|_| *s);
@@ -213,6 +243,26 @@ impl Settings {
             }
         }
         severity
+    }
+}
+
+impl OpenShift {
+    fn validate(&self) -> Result<(), String> {
+        if let Some(r) = &self.uid_range {
+            crate::flink::object::parse_id_blocks(r)
+                .filter(|b| b.len() == 1)
+                .ok_or_else(|| {
+                    format!("openshift.uid-range: '{r}' is not START/SIZE or START-END")
+                })?;
+        }
+        if let Some(r) = &self.supplemental_groups {
+            crate::flink::object::parse_id_blocks(r).ok_or_else(|| {
+                format!(
+                    "openshift.supplemental-groups: '{r}' is not a list of START/SIZE or START-END"
+                )
+            })?;
+        }
+        Ok(())
     }
 }
 

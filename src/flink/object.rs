@@ -228,6 +228,51 @@ pub fn init_containers<'a>(obj: &'a Value, pod_spec: &'a str) -> Vec<Container<'
     list_containers(obj, pod_spec, "initContainers")
 }
 
+/// Every container of the pod spec at `pod_spec`: `initContainers`, `containers`, then
+/// `ephemeralContainers`.
+pub fn all_containers<'a>(obj: &'a Value, pod_spec: &'a str) -> Vec<Container<'a>> {
+    let mut out = list_containers(obj, pod_spec, "initContainers");
+    out.extend(list_containers(obj, pod_spec, "containers"));
+    out.extend(list_containers(obj, pod_spec, "ephemeralContainers"));
+    out
+}
+
+/// Where the metadata of the pods behind the pod spec at `pod_spec` sits: `/metadata` for a
+/// bare Pod, the template's metadata otherwise (`/spec/podTemplate/metadata` for a
+/// FlinkDeployment template).
+pub fn metadata_of_pod_spec(pod_spec: &str) -> String {
+    match pod_spec.strip_suffix("/spec") {
+        Some("") | None => "/metadata".to_string(),
+        Some(prefix) => format!("{prefix}/metadata"),
+    }
+}
+
+/// Id blocks as OpenShift writes them in namespace annotations: comma-separated `START/SIZE`
+/// or `START-END`; returns inclusive `(first, last)` pairs, `None` when malformed.
+pub fn parse_id_blocks(text: &str) -> Option<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for block in text.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+        let (a, b, sized) = if let Some((a, b)) = block.split_once('/') {
+            (a, b, true)
+        } else {
+            let (a, b) = block.split_once('-')?;
+            (a, b, false)
+        };
+        let a: i64 = a.trim().parse().ok()?;
+        let b: i64 = b.trim().parse().ok()?;
+        let last = if sized {
+            a.checked_add(b)?.checked_sub(1)?
+        } else {
+            b
+        };
+        if a < 0 || last < a {
+            return None;
+        }
+        out.push((a, last));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn list_containers<'a>(
     obj: &'a Value,
     pod_spec: &'a str,

@@ -107,8 +107,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub platform: Option<PlatformArg>,
     /// Pod Security Standards level to check against.
-    #[arg(long, value_enum, default_value_t = PodSecurity::Baseline)]
-    pub pod_security: PodSecurity,
+    /// [default: baseline, or the config file's `pod-security`]. Only `--platform kubernetes`
+    /// reads it: restricted-only checks are errors at `restricted`, warnings at `baseline`.
+    #[arg(long, value_enum)]
+    pub pod_security: Option<PodSecurity>,
     /// Which objects to judge: only Flink objects, or every workload [default: flink].
     #[arg(long, value_enum)]
     pub scope: Option<ScopeArg>,
@@ -224,6 +226,12 @@ fn settings(args: &CheckArgs, registry: &Registry) -> Result<Settings, String> {
         s.platform = match p {
             PlatformArg::Openshift => Platform::Openshift,
             PlatformArg::Kubernetes => Platform::Kubernetes,
+        };
+    }
+    if let Some(level) = args.pod_security {
+        s.pod_security = match level {
+            PodSecurity::Baseline => crate::engine::rule::PodSecurity::Baseline,
+            PodSecurity::Restricted => crate::engine::rule::PodSecurity::Restricted,
         };
     }
     if let Some(scope) = args.scope {

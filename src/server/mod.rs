@@ -127,12 +127,28 @@ pub async fn start(
         PlatformChoice::Auto => None,
     };
     let mut cache = None;
+    let mut discovered: Option<Platform> = None;
     let provider: Arc<dyn ContextProvider> = match provider {
         Some(p) => p,
         None if opts.cluster => {
             let client = kube::Client::try_default().await.map_err(|e| {
                 format!("cannot reach the Kubernetes API (use --no-cluster to run without it): {e}")
             })?;
+            if fixed_platform.is_none() {
+                // `--platform auto`: OpenShift when the API server serves security.openshift.io.
+                // If discovery fails, the Namespace annotations decide once the cache syncs.
+                match client.list_api_groups().await {
+                    Ok(list) => {
+                        discovered = Some(Platform::from_api_groups(
+                            list.groups.iter().map(|g| g.name.as_str()),
+                        ));
+                        tracing::info!(platform = ?discovered, "platform from API discovery");
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "API discovery failed; platform from Namespaces")
+                    }
+                }
+            }
             let c = cluster::ClusterCache::new(cluster::watched());
             background.extend(c.start(client));
             cache = Some(c.clone());
@@ -140,6 +156,7 @@ pub async fn start(
         }
         None => Arc::new(Offline),
     };
+    let fixed_platform = fixed_platform.or(discovered);
     let engine = engine_for(&opts.settings, fixed_platform)?;
     let state = Arc::new(AppState::new(
         engine,

@@ -4,6 +4,7 @@
 mod config;
 mod jobmanager;
 mod resources;
+mod security;
 pub mod standalone;
 mod values;
 
@@ -42,6 +43,19 @@ const NATIVE: &[(&str, CheckFn)] = &[
         "process_memory_exceeds_limit",
         resources::process_memory_exceeds_limit,
     ),
+    ("run_as_user_range", security::run_as_user_range),
+    ("fs_group_range", security::fs_group_range),
+    ("selinux_openshift", security::selinux_openshift),
+    ("apparmor", security::apparmor),
+    ("flink_log_dir", security::log_dir),
+    ("flink_numeric_uid", security::flink_numeric_uid),
+    ("operator_writable_dirs", security::operator_writable_dirs),
+    (
+        "flinkdeployment_restricted",
+        security::flinkdeployment_restricted,
+    ),
+    ("flink_conf_dir", security::flink_conf_dir),
+    ("flink_host_network", security::flink_host_network),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).
@@ -78,7 +92,10 @@ pub struct Ctx<'a> {
     /// The subject's standalone Flink setup, resolved once per check for every rule.
     me: OnceLock<Option<standalone::PodConfig<'a>>>,
     /// For a ConfigMap subject: the Flink configuration files its users read, parsed once.
-    pub(crate) read_files: OnceLock<Vec<(standalone::ConfigFile, crate::flink::config::FlinkConfig)>>,
+    /// Every standalone workload in sight, listed once per check.
+    workloads: OnceLock<Vec<Arc<Value>>>,
+    pub(crate) read_files:
+        OnceLock<Vec<(standalone::ConfigFile, crate::flink::config::FlinkConfig)>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -90,6 +107,7 @@ impl<'a> Ctx<'a> {
             shared: OnceLock::new(),
             me: OnceLock::new(),
             read_files: OnceLock::new(),
+            workloads: OnceLock::new(),
         }
     }
 
@@ -149,10 +167,14 @@ impl<'a> Ctx<'a> {
 
     /// Every standalone workload around the subject (including the subject).
     pub fn workloads(&self) -> Vec<Arc<Value>> {
-        WORKLOAD_KINDS
-            .iter()
-            .flat_map(|k| self.list(k.group, k.kind))
-            .collect()
+        self.workloads
+            .get_or_init(|| {
+                WORKLOAD_KINDS
+                    .iter()
+                    .flat_map(|k| self.list(k.group, k.kind))
+                    .collect()
+            })
+            .clone()
     }
 
     /// Where an object of the world was read from, for messages (`prod/flink.yaml`), when
