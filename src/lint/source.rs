@@ -2022,4 +2022,31 @@ kind: Fine
         assert_eq!((src.errors[0].line, src.errors[0].column), (45, 7));
         assert!(src.errors[0].message.contains("serviceAccountName"));
     }
+
+    // The parsers and the span index without `parse`'s catch_unwind net: a panic here fails
+    // the test instead of turning into an "internal error" result.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn yaml_parser_never_panics_on_mangled_manifests(
+            cut in 0usize..DEPLOYMENT.len(),
+            junk in "[ -~\\n\\t:{}\\[\\]&*!|>'\"#%@`-]{0,40}",
+        ) {
+            let mut cut = cut;
+            while !DEPLOYMENT.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let mut text = DEPLOYMENT[..cut].to_string();
+            text.push_str(&junk);
+            text.push_str(&DEPLOYMENT[cut..]);
+            let (docs, _) = parse_yaml(&text);
+            for d in &docs {
+                let _ = d.spans.locate("/spec/template/spec/containers/0/name");
+            }
+            let (docs, _) = parse_json(&text);
+            for d in &docs {
+                let _ = d.spans.locate("/metadata/name");
+            }
+        }
+    }
 }
