@@ -7,21 +7,11 @@ use std::path::{Path, PathBuf};
 use flink_admission::engine::{Engine, Settings};
 use flink_admission::lint::{self, Inputs, Outcome, discover};
 
-/// The corpus lives beside the repository. A missing corpus fails the test: set
-/// FLINK_ADMISSION_SKIP_CORPUS=1 to skip these tests deliberately.
+#[path = "common/corpus.rs"]
+mod shared_corpus;
+
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if p.is_dir() {
-        Some(p)
-    } else if std::env::var_os("FLINK_ADMISSION_SKIP_CORPUS").is_some() {
-        eprintln!("skipping: ../shared/corpus not found and FLINK_ADMISSION_SKIP_CORPUS is set");
-        None
-    } else {
-        panic!(
-            "{} is missing: clone the repository next to shared/",
-            p.display()
-        );
-    }
+    shared_corpus::corpus("")
 }
 
 fn lint_dir(dir: &Path) -> Outcome {

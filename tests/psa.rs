@@ -10,20 +10,11 @@ use flink_admission::engine::rule::{Platform, PodSecurity};
 use flink_admission::engine::{Engine, Scope, Settings, Severity};
 use flink_admission::lint::{self, Inputs};
 
-/// A missing corpus fails the test: set FLINK_ADMISSION_SKIP_CORPUS=1 to skip deliberately.
+#[path = "common/corpus.rs"]
+mod shared_corpus;
+
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/psa");
-    if p.is_dir() {
-        Some(p)
-    } else if std::env::var_os("FLINK_ADMISSION_SKIP_CORPUS").is_some() {
-        eprintln!("skipping: ../shared/corpus not found and FLINK_ADMISSION_SKIP_CORPUS is set");
-        None
-    } else {
-        panic!(
-            "{} is missing: clone the repository next to shared/",
-            p.display()
-        );
-    }
+    shared_corpus::corpus("psa")
 }
 
 /// The rules a PSA check id (the file name's prefix) maps to.

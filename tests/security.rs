@@ -20,19 +20,11 @@ use flink_admission::engine::{
 use flink_admission::lint::{self, Inputs, Outcome};
 use serde_json::{Value, json};
 
+#[path = "common/corpus.rs"]
+mod shared_corpus;
+
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/flink-docs");
-    if p.is_dir() {
-        Some(p)
-    } else if std::env::var_os("FLINK_ADMISSION_SKIP_CORPUS").is_some() {
-        eprintln!("skipping: ../shared/corpus not found and FLINK_ADMISSION_SKIP_CORPUS is set");
-        None
-    } else {
-        panic!(
-            "{} is missing: clone the repository next to shared/",
-            p.display()
-        );
-    }
+    shared_corpus::corpus("flink-docs")
 }
 
 fn operator_chart() -> PathBuf {
