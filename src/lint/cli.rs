@@ -307,10 +307,12 @@ fn check(
         // keeps the line alive (elapsed time) until it returns.
         let (files, objects) = (inputs.files.len(), inputs.objects.len());
         progress.read = Some(progress.start.elapsed());
+        let checked = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            let job = scope.spawn(|| super::lint(&engine, inputs));
+            let job = scope.spawn(|| super::lint_counting(&engine, inputs, &checked));
             while !job.is_finished() {
-                progress.checking(files, objects, stderr);
+                let done = checked.load(std::sync::atomic::Ordering::Relaxed);
+                progress.checking(files, objects, done, stderr);
                 std::thread::sleep(Duration::from_millis(50));
             }
             match job.join() {
@@ -410,20 +412,17 @@ impl Progress {
         }
     }
 
-    /// While the one `lint` call runs: its count is not visible from here (that needs a callback
-    /// in `lint`), so the line shows the reading rate and the time spent since.
-    fn checking(&mut self, files: usize, objects: usize, stderr: &mut dyn Write) {
+    /// While `lint` runs on another thread: how many objects it has judged, and how fast.
+    fn checking(&mut self, files: usize, objects: usize, done: usize, stderr: &mut dyn Write) {
         if self.due() {
-            let read_rate = objects as f64
-                / self
-                    .read
-                    .unwrap_or(self.start.elapsed())
-                    .as_secs_f64()
-                    .max(1e-3);
-            let secs = self.start.elapsed().as_secs_f64();
+            let since = self
+                .start
+                .elapsed()
+                .saturating_sub(self.read.unwrap_or_default());
+            let rate = done as f64 / since.as_secs_f64().max(1e-3);
             self.draw(
                 &format!(
-                    "flink-lint: read {files} files, {objects} objects ({read_rate:.0} objects/s); checking, {secs:.1}s"
+                    "flink-lint: {files} files, checked {done}/{objects} objects ({rate:.0} objects/s)"
                 ),
                 stderr,
             );
@@ -513,11 +512,24 @@ mod tests {
     }
 
     #[test]
+    fn checking_line_counts_the_objects_judged() {
+        let mut err = Vec::new();
+        let mut p = started_long_ago(true);
+        p.checking(3, 40, 17, &mut err);
+        p.finish(&mut err);
+        let text = String::from_utf8_lossy(&err);
+        assert!(
+            text.contains("flink-lint: 3 files, checked 17/40 objects ("),
+            "{text:?}"
+        );
+    }
+
+    #[test]
     fn no_progress_when_disabled_or_short() {
         let mut err = Vec::new();
         let mut off = started_long_ago(false);
         off.reading(3, 40, &mut err);
-        off.checking(3, 40, &mut err);
+        off.checking(3, 40, 10, &mut err);
         off.finish(&mut err);
         // Enabled but under 300 ms: a short run never shows it.
         let mut short = Progress::new(true);

@@ -263,6 +263,25 @@ pub fn lint(engine: &Engine, inputs: Inputs) -> Outcome {
 /// Like [`lint`]; with `complete` the files are taken as the whole namespace (what is not in
 /// them does not exist), as the webhook sees a synced cluster.
 pub fn lint_in_world(engine: &Engine, inputs: Inputs, complete: bool) -> Outcome {
+    judge(engine, inputs, complete, None)
+}
+
+/// Like [`lint`], counting the objects judged so far in `checked` (for a progress line drawn
+/// by another thread).
+pub fn lint_counting(
+    engine: &Engine,
+    inputs: Inputs,
+    checked: &std::sync::atomic::AtomicUsize,
+) -> Outcome {
+    judge(engine, inputs, false, Some(checked))
+}
+
+fn judge(
+    engine: &Engine,
+    inputs: Inputs,
+    complete: bool,
+    checked: Option<&std::sync::atomic::AtomicUsize>,
+) -> Outcome {
     let origins: Vec<Origin> = inputs.files.iter().map(|f| origin_of(&f.name)).collect();
     let world = World::build(
         inputs
@@ -306,6 +325,9 @@ pub fn lint_in_world(engine: &Engine, inputs: Inputs, complete: bool) -> Outcome
                 column: pos.column,
                 patch,
             });
+        }
+        if let Some(c) = checked {
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         // Apply the safe fixes as the webhook would, and say what that runs into.
         if safe_fix {
