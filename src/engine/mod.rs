@@ -254,6 +254,12 @@ impl Engine {
     /// stays at the last good state) and reported once; fixes still changing the object after
     /// the last round are reported with their rules.
     pub fn fix(&self, subject: &Subject<'_>) -> FixOutcome {
+        self.fix_after(subject, None)
+    }
+
+    /// [`Engine::fix`], given the report `check` already made on the subject (saves a round).
+    pub fn fix_after(&self, subject: &Subject<'_>, first: Option<Report>) -> FixOutcome {
+        let mut first = first;
         let mut current = subject.object.clone();
         let mut ops = Vec::new();
         let mut problems = Vec::new();
@@ -274,7 +280,10 @@ impl Engine {
         };
         let mut last_round: Vec<String> = Vec::new();
         for _ in 0..FIX_ROUNDS {
-            let report = check(&current);
+            let report = match first.take() {
+                Some(r) => r,
+                None => check(&current),
+            };
             let mut changed_by: Vec<String> = Vec::new();
             for f in &report.findings {
                 let Some(fix_ops) = safe(f) else {

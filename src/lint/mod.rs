@@ -301,7 +301,12 @@ fn judge(
         let subject = Subject::offline(&o.value, &view);
         let report = engine.check(&subject);
         let spans = file.source.documents.get(o.document).map(|d| &d.spans);
-        let mut safe_fix = false;
+        let safe_fix = report.findings.iter().any(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|x| x.applicability == Applicability::Safe)
+        });
+        let first = safe_fix.then(|| report.clone());
         for f in report.findings {
             let pos = spans
                 .map(|s| s.locate(&format!("{}{}", o.prefix, f.path)))
@@ -314,10 +319,6 @@ fn judge(
                 .fix
                 .as_ref()
                 .map(|fix| fix.patch(&o.value).map_err(|e| e.to_string()));
-            safe_fix |= f
-                .fix
-                .as_ref()
-                .is_some_and(|x| x.applicability == Applicability::Safe);
             findings.push(Located {
                 finding: f,
                 file: file.name.clone(),
@@ -332,7 +333,7 @@ fn judge(
         // Apply the safe fixes as the webhook would, and say what that runs into.
         if safe_fix {
             let oref = ObjectRef::of(&o.value);
-            for problem in engine.fix(&subject).problems {
+            for problem in engine.fix_after(&subject, first).problems {
                 let p = ObjectFixProblem {
                     file: file.name.clone(),
                     object: oref.clone(),
