@@ -47,21 +47,21 @@ struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        // The same line breaks as the positions (`\n`, `\r\n`, a lone `\r`).
+        let starts = crate::lint::source::line_starts(text);
         Lines { text, starts }
     }
 
-    /// The text of 1-based `line`, with its line break; `None` past the end.
+    /// The text of 1-based `line`, with its line break unless that is a lone `\r` (which the
+    /// snippet renderer would not take for one); `None` past the end.
     fn line(&self, line: usize) -> Option<&'a str> {
         let start = *self.starts.get(line.checked_sub(1)?)?;
         let end = self.starts.get(line).copied().unwrap_or(self.text.len());
-        self.text.get(start..end)
+        let text = self.text.get(start..end)?;
+        Some(match text.strip_suffix('\r') {
+            Some(stripped) => stripped,
+            None => text,
+        })
     }
 
     /// The snippet for `line:column`: that line alone (annotate-snippets then reads one line,
@@ -284,6 +284,17 @@ mod tests {
         assert!(!out.contains("1 | a: 1"), "{out}");
         // past the end: the last line
         assert_eq!(out.matches("--> big.yaml:3:").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn lone_cr_line_breaks_give_the_same_lines_as_the_positions() {
+        let text = "a: 1\rbé: 2 # comment\rc: 3\r";
+        let out = human(&outcome(text, &[(2, 1), (3, 4)]), false);
+        assert!(out.contains("--> big.yaml:2:1"), "{out}");
+        assert!(out.contains("2 | bé: 2 # comment\n"), "{out:?}");
+        assert!(out.contains("--> big.yaml:3:4"), "{out}");
+        assert!(out.contains("3 | c: 3\n"), "{out:?}");
+        assert!(!out.contains('\r'), "{out:?}");
     }
 
     #[test]
