@@ -321,3 +321,62 @@ fn lone_cr_line_endings_give_the_same_positions_in_human_and_json() {
     assert!(human.contains("6 |   replicas: 2\n"), "{human}");
     assert!(!human.contains('\r'), "{human:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn terminal_escapes_in_names_never_reach_the_output_raw() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("e\u{1b}[31mvil");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let jm = JM.replace(
+        "name: flink-jobmanager",
+        "name: \"jm\\e]0;pwned\\a\\e[2J\\u202e\"",
+    );
+    std::fs::write(dir.join("x\u{1b}[1m.yaml"), jm).expect("write");
+    std::fs::write(dir.join("raw.yaml"), "a: \u{1b}[31m\n").expect("write");
+    for args in [
+        vec!["--color", "never"],
+        vec!["--color", "always"],
+        vec!["--format", "github"],
+    ] {
+        let out = lint().args(&args).arg(arg(&dir)).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("e\\u{1b}[31mvil"), "{args:?}: {text}");
+        assert!(text.contains("x\\u{1b}[1m.yaml"), "{args:?}: {text}");
+        assert!(
+            text.contains("jm\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{202e}"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{args:?}: {text:?}"
+        );
+        // Only the renderer's own colours are escape sequences.
+        if args.contains(&"always") {
+            for evil in ["\u{1b}]0;", "\u{1b}[2J", "\u{1b}[31mvil", "\u{1b}[1m.yaml"] {
+                assert!(!text.contains(evil), "{args:?}: {text:?}");
+            }
+        } else {
+            assert!(!text.contains('\u{1b}'), "{args:?}: {text:?}");
+        }
+    }
+}
+
+#[test]
+fn sarif_uris_are_percent_encoded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("my dir");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("50%#1 é.yaml"), JM).expect("write");
+    let out = lint()
+        .current_dir(tmp.path())
+        .args(["--format", "sarif", "my dir"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    let uri =
+        &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, "my%20dir/50%25%231%20%C3%A9.yaml");
+}

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
+use super::escape_controls;
 use crate::engine::{Applicability, Severity};
 use crate::lint::Outcome;
 
@@ -139,17 +140,20 @@ pub fn human_with_fix_problems(
     let mut sources = Sources::new(outcome);
     let mut out = String::new();
     for e in &outcome.errors {
-        let title = Level::ERROR.primary_title(e.message.as_str()).id("input");
+        // Names and messages come from the input: no raw control characters reach the
+        // terminal (the source line itself is shown with control pictures by the renderer).
+        let (path, message) = (escape_controls(&e.file), escape_controls(&e.message));
+        let title = Level::ERROR.primary_title(&*message).id("input");
         let group = match sources.snippet(&e.file, e.line, e.column) {
             Some((line, text, range)) => title.element(
                 Snippet::source(text)
                     .line_start(line)
-                    .path(e.file.as_str())
+                    .path(&*path)
                     .fold(true)
                     .annotation(AnnotationKind::Primary.span(range)),
             ),
             None => title.element(
-                annotate_snippets::Origin::path(e.file.as_str())
+                annotate_snippets::Origin::path(&*path)
                     .line(e.line)
                     .char_column(e.column),
             ),
@@ -164,19 +168,21 @@ pub fn human_with_fix_problems(
             f.object.display(),
             if f.path.is_empty() { "/" } else { &f.path }
         );
+        let object = escape_controls(&object);
+        let (path, message) = (escape_controls(&l.file), escape_controls(&f.message));
         let title = level(f.severity)
-            .primary_title(f.message.as_str())
+            .primary_title(&*message)
             .id(f.rule.as_str());
         let group = match sources.snippet(&l.file, l.line, l.column) {
             Some((line, text, range)) => title.element(
                 Snippet::source(text)
                     .line_start(line)
-                    .path(l.file.as_str())
+                    .path(&*path)
                     .fold(true)
-                    .annotation(AnnotationKind::Primary.span(range).label(object.as_str())),
+                    .annotation(AnnotationKind::Primary.span(range).label(&*object)),
             ),
             None => title.element(
-                annotate_snippets::Origin::path(l.file.as_str())
+                annotate_snippets::Origin::path(&*path)
                     .line(l.line)
                     .char_column(l.column),
             ),
@@ -188,10 +194,11 @@ pub fn human_with_fix_problems(
                 Applicability::Safe => "safe",
                 Applicability::Unsafe => "unsafe",
             };
-            help = match super::patch(outcome, l) {
+            help = escape_controls(&match super::patch(outcome, l) {
                 Some(Err(e)) => format!("{} ({kind} fix, cannot be applied: {e})", fix.title),
                 _ => format!("{} ({kind} fix)", fix.title),
-            };
+            })
+            .into_owned();
             groups.push(Group::with_title(
                 Level::HELP.secondary_title(help.as_str()),
             ));
@@ -206,7 +213,8 @@ pub fn human_with_fix_problems(
             p.file,
             p.problem.message()
         );
-        let group = Group::with_title(Level::WARNING.primary_title(text.as_str()).id("fix"));
+        let text = escape_controls(&text);
+        let group = Group::with_title(Level::WARNING.primary_title(&*text).id("fix"));
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
