@@ -128,6 +128,14 @@ fn a_named_fifo_is_read_like_standard_input() {
         std::thread::spawn(move || std::fs::write(fifo, JM))
     };
     let (code, v, _) = json(lint().arg(arg(&fifo)));
+    // Had flink-lint not opened the pipe, the writer would wait for a reader: be one (a
+    // read-write open never blocks), so the join below cannot hang.
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&fifo),
+    );
     assert!(writer.join().is_ok_and(|r| r.is_ok()));
     assert_eq!(code, 1);
     assert_eq!(v["summary"]["files"], 1);
