@@ -142,11 +142,13 @@ where
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
             let text = e.render().to_string();
-            let _ = if code == EXIT_OK {
-                write!(stdout, "{text}")
+            if code == EXIT_OK {
+                if let Err(e) = write_out(stdout, text.as_bytes()) {
+                    return output_failed(stderr, &e);
+                }
             } else {
-                write!(stderr, "{text}")
-            };
+                let _ = write!(stderr, "{text}");
+            }
             return code;
         }
     };
@@ -159,18 +161,17 @@ where
     };
     match cli.command {
         Some(Command::Rules { format }) => {
-            let _ = write!(
-                stdout,
-                "{}",
-                render::rules(registry, format == ListFormat::Json)
-            );
-            EXIT_OK
+            let text = render::rules(registry, format == ListFormat::Json);
+            match write_out(stdout, text.as_bytes()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => output_failed(stderr, &e),
+            }
         }
         Some(Command::Explain { rule }) => match registry.get(&rule) {
-            Some(r) => {
-                let _ = write!(stdout, "{}", r.explain());
-                EXIT_OK
-            }
+            Some(r) => match write_out(stdout, r.explain().as_bytes()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => output_failed(stderr, &e),
+            },
             None => {
                 let _ = writeln!(
                     stderr,
@@ -182,14 +183,16 @@ where
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "flink-lint", &mut buf);
-            let _ = stdout.write_all(&buf);
-            EXIT_OK
+            match write_out(stdout, &buf) {
+                Ok(()) => EXIT_OK,
+                Err(e) => output_failed(stderr, &e),
+            }
         }
         Some(Command::Man) => match man_page(Cli::command()) {
-            Ok(page) => {
-                let _ = stdout.write_all(&page);
-                EXIT_OK
-            }
+            Ok(page) => match write_out(stdout, &page) {
+                Ok(()) => EXIT_OK,
+                Err(e) => output_failed(stderr, &e),
+            },
             Err(e) => {
                 let _ = writeln!(stderr, "flink-lint: cannot render the man page: {e}");
                 EXIT_USAGE
@@ -283,22 +286,30 @@ fn check(
     for input in files {
         let name = input.display();
         let text = match &input {
-            Input::Stdin => {
-                let mut buf = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut buf)
-                    .map(|_| buf)
-                    .map_err(|e| format!("cannot read standard input: {e}"))
-            }
-            Input::File(p) => std::fs::read(p)
-                .map_err(|e| format!("cannot read {name}: {e}"))
-                .and_then(|bytes| {
-                    String::from_utf8(bytes).map_err(|e| format!("{name} is not UTF-8 text: {e}"))
-                }),
-        };
+            Input::Stdin => read_capped(std::io::stdin().lock(), "standard input"),
+            Input::File(p) => match std::fs::File::open(p) {
+                Ok(f) => match f.metadata() {
+                    Ok(m) if m.is_file() && m.len() > MAX_INPUT_BYTES => Err(too_large(&name)),
+                    _ => read_capped(f, &name),
+                },
+                Err(e) => Err(Unreadable::new(format!("cannot read {name}: {e}"))),
+            },
+        }
+        .and_then(|bytes| {
+            let what = match &input {
+                Input::Stdin => "standard input",
+                Input::File(_) => name.as_str(),
+            };
+            decode(what, bytes)
+        });
         match text {
             Ok(t) => inputs.add(&name, &t),
-            Err(m) => inputs.unreadable(&name, m),
+            Err(u) => inputs.errors.push(super::InputError {
+                file: name.clone(),
+                line: u.line,
+                column: u.column,
+                message: u.message,
+            }),
         }
         progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     }
@@ -337,8 +348,122 @@ fn check(
         Format::Github => render::github(&outcome),
         Format::Gitlab => render::gitlab(&outcome),
     };
-    let _ = write!(stdout, "{text}");
+    if let Err(e) = write_out(stdout, text.as_bytes()) {
+        return output_failed(stderr, &e);
+    }
     exit_code(&outcome, args.fail_on)
+}
+
+/// The most flink-lint reads from one input (a file or standard input): 64 MiB. A manifest is
+/// kilobytes; this only stops `/dev/zero`, a log or a disk image from being read whole.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why an input could not be read, and where (1:1 unless the problem has a place).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Unreadable {
+    fn new(message: String) -> Unreadable {
+        Unreadable {
+            line: 1,
+            column: 1,
+            message,
+        }
+    }
+}
+
+fn too_large(name: &str) -> Unreadable {
+    Unreadable::new(format!(
+        "{name} is too large: flink-lint reads at most {} MiB per input",
+        MAX_INPUT_BYTES / (1024 * 1024)
+    ))
+}
+
+/// Read at most [`MAX_INPUT_BYTES`] (and one byte more, to know there is more).
+pub fn read_capped(reader: impl Read, name: &str) -> Result<Vec<u8>, Unreadable> {
+    let mut buf = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Unreadable::new(format!("cannot read {name}: {e}")))?;
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large(name));
+    }
+    Ok(buf)
+}
+
+/// The bytes of an input as text: UTF-8 (with or without a BOM), or UTF-16 with a BOM
+/// (decoded). Invalid UTF-8 is reported at the line and column of its first bad byte.
+pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, Unreadable> {
+    if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Err(Unreadable::new(format!(
+            "{name} is UTF-32 text, which is not supported: convert it to UTF-8"
+        )));
+    }
+    let utf16 = match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => Some(u16::from_le_bytes as fn([u8; 2]) -> u16),
+        Some([0xFE, 0xFF]) => Some(u16::from_be_bytes as fn([u8; 2]) -> u16),
+        _ => None,
+    };
+    if let Some(unit) = utf16 {
+        let body = bytes.get(2..).unwrap_or_default();
+        if body.len() % 2 != 0 {
+            return Err(Unreadable::new(format!(
+                "{name} is not UTF-16 text: it starts with a UTF-16 byte order mark but has an odd number of bytes"
+            )));
+        }
+        let units = body.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+        let mut text = String::with_capacity(body.len());
+        for (i, c) in char::decode_utf16(units).enumerate() {
+            match c {
+                Ok(c) => text.push(c),
+                Err(e) => {
+                    let (line, column) = super::source::line_column(&text, text.len());
+                    return Err(Unreadable {
+                        line,
+                        column,
+                        message: format!(
+                            "{name} is not UTF-16 text: unpaired surrogate 0x{:04X} at byte {} (line {line}, column {column})",
+                            e.unpaired_surrogate(),
+                            2 + 2 * i
+                        ),
+                    });
+                }
+            }
+        }
+        return Ok(text);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let prefix = std::str::from_utf8(bytes.get(..valid).unwrap_or_default()).unwrap_or("");
+        let (line, column) = super::source::line_column(prefix, prefix.len());
+        let bad = bytes.get(valid).copied().unwrap_or(0);
+        Unreadable {
+            line,
+            column,
+            message: format!(
+                "{name} is not UTF-8 text: invalid byte 0x{bad:02X} at line {line}, column {column}"
+            ),
+        }
+    })
+}
+
+/// Write everything and flush: a full disk or a closed pipe is an error, not lost output.
+fn write_out(out: &mut dyn Write, bytes: &[u8]) -> std::io::Result<()> {
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Output that could not be written: said on standard error, exit 2.
+fn output_failed(stderr: &mut dyn Write, e: &std::io::Error) -> i32 {
+    let _ = writeln!(stderr, "flink-lint: cannot write the output: {e}");
+    let _ = stderr.flush();
+    EXIT_USAGE
 }
 
 /// Whether to draw the progress line: only for the human format, and only when standard error is
@@ -468,6 +593,65 @@ pub fn exit_code(outcome: &Outcome, fail_on: FailOn) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decode_utf8_utf16_and_what_it_refuses() {
+        assert_eq!(decode("a", b"x: 1".to_vec()), Ok("x: 1".to_string()));
+        assert_eq!(
+            decode(
+                "a",
+                vec![0xFF, 0xFE, b'x', 0, b'\r', 0, 0x3D, 0xD8, 0x00, 0xDE]
+            ),
+            Ok("x\r\u{1F600}".to_string())
+        );
+        assert_eq!(decode("a", vec![0xFE, 0xFF, 0, b'x']), Ok("x".to_string()));
+        let e = decode("a.yaml", vec![0xFF, 0xFE, b'x', 0, b'\n', 0, 0x00, 0xDC])
+            .expect_err("unpaired surrogate");
+        assert_eq!((e.line, e.column), (2, 1));
+        assert!(
+            e.message
+                .starts_with("a.yaml is not UTF-16 text: unpaired surrogate 0xDC00")
+        );
+        let e = decode("a.yaml", vec![0xFF, 0xFE, 0, 0, b'x', 0, 0, 0]).expect_err("UTF-32");
+        assert!(e.message.contains("UTF-32"), "{e:?}");
+        let e = decode("a.yaml", b"ok\rb\xC3(".to_vec()).expect_err("bad UTF-8");
+        assert_eq!((e.line, e.column), (2, 2));
+        // Truncated at the end of the input: still placed.
+        let e = decode("a.yaml", b"\xEF\xBB\xBFab\xE2\x82".to_vec()).expect_err("truncated");
+        assert_eq!((e.line, e.column), (1, 3));
+    }
+
+    #[test]
+    fn reading_stops_past_the_cap() {
+        let big = std::io::repeat(b'a').take(MAX_INPUT_BYTES + 10);
+        let e = read_capped(big, "x").expect_err("too large");
+        assert!(e.message.starts_with("x is too large"), "{e:?}");
+        let exact = std::io::repeat(b'a').take(MAX_INPUT_BYTES);
+        assert_eq!(
+            read_capped(exact, "x").map(|b| b.len() as u64),
+            Ok(MAX_INPUT_BYTES)
+        );
+    }
+
+    #[test]
+    fn a_failed_write_is_exit_2_with_a_message() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut err = Vec::new();
+        let code = main_with_args(["flink-lint", "rules"], &mut Full, &mut err);
+        assert_eq!(code, EXIT_USAGE);
+        assert_eq!(
+            String::from_utf8_lossy(&err),
+            "flink-lint: cannot write the output: disk full\n"
+        );
+    }
 
     #[test]
     fn progress_only_for_human_output_on_a_terminal() {

@@ -46,6 +46,42 @@ impl Pos {
     };
 }
 
+/// Where each line starts (byte offsets, the first is 0). A line ends at `\n`, `\r\n` or a lone
+/// `\r` (old Mac files), as YAML reads line breaks: the one notion of a line that positions and
+/// the human renderer share.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => starts.push(i + 1),
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
+}
+
+/// The 1-based line and column (in characters, a leading BOM not counted) of byte `byte` of
+/// `text` (clamped to the text, and down to a character boundary), with [`line_starts`]'s
+/// line breaks.
+pub fn line_column(text: &str, byte: usize) -> (usize, usize) {
+    let mut byte = byte.min(text.len());
+    while byte > 0 && !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    let starts = line_starts(text);
+    let line = starts.partition_point(|&s| s <= byte).max(1);
+    let start = starts.get(line - 1).copied().unwrap_or(0);
+    let mut column = text[start..byte].chars().count() + 1;
+    if start == 0 && text.starts_with('\u{feff}') && byte > 0 {
+        column -= 1;
+    }
+    (line, column)
+}
+
 /// Maps with more keys than this get a hash index.
 const LINEAR_KEYS: usize = 12;
 
@@ -1024,8 +1060,7 @@ fn parse_json(text: &str) -> Parsed {
     let value = match serde_json::from_str::<Value>(body) {
         Ok(v) => v,
         Err(e) => {
-            let line = e.line().max(1);
-            let column = json_char_column(body, line, e.column());
+            let (line, column) = json_error_position(body, e.line().max(1), e.column());
             let message = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             let message = message
@@ -1062,6 +1097,26 @@ fn parse_json(text: &str) -> Parsed {
             Vec::new(),
         ),
         Err(e) => (Vec::new(), vec![e]),
+    }
+}
+
+/// serde_json counts lines by `\n` and columns in bytes; convert to [`line_column`]'s lines
+/// (a lone `\r` ends a line too) and characters.
+fn json_error_position(body: &str, line: usize, byte_column: usize) -> (usize, usize) {
+    let mut start = 0;
+    for _ in 1..line {
+        match body[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => break,
+        }
+    }
+    // serde_json's column is the 1-based column of the byte it stopped at (0 at a line's start).
+    let byte = (start + byte_column.saturating_sub(1)).min(body.len());
+    let (l, c) = line_column(body, byte);
+    if l == line {
+        (line, json_char_column(body, line, byte_column))
+    } else {
+        (l, c)
     }
 }
 
@@ -1107,9 +1162,12 @@ impl JsonScanner<'_> {
     fn bump(&mut self) {
         if let Some(&c) = self.bytes.get(self.i) {
             self.i += 1;
-            if c == b'\n' {
+            // `\n`, `\r\n` and a lone `\r` each end a line (see [`line_starts`]).
+            if c == b'\n' || (c == b'\r' && self.peek() != Some(b'\n')) {
                 self.line += 1;
                 self.column = 1;
+            } else if c == b'\r' {
+                // the `\r` of `\r\n`: the `\n` ends the line
             } else if c & 0xC0 != 0x80 {
                 self.column += 1;
             }
@@ -1374,6 +1432,40 @@ spec:
         - name: side
           args: [\"jobmanager\", \"--x\"]
 ";
+
+    #[test]
+    fn one_notion_of_line_breaks_lf_crlf_and_lone_cr() {
+        assert_eq!(line_starts("a\nb\r\nc\rd"), vec![0, 2, 5, 7]);
+        assert_eq!(line_starts("\r\r"), vec![0, 1, 2]);
+        let text = "\u{feff}é\rb\r\nc";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 3), (1, 1)); // after the BOM
+        assert_eq!(line_column(text, 5), (1, 2)); // the lone \r
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, 8), (2, 3)); // the \n of \r\n is still line 2
+        assert_eq!(line_column(text, 9), (3, 1));
+        assert_eq!(line_column(text, 99), (3, 2));
+        assert_eq!(line_column(text, 4), (1, 1)); // inside é: its start
+        // YAML and JSON documents with old-Mac line endings: the same positions as with `\n`.
+        for (lf, json) in [
+            ("a: 1\nb:\n  c: 2\n", false),
+            ("{\n\"a\": 1,\n\"b\": {\n\"c\": 2}}\n", true),
+        ] {
+            let cr = lf.replace('\n', "\r");
+            let (want, got) = (parse(lf, json), parse(&cr, json));
+            let (want, got) = (&want.documents[0].spans, &got.documents[0].spans);
+            for p in ["/a", "/b", "/b/c"] {
+                assert_eq!(
+                    (want.locate(p).line, want.locate(p).column),
+                    (got.locate(p).line, got.locate(p).column),
+                    "{p} in {cr:?}"
+                );
+            }
+        }
+        // A JSON syntax error on a CR-only file is placed on its line.
+        let bad = parse("{\r\"a\": 1,\r\"b\": [1,,]}", true);
+        assert_eq!((bad.errors[0].line, bad.errors[0].column), (3, 9));
+    }
 
     #[test]
     fn pointers_in_a_nested_deployment() {

@@ -3,13 +3,25 @@
 //! summary line ends the output (the runner prints it as is).
 //!
 //! Escaping is GitHub's (`@actions/core` `escapeData` / `escapeProperty`): in the message `%`,
-//! `\r`, `\n`; in property values also `:` and `,`.
+//! `\r`, `\n`; in property values also `:` and `,`. Other control characters (terminal escapes in
+//! a file or object name) are written as `\u{1b}`, as in the human output.
 
 use crate::engine::Severity;
 use crate::lint::Outcome;
 
-/// `%`, `\r`, `\n` percent-encoded: the message after `::`.
+/// `%`, `\r`, `\n` percent-encoded: the message after `::`. Other control characters (which
+/// the log view would interpret) are written as `\u{1b}` first.
 pub fn escape_data(s: &str) -> String {
+    let s: String = s
+        .split_inclusive(['\r', '\n'])
+        .map(|part| {
+            let (body, brk) = match part.char_indices().last() {
+                Some((i, '\r' | '\n')) => part.split_at(i),
+                _ => (part, ""),
+            };
+            format!("{}{brk}", super::escape_controls(body))
+        })
+        .collect();
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -102,6 +114,12 @@ mod tests {
             escape_property("50% a\r\nb: c, d"),
             "50%25 a%0D%0Ab%3A c%2C d"
         );
+        // Terminal escapes are written out; line breaks stay GitHub's %0D/%0A.
+        assert_eq!(
+            escape_data("a\u{1b}[2Jb\r\n\u{7}"),
+            "a\\u{1b}[2Jb%0D%0A\\u{7}"
+        );
+        assert_eq!(escape_property("x\u{1b}:y"), "x\\u{1b}%3Ay");
         // `%` first, so an escape is never escaped twice.
         assert_eq!(escape_property("%3A"), "%253A");
     }

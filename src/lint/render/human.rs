@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
+use super::escape_controls;
 use crate::engine::{Applicability, Severity};
 use crate::lint::Outcome;
 
@@ -47,21 +48,21 @@ struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        // The same line breaks as the positions (`\n`, `\r\n`, a lone `\r`).
+        let starts = crate::lint::source::line_starts(text);
         Lines { text, starts }
     }
 
-    /// The text of 1-based `line`, with its line break; `None` past the end.
+    /// The text of 1-based `line`, with its line break unless that is a lone `\r` (which the
+    /// snippet renderer would not take for one); `None` past the end.
     fn line(&self, line: usize) -> Option<&'a str> {
         let start = *self.starts.get(line.checked_sub(1)?)?;
         let end = self.starts.get(line).copied().unwrap_or(self.text.len());
-        self.text.get(start..end)
+        let text = self.text.get(start..end)?;
+        Some(match text.strip_suffix('\r') {
+            Some(stripped) => stripped,
+            None => text,
+        })
     }
 
     /// The snippet for `line:column`: that line alone (annotate-snippets then reads one line,
@@ -139,17 +140,20 @@ pub fn human_with_fix_problems(
     let mut sources = Sources::new(outcome);
     let mut out = String::new();
     for e in &outcome.errors {
-        let title = Level::ERROR.primary_title(e.message.as_str()).id("input");
+        // Names and messages come from the input: no raw control characters reach the
+        // terminal (the source line itself is shown with control pictures by the renderer).
+        let (path, message) = (escape_controls(&e.file), escape_controls(&e.message));
+        let title = Level::ERROR.primary_title(&*message).id("input");
         let group = match sources.snippet(&e.file, e.line, e.column) {
             Some((line, text, range)) => title.element(
                 Snippet::source(text)
                     .line_start(line)
-                    .path(e.file.as_str())
+                    .path(&*path)
                     .fold(true)
                     .annotation(AnnotationKind::Primary.span(range)),
             ),
             None => title.element(
-                annotate_snippets::Origin::path(e.file.as_str())
+                annotate_snippets::Origin::path(&*path)
                     .line(e.line)
                     .char_column(e.column),
             ),
@@ -164,19 +168,21 @@ pub fn human_with_fix_problems(
             f.object.display(),
             if f.path.is_empty() { "/" } else { &f.path }
         );
+        let object = escape_controls(&object);
+        let (path, message) = (escape_controls(&l.file), escape_controls(&f.message));
         let title = level(f.severity)
-            .primary_title(f.message.as_str())
+            .primary_title(&*message)
             .id(f.rule.as_str());
         let group = match sources.snippet(&l.file, l.line, l.column) {
             Some((line, text, range)) => title.element(
                 Snippet::source(text)
                     .line_start(line)
-                    .path(l.file.as_str())
+                    .path(&*path)
                     .fold(true)
-                    .annotation(AnnotationKind::Primary.span(range).label(object.as_str())),
+                    .annotation(AnnotationKind::Primary.span(range).label(&*object)),
             ),
             None => title.element(
-                annotate_snippets::Origin::path(l.file.as_str())
+                annotate_snippets::Origin::path(&*path)
                     .line(l.line)
                     .char_column(l.column),
             ),
@@ -188,10 +194,11 @@ pub fn human_with_fix_problems(
                 Applicability::Safe => "safe",
                 Applicability::Unsafe => "unsafe",
             };
-            help = match super::patch(outcome, l) {
+            help = escape_controls(&match super::patch(outcome, l) {
                 Some(Err(e)) => format!("{} ({kind} fix, cannot be applied: {e})", fix.title),
                 _ => format!("{} ({kind} fix)", fix.title),
-            };
+            })
+            .into_owned();
             groups.push(Group::with_title(
                 Level::HELP.secondary_title(help.as_str()),
             ));
@@ -206,7 +213,8 @@ pub fn human_with_fix_problems(
             p.file,
             p.problem.message()
         );
-        let group = Group::with_title(Level::WARNING.primary_title(text.as_str()).id("fix"));
+        let text = escape_controls(&text);
+        let group = Group::with_title(Level::WARNING.primary_title(&*text).id("fix"));
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
@@ -284,6 +292,17 @@ mod tests {
         assert!(!out.contains("1 | a: 1"), "{out}");
         // past the end: the last line
         assert_eq!(out.matches("--> big.yaml:3:").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn lone_cr_line_breaks_give_the_same_lines_as_the_positions() {
+        let text = "a: 1\rbé: 2 # comment\rc: 3\r";
+        let out = human(&outcome(text, &[(2, 1), (3, 4)]), false);
+        assert!(out.contains("--> big.yaml:2:1"), "{out}");
+        assert!(out.contains("2 | bé: 2 # comment\n"), "{out:?}");
+        assert!(out.contains("--> big.yaml:3:4"), "{out}");
+        assert!(out.contains("3 | c: 3\n"), "{out:?}");
+        assert!(!out.contains('\r'), "{out:?}");
     }
 
     #[test]

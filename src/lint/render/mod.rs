@@ -20,6 +20,30 @@ use crate::engine::{Op, Registry};
 
 pub use super::ObjectFixProblem;
 
+/// Whether `c` must not reach a terminal as it is: control characters (C0 with tab and line
+/// breaks, DEL, C1) and the bidirectional overrides and isolates that reorder what is shown.
+fn unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every [`unsafe_char`] written as `\u{1b}`, so that a file or object name cannot
+/// move the cursor, recolour or retitle a terminal, or hide text (file names, object names
+/// and messages in human and GitHub output; `--color` styling is added after).
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A finding's fix as the RFC 6902 patch that applies as it is to the object as read, or why
 /// there is none (computed once, when the object was judged).
 pub fn patch(_outcome: &Outcome, l: &Located) -> Option<Result<Vec<Op>, String>> {
@@ -113,4 +137,23 @@ pub fn rules(registry: &Registry, as_json: bool) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_escaped() {
+        assert_eq!(escape_controls("jm.yaml"), "jm.yaml");
+        assert!(matches!(
+            escape_controls("dir/é ü.yaml"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_controls("a\u{1b}[31mb\u{7}\u{9b}c\td\ne\u{7f}"),
+            "a\\u{1b}[31mb\\u{7}\\u{9b}c\\u{9}d\\u{a}e\\u{7f}"
+        );
+        assert_eq!(escape_controls("x\u{202e}gpj.yaml"), "x\\u{202e}gpj.yaml");
+    }
 }

@@ -22,8 +22,22 @@ fn level(s: Severity) -> ResultLevel {
     }
 }
 
+/// A path as a URI reference (RFC 3986): every byte but the unreserved characters and `/`
+/// percent-encoded, so `%`, `#`, `?`, `:`, spaces and control characters survive a round trip.
+pub fn uri_of(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn location(file: &str, line: usize, column: usize) -> Location {
-    let uri = file.trim_start_matches("./").replace(' ', "%20");
+    let uri = uri_of(file.trim_start_matches("./"));
     Location::builder()
         .physical_location(
             PhysicalLocation::builder()
@@ -127,4 +141,16 @@ pub fn sarif(outcome: &Outcome, registry: &Registry) -> String {
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_of;
+
+    #[test]
+    fn uris_are_percent_encoded_but_for_slashes() {
+        assert_eq!(uri_of("deploy/jm-1_a.b~.yaml"), "deploy/jm-1_a.b~.yaml");
+        assert_eq!(uri_of("my dir/50%#1?.yaml"), "my%20dir/50%25%231%3F.yaml");
+        assert_eq!(uri_of("c:x/\u{1b}[1mé.yaml"), "c%3Ax/%1B%5B1m%C3%A9.yaml");
+    }
 }
