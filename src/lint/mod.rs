@@ -383,3 +383,14 @@ pub fn origin_of(name: &str) -> Origin {
         dir,
     }
 }
+
+/// Lint in-memory files with the default settings (renderer tests).
+#[cfg(test)]
+pub(crate) fn lint_texts(files: &[(&str, &str)]) -> Outcome {
+    let engine = Engine::embedded(crate::engine::Settings::default()).expect("built-in rules");
+    let mut inputs = Inputs::default();
+    for (name, text) in files {
+        inputs.add(name, text);
+    }
+    lint(&engine, inputs)
+}

@@ -95,16 +95,9 @@ pub fn github(outcome: &Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Engine, Settings};
-    use crate::lint::{Inputs, lint};
 
     fn outcome(files: &[(&str, &str)]) -> Outcome {
-        let engine = Engine::embedded(Settings::default()).expect("built-in rules");
-        let mut inputs = Inputs::default();
-        for (name, text) in files {
-            inputs.add(name, text);
-        }
-        lint(&engine, inputs)
+        crate::lint::lint_texts(files)
     }
 
     #[test]

@@ -94,16 +94,9 @@ pub fn gitlab(outcome: &Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Engine, Settings};
-    use crate::lint::{Inputs, lint};
 
     fn outcome(files: &[(&str, &str)]) -> Outcome {
-        let engine = Engine::embedded(Settings::default()).expect("built-in rules");
-        let mut inputs = Inputs::default();
-        for (name, text) in files {
-            inputs.add(name, text);
-        }
-        lint(&engine, inputs)
+        crate::lint::lint_texts(files)
     }
 
     const JM: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: flink-jobmanager\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: flink, component: jobmanager}}\n  template:\n    metadata: {labels: {app: flink, component: jobmanager}}\n    spec:\n      containers:\n        - name: jobmanager\n          image: flink:1.20\n          args: [jobmanager]\n";
