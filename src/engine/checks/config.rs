@@ -11,7 +11,7 @@ use super::standalone::{
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
 use crate::flink::image::{self, ConfigFileName};
-use crate::flink::object::{self, Role};
+use crate::flink::object::{self, ConfigMapVolume, Role};
 
 fn version_text(pc: &PodConfig<'_>) -> String {
     match pc.version {
@@ -46,23 +46,35 @@ pub fn config_map_unverified(ctx: &Ctx<'_>) -> Vec<Hit> {
     lookup_hits(ctx, |l| matches!(l, Lookup::Unknown))
 }
 
-fn lookup_hits(ctx: &Ctx<'_>, want: impl Fn(&Lookup) -> bool) -> Vec<Hit> {
-    let Some(pc) = ctx.me() else {
-        return Vec::new();
-    };
-    match &pc.mount {
+/// The subject's ConfigMap at `/opt/flink/conf`: the pointer to its name in the volume, the
+/// volume, and what looking it up found.
+fn mounted_config_map<'c>(
+    ctx: &'c Ctx<'_>,
+) -> Option<(String, &'c ConfigMapVolume<'c>, &'c Lookup)> {
+    match &ctx.me()?.mount {
         Mount::ConfigMap {
             volume,
             source,
             config_map,
             ..
-        } if want(config_map) => {
+        } => Some((
+            format!("{volume}/{}/name", source.source_pointer),
+            source,
+            config_map,
+        )),
+        _ => None,
+    }
+}
+
+fn lookup_hits(ctx: &Ctx<'_>, want: impl Fn(&Lookup) -> bool) -> Vec<Hit> {
+    match mounted_config_map(ctx) {
+        Some((at, source, lookup)) if want(lookup) => {
             let context = ctx.subject.context;
             let reason = context
                 .incomplete_note()
                 .unwrap_or_else(|| context.unknown_reason());
             vec![
-                Hit::at(format!("{volume}/{}/name", source.source_pointer))
+                Hit::at(at)
                     .arg("configmap", source.name)
                     .arg("reason", reason),
             ]
@@ -73,17 +85,9 @@ fn lookup_hits(ctx: &Ctx<'_>, want: impl Fn(&Lookup) -> bool) -> Vec<Hit> {
 
 /// FLK002: a reference that equally near objects in different files answer.
 pub fn ambiguous_reference(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let Some(pc) = ctx.me() else {
-        return Vec::new();
-    };
-    match &pc.mount {
-        Mount::ConfigMap {
-            volume,
-            source,
-            config_map: Lookup::Ambiguous(files),
-            ..
-        } => vec![
-            Hit::at(format!("{volume}/{}/name", source.source_pointer))
+    match mounted_config_map(ctx) {
+        Some((at, source, Lookup::Ambiguous(files))) => vec![
+            Hit::at(at)
                 .arg("what", format!("ConfigMap {}", source.name))
                 .arg("files", files.join(", ")),
         ],
@@ -220,8 +224,8 @@ pub fn invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// mounting it read (each for its Flink version), parsed. Empty when no workload in sight
 /// mounts it: a ConfigMap with a Flink key is not necessarily a cluster's configuration (the
 /// operator's own `flink-operator-config` is not).
-fn files_of(ctx: &Ctx<'_>) -> Vec<(ConfigFile, FlinkConfig)> {
-    ctx.read_files.get_or_init(|| read_files(ctx)).clone()
+fn files_of<'c>(ctx: &'c Ctx<'_>) -> &'c [(ConfigFile, FlinkConfig)] {
+    ctx.read_files.get_or_init(|| read_files(ctx))
 }
 
 fn read_files(ctx: &Ctx<'_>) -> Vec<(ConfigFile, FlinkConfig)> {
@@ -288,7 +292,7 @@ pub fn rpc_address(ctx: &Ctx<'_>) -> Vec<Hit> {
         })
         .collect();
     let mut hits = Vec::new();
-    for (f, cfg) in &files {
+    for (f, cfg) in files {
         if cfg.ha_enabled() {
             continue;
         }
@@ -345,7 +349,7 @@ pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
                     .arg("value", bad)
                     .arg("port", default);
                 if cfg.get(key).is_none() {
-                    hit = hit.fix(vec![append_op(&f, key, default)]);
+                    hit = hit.fix(vec![append_op(f, key, default)]);
                 }
                 hits.push(hit);
             }
@@ -357,7 +361,7 @@ pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// FLK308: `taskmanager.numberOfTaskSlots` is not set (Flink's default is one slot).
 pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     files_of(ctx)
-        .into_iter()
+        .iter()
         .filter(|(_, cfg)| cfg.get(config::TASK_SLOTS).is_none())
         .map(|(f, _)| Hit::at(data_ptr(&f.key)).arg("file", f.key.clone()))
         .collect()
@@ -375,9 +379,9 @@ pub fn ha_storage_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     };
     if object::kind(obj) == "ConfigMap" {
         return files_of(ctx)
-            .into_iter()
+            .iter()
             .filter_map(|(f, cfg)| {
-                let mode = with_mode(&cfg)?;
+                let mode = with_mode(cfg)?;
                 Some(
                     Hit::at(data_ptr(&f.key))
                         .arg("where", f.key.clone())
