@@ -6,6 +6,7 @@
 //! `request.oldObject` are moved out of it untouched, never round-tripped through typed
 //! structs, so unknown fields survive into the patches computed on them.
 
+use crate::flink::object::Pointer as _;
 use std::fmt;
 
 use serde_json::Value;
@@ -148,7 +149,7 @@ pub fn decode_value(mut value: Value) -> Result<Review, DecodeError> {
 }
 
 fn read_request(req: &mut Value) -> Result<Request, DecodeError> {
-    let s = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let s = |v: &Value, p: &str| v.at(p).and_then(Value::as_str).map(str::to_string);
     let uid = s(req, "/uid")
         .filter(|u| !u.is_empty())
         .ok_or(DecodeError::NoUid)?;

@@ -13,6 +13,7 @@ pub mod decode;
 pub mod response;
 pub mod review;
 
+use crate::flink::object::Pointer as _;
 use serde_json::Value;
 
 pub use decode::{
@@ -35,8 +36,8 @@ pub fn webhook_settings(config: Option<&str>) -> Result<Settings, String> {
         false
     } else {
         let raw: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
-        raw.pointer("/suppression/max_severity").is_some()
-            || raw.pointer("/suppression/max-severity").is_some()
+        raw.at("/suppression/max_severity").is_some()
+            || raw.at("/suppression/max-severity").is_some()
     };
     if !explicit {
         settings.suppression.max_severity = Severity::Warning;

@@ -1,5 +1,6 @@
 //! review -> engine -> response: the one function the server and `replay` share.
 
+use crate::flink::object::Pointer as _;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -395,11 +396,7 @@ fn unanswered_message(tracked: &Tracked<'_>, mode: FailMode) -> String {
 /// `kind` (`request.kind`), `metadata.namespace`, `metadata.name`. Copies only when needed.
 fn complete_identity<'a>(obj: &'a Value, review: &Review) -> Cow<'a, Value> {
     let req = &review.request;
-    let missing = |p: &str| {
-        obj.pointer(p)
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-    };
+    let missing = |p: &str| obj.at(p).and_then(Value::as_str).is_none_or(str::is_empty);
     let fill_type = (missing("/apiVersion") || missing("/kind")) && !req.kind.kind.is_empty();
     let fill_ns = missing("/metadata/namespace") && req.namespace.is_some();
     let fill_name =

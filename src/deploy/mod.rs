@@ -4,6 +4,7 @@
 //!
 //! Pure: no files, no network. For the self-signed mode the caller passes the PEMs.
 
+use crate::flink::object::Pointer as _;
 use serde_json::{Map, Value, json};
 
 use crate::flink::kinds;
@@ -311,7 +312,7 @@ fn set_container(objs: &mut [Value], opts: &ManifestOptions) -> Result<(), Strin
         .find(|o| kind(o) == "Deployment")
         .ok_or("deploy/base has no Deployment")?;
     let c = dep
-        .pointer_mut("/spec/template/spec/containers/0")
+        .at_mut("/spec/template/spec/containers/0")
         .ok_or("deploy/base Deployment has no container")?;
     c["image"] = Value::String(opts.image.clone());
     let args = c["args"]
@@ -348,7 +349,7 @@ fn rename_namespace(obj: &mut Value, ns: &str) {
             for hook in hooks(obj) {
                 hook["clientConfig"]["service"]["namespace"] = json!(ns);
                 let exprs = hook
-                    .pointer_mut("/namespaceSelector/matchExpressions")
+                    .at_mut("/namespaceSelector/matchExpressions")
                     .and_then(Value::as_array_mut);
                 for e in exprs.into_iter().flatten() {
                     if e["key"] == "kubernetes.io/metadata.name"

@@ -59,6 +59,18 @@ pub trait Context: Send + Sync {
         None
     }
 
+    /// A Flink configuration file parsed by `parse`; a context that lives for many subjects
+    /// (the linter's world) parses each distinct text once and hands out the same result.
+    fn parsed_config(
+        &self,
+        file: &'static str,
+        text: &str,
+        parse: &dyn Fn(&str) -> ParsedConfig,
+    ) -> Arc<ParsedConfig> {
+        let _ = file;
+        Arc::new(parse(text))
+    }
+
     /// A note for findings whose answer depends on an incomplete view (for example, the
     /// webhook's fail-open policy when its cache is not ready). `None` by default.
     fn incomplete_note(&self) -> Option<&str> {
@@ -110,6 +122,49 @@ struct KindIndex {
     by_dir: HashMap<u32, Vec<u32>>,
 }
 
+/// A Flink configuration file as parsed, with the problems the parser found.
+pub type ParsedConfig = (
+    crate::flink::config::FlinkConfig,
+    Vec<crate::flink::config::ConfigIssue>,
+);
+
+/// Parsed Flink configuration files of one world, by file name and text: the ConfigMap that a
+/// JobManager and its TaskManagers mount is parsed once, not once per workload, rule and fix
+/// round.
+#[derive(Debug, Default)]
+struct ConfigMemo {
+    files: std::sync::Mutex<HashMap<&'static str, HashMap<String, Arc<ParsedConfig>>>>,
+}
+
+impl ConfigMemo {
+    fn get(
+        &self,
+        file: &'static str,
+        text: &str,
+        parse: &dyn Fn(&str) -> ParsedConfig,
+    ) -> Arc<ParsedConfig> {
+        let cached = match self.files.lock() {
+            Ok(m) => m.get(file).and_then(|t| t.get(text)).cloned(),
+            Err(_) => None,
+        };
+        if let Some(hit) = cached {
+            return hit;
+        }
+        // Parsed outside the lock: another thread may parse the same text meanwhile; both
+        // results are equal and the first one stored is kept.
+        let parsed = Arc::new(parse(text));
+        match self.files.lock() {
+            Ok(mut m) => m
+                .entry(file)
+                .or_default()
+                .entry(text.to_string())
+                .or_insert(parsed)
+                .clone(),
+            Err(_) => parsed,
+        }
+    }
+}
+
 /// The objects of a linted file set (or any fixed set), indexed once.
 #[derive(Debug, Default)]
 pub struct World {
@@ -125,6 +180,7 @@ pub struct World {
     names: HashMap<String, HashMap<String, HashMap<String, Vec<u32>>>>,
     by_address: HashMap<usize, u32>,
     complete: bool,
+    configs: ConfigMemo,
 }
 
 /// The old name: a fixed set of objects with no origins, all visible to each other.
@@ -321,6 +377,14 @@ impl View<'_> {
 }
 
 impl Context for View<'_> {
+    fn parsed_config(
+        &self,
+        file: &'static str,
+        text: &str,
+        parse: &dyn Fn(&str) -> ParsedConfig,
+    ) -> Arc<ParsedConfig> {
+        self.world.configs.get(file, text, parse)
+    }
     fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
         let w = self.world;
         let dirs = &self.dirs;
@@ -419,6 +483,14 @@ impl Context for View<'_> {
 }
 
 impl Context for World {
+    fn parsed_config(
+        &self,
+        file: &'static str,
+        text: &str,
+        parse: &dyn Fn(&str) -> ParsedConfig,
+    ) -> Arc<ParsedConfig> {
+        self.configs.get(file, text, parse)
+    }
     fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
         self.view_all().list(group, kind, namespace)
     }
@@ -532,5 +604,31 @@ mod tests {
             marker(&w.resolve("", "ConfigMap", Some("other"), "cfg")),
             "no-ns"
         );
+    }
+
+    #[test]
+    fn a_world_parses_each_configuration_text_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let w = World::build(Vec::new(), false);
+        let calls = AtomicUsize::new(0);
+        let parse = |text: &str| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            let mut c = crate::flink::config::FlinkConfig::default();
+            c.insert("text", text);
+            (c, Vec::new())
+        };
+        let a = w.parsed_config("config.yaml", "a: 1", &parse);
+        let view = w.view_all();
+        let again = view.parsed_config("config.yaml", "a: 1", &parse);
+        assert!(Arc::ptr_eq(&a, &again), "the view shares the world's memo");
+        // Another text, or the same text as another file, is parsed on its own.
+        let b = w.parsed_config("config.yaml", "a: 2", &parse);
+        let legacy = w.parsed_config("flink-conf.yaml", "a: 1", &parse);
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+        assert_eq!(b.0.get("text"), Some("a: 2"));
+        assert_eq!(legacy.0.get("text"), Some("a: 1"));
+        // A context without a memo parses every time.
+        let _ = NoContext.parsed_config("config.yaml", "a: 1", &parse);
+        assert_eq!(calls.load(Ordering::Relaxed), 4);
     }
 }

@@ -4,6 +4,7 @@
 //! implementation applies as it is to the object it was given: the webhook sends it, the linter
 //! prints it.
 
+use crate::flink::object::Pointer as _;
 use serde_json::{Map, Value};
 
 use super::report::Op;
@@ -91,7 +92,7 @@ pub fn join(tokens: &[String]) -> String {
 /// index past the end, or a path to the whole object.
 pub fn materialize(doc: &Value, op: &Op) -> Result<Option<Op>, FixError> {
     let value = match op {
-        Op::Remove { path } => return Ok(doc.pointer(path).map(|_| op.clone())),
+        Op::Remove { path } => return Ok(doc.at(path).map(|_| op.clone())),
         Op::Add { value, .. } | Op::Replace { value, .. } => value,
     };
     let toks = tokens(op.path());
@@ -208,7 +209,7 @@ fn is_noop(doc: &Value, op: &Op) -> bool {
     let Some((leaf, parents)) = toks.split_last() else {
         return false;
     };
-    doc.pointer(&join(parents))
+    doc.at(&join(parents))
         .and_then(Value::as_object)
         .and_then(|m| m.get(leaf.as_str()))
         == Some(value)
@@ -219,6 +220,18 @@ fn is_noop(doc: &Value, op: &Op) -> bool {
 /// `doc` as it was, they give the `doc` as it is now. All or nothing: on an error `doc` is left
 /// untouched.
 pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
+    // One operation needs no working copy: it is materialised against `doc` itself, and one
+    // `json_patch` operation either applies or leaves the document as it was.
+    if let [op] = ops {
+        let Some(op) = materialize(doc, op)? else {
+            return Ok(Vec::new());
+        };
+        if is_noop(doc, &op) {
+            return Ok(Vec::new());
+        }
+        apply_one(doc, &op)?;
+        return Ok(vec![op]);
+    }
     let mut next = doc.clone();
     let mut applied = Vec::new();
     for op in ops {
@@ -228,18 +241,30 @@ pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
         if is_noop(&next, &op) {
             continue;
         }
-        let patch: json_patch::Patch = serde_json::to_value(std::slice::from_ref(&op))
-            .and_then(serde_json::from_value)
-            .map_err(|e| FixError::new(&op, e.to_string()))?;
-        json_patch::patch(&mut next, &patch).map_err(|e| FixError::new(&op, e.to_string()))?;
+        apply_one(&mut next, &op)?;
         applied.push(op);
     }
     *doc = next;
     Ok(applied)
 }
 
+/// Apply one materialised operation with `json_patch`.
+fn apply_one(doc: &mut Value, op: &Op) -> Result<(), FixError> {
+    let patch: json_patch::Patch = serde_json::to_value(std::slice::from_ref(op))
+        .and_then(serde_json::from_value)
+        .map_err(|e| FixError::new(op, e.to_string()))?;
+    json_patch::patch(doc, &patch).map_err(|e| FixError::new(op, e.to_string()))
+}
+
 /// The operations that apply `ops` to `doc`, materialised (see [`apply`]); `doc` is not changed.
 pub fn patch(doc: &Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
+    if let [op] = ops {
+        // Materialised against `doc`, one operation applies as it is: no copy to try it on.
+        return Ok(match materialize(doc, op)? {
+            Some(m) if !is_noop(doc, &m) => vec![m],
+            _ => Vec::new(),
+        });
+    }
     let mut copy = doc.clone();
     apply(&mut copy, ops)
 }

@@ -2,6 +2,7 @@
 //! (the object, each pod spec, each container of every list); every failing node is one hit,
 //! at the first failing field (the node itself when a required field is missing).
 
+use crate::flink::object::Pointer as _;
 use serde_json::Value;
 
 use super::Hit;
@@ -33,7 +34,7 @@ pub(super) fn run(
     }
     let mut hits = Vec::new();
     for (pointer, container) in nodes {
-        let Some(node) = obj.pointer(&pointer) else {
+        let Some(node) = obj.at(&pointer) else {
             continue;
         };
         // Every failing field of the node, once each (a pod spec check may fail in several

@@ -45,7 +45,7 @@ impl ObjectRef {
 
 /// The string at a JSON pointer, if it is a string.
 pub fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
+    v.at(pointer).and_then(Value::as_str)
 }
 
 pub fn kind(obj: &Value) -> &str {
@@ -82,11 +82,11 @@ pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 pub fn labels(obj: &Value) -> Option<&Map<String, Value>> {
-    obj.pointer("/metadata/labels").and_then(Value::as_object)
+    obj.at("/metadata/labels").and_then(Value::as_object)
 }
 
 pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.pointer("/metadata/annotations")
+    obj.at("/metadata/annotations")
         .and_then(Value::as_object)
         .and_then(|m| m.get(key))
         .and_then(Value::as_str)
@@ -98,12 +98,77 @@ pub fn label<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
 
 /// Escape one reference token for a JSON pointer (RFC 6901).
 pub fn escape_token(token: &str) -> String {
+    if !token.contains(['~', '/']) {
+        return token.to_string();
+    }
     token.replace('~', "~0").replace('/', "~1")
 }
 
 /// The inverse of [`escape_token`]: `~1` is `/`, then `~0` is `~`.
 pub fn unescape_token(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
+    unescape(token).into_owned()
+}
+
+/// [`unescape_token`] without a copy when there is nothing to unescape (the usual case).
+fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains('~') {
+        std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+    } else {
+        std::borrow::Cow::Borrowed(token)
+    }
+}
+
+/// RFC 6901 lookups that do not allocate per reference token (serde_json's `pointer` copies
+/// every token twice to unescape it; the checks look up thousands of pointers per object).
+/// Same answers as `Value::pointer` / `Value::pointer_mut`.
+pub trait Pointer {
+    fn at(&self, pointer: &str) -> Option<&Value>;
+    fn at_mut(&mut self, pointer: &str) -> Option<&mut Value>;
+}
+
+/// A list index as RFC 6901 spells it: `0` or digits without a leading zero.
+fn list_index(token: &str) -> Option<usize> {
+    if token.is_empty()
+        || !token.bytes().all(|b| b.is_ascii_digit())
+        || (token.len() > 1 && token.starts_with('0'))
+    {
+        return None;
+    }
+    token.parse().ok()
+}
+
+impl Pointer for Value {
+    fn at(&self, pointer: &str) -> Option<&Value> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        let rest = pointer.strip_prefix('/')?;
+        let mut node = self;
+        for token in rest.split('/') {
+            node = match node {
+                Value::Object(map) => map.get(unescape(token).as_ref())?,
+                Value::Array(items) => items.get(list_index(token)?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    fn at_mut(&mut self, pointer: &str) -> Option<&mut Value> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        let rest = pointer.strip_prefix('/')?;
+        let mut node = self;
+        for token in rest.split('/') {
+            node = match node {
+                Value::Object(map) => map.get_mut(unescape(token).as_ref())?,
+                Value::Array(items) => items.get_mut(list_index(token)?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
 }
 
 /// Workload kinds that carry a pod template, and where their pod spec sits
@@ -125,7 +190,7 @@ pub fn pod_specs(obj: &Value) -> Vec<String> {
             "/spec/taskManager/podTemplate/spec",
         ]
         .iter()
-        .filter(|p| obj.pointer(p).is_some_and(Value::is_object))
+        .filter(|p| obj.at(p).is_some_and(Value::is_object))
         .map(|p| p.to_string())
         .collect();
     }
@@ -144,8 +209,7 @@ pub fn pod_metadata_pointer(obj: &Value) -> Option<String> {
 /// Labels the workload's pods get.
 pub fn pod_labels(obj: &Value) -> Option<&Map<String, Value>> {
     let meta = pod_metadata_pointer(obj)?;
-    obj.pointer(&format!("{meta}/labels"))
-        .and_then(Value::as_object)
+    obj.at(&format!("{meta}/labels")).and_then(Value::as_object)
 }
 
 /// One container of a pod spec, with the pointer to it.
@@ -278,7 +342,7 @@ fn list_containers<'a>(
     pod_spec: &'a str,
     list: &'static str,
 ) -> Vec<Container<'a>> {
-    obj.pointer(&format!("{pod_spec}/{list}"))
+    obj.at(&format!("{pod_spec}/{list}"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -518,9 +582,7 @@ pub fn config_map_of_volume<'a>(pod_spec: &'a Value, volume: &str) -> Option<Con
             optional: cm.get("optional").and_then(Value::as_bool).unwrap_or(false),
         });
     }
-    let sources = vol
-        .pointer("/projected/sources")
-        .and_then(Value::as_array)?;
+    let sources = vol.at("/projected/sources").and_then(Value::as_array)?;
     let (si, src) = sources
         .iter()
         .enumerate()
@@ -650,7 +712,7 @@ pub fn replicas(obj: &Value) -> Option<(i64, &'static str)> {
         ("", "Pod") => return Some((1, "")),
         _ => return None,
     };
-    let n = match obj.pointer(ptr) {
+    let n = match obj.at(ptr) {
         None | Some(Value::Null) => 1,
         Some(v) => v.as_i64()?,
     };
@@ -659,6 +721,47 @@ pub fn replicas(obj: &Value) -> Option<(i64, &'static str)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn pointer_lookups_agree_with_serde_json() {
+        let mut v = serde_json::json!({
+            "a": {"b/c": [1, {"~d": true}], "": {"": 3}, "01": 4, "1": [5, 6]},
+            "e": null
+        });
+        let pointers = [
+            "",
+            "/",
+            "/a",
+            "/a/b~1c",
+            "/a/b~1c/0",
+            "/a/b~1c/1/~0d",
+            "/a/b~1c/01",
+            "/a/b~1c/-",
+            "/a/b~1c/2",
+            "/a//",
+            "/a/01",
+            "/a/1/1",
+            "/a/1/+1",
+            "a",
+            "/e/x",
+            "/a/b~1c/1/~0d/x",
+            "/a/~2",
+            "/a/b~1c/ 0",
+        ];
+        for p in pointers {
+            assert_eq!(Pointer::at(&v, p), Value::pointer(&v, p), "at({p:?})");
+            let mut copy = v.clone();
+            let expected = Value::pointer_mut(&mut copy, p).map(|x| x.clone());
+            assert_eq!(v.at_mut(p).map(|x| x.clone()), expected, "at_mut({p:?})");
+        }
+        if let Some(x) = v.at_mut("/a/b~1c/1/~0d") {
+            *x = Value::Bool(false);
+        }
+        assert_eq!(
+            Value::pointer(&v, "/a/b~1c/1/~0d"),
+            Some(&Value::Bool(false))
+        );
+    }
     use super::*;
     use serde_json::json;
 
@@ -739,7 +842,7 @@ mod tests {
     #[test]
     fn config_mount_and_selectors() {
         let obj = jm();
-        let spec = obj.pointer("/spec/template/spec").unwrap();
+        let spec = obj.at("/spec/template/spec").unwrap();
         let c = containers(&obj, "/spec/template/spec")[0];
         let m = flink_conf_mount(spec, &c).unwrap();
         assert_eq!(m.mount, "/spec/template/spec/containers/0/volumeMounts/0");

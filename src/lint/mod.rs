@@ -291,59 +291,48 @@ fn judge(
             .collect(),
         complete,
     );
+    // The objects are judged in parallel, in contiguous chunks (the world is read-only and
+    // shared); the chunks' results are joined in input order, so output does not depend on the
+    // number of threads.
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let chunk = inputs.objects.len().div_ceil(threads).max(64);
+    let judged: Vec<Judged> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = inputs
+            .objects
+            .chunks(chunk)
+            .enumerate()
+            .map(|(n, part)| {
+                let (world, files) = (&world, &inputs.files);
+                scope.spawn(move || {
+                    let mut out = Judged::default();
+                    for (k, o) in part.iter().enumerate() {
+                        judge_one(engine, world, files, n * chunk + k, o, &mut out);
+                        if let Some(c) = checked {
+                            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| match j.join() {
+                Ok(out) => out,
+                // A panic in a check is a bug: let it surface as it would have on this thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
     let mut findings = Vec::new();
     let mut objects = Vec::new();
     let mut fix_problems = Vec::new();
-    for (i, o) in inputs.objects.iter().enumerate() {
-        let file = &inputs.files[o.file];
-        objects.push((file.name.clone(), ObjectRef::of(&o.value)));
-        let view = world.view(i);
-        let subject = Subject::offline(&o.value, &view);
-        let report = engine.check(&subject);
-        let spans = file.source.documents.get(o.document).map(|d| &d.spans);
-        let safe_fix = report.findings.iter().any(|f| {
-            f.fix
-                .as_ref()
-                .is_some_and(|x| x.applicability == Applicability::Safe)
-        });
-        let first = safe_fix.then(|| report.clone());
-        for f in report.findings {
-            let pos = spans
-                .map(|s| s.locate(&format!("{}{}", o.prefix, f.path)))
-                .unwrap_or(source::Pos {
-                    line: 1,
-                    column: 1,
-                    byte: 0,
-                });
-            let patch = f
-                .fix
-                .as_ref()
-                .map(|fix| fix.patch(&o.value).map_err(|e| e.to_string()));
-            findings.push(Located {
-                finding: f,
-                file: file.name.clone(),
-                line: pos.line,
-                column: pos.column,
-                patch,
-            });
-        }
-        if let Some(c) = checked {
-            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        // Apply the safe fixes as the webhook would, and say what that runs into.
-        if safe_fix {
-            let oref = ObjectRef::of(&o.value);
-            for problem in engine.fix_after(&subject, first).problems {
-                let p = ObjectFixProblem {
-                    file: file.name.clone(),
-                    object: oref.clone(),
-                    problem,
-                };
-                if !fix_problems.contains(&p) {
-                    fix_problems.push(p);
-                }
-            }
-        }
+    for j in judged {
+        findings.extend(j.findings);
+        objects.extend(j.objects);
+        fix_problems.extend(j.fix_problems);
     }
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.finding.rule).cmp(&(
@@ -359,6 +348,75 @@ fn judge(
         fix_problems,
         objects,
         files: inputs.files,
+    }
+}
+
+/// What judging a run of objects produced.
+#[derive(Default)]
+struct Judged {
+    findings: Vec<Located>,
+    objects: Vec<(String, ObjectRef)>,
+    fix_problems: Vec<ObjectFixProblem>,
+}
+
+/// Judge object `i` of the world: its findings placed in its file, and what applying its safe
+/// fixes runs into.
+fn judge_one(
+    engine: &Engine,
+    world: &World,
+    files: &[LoadedFile],
+    i: usize,
+    o: &LoadedObject,
+    out: &mut Judged,
+) {
+    let file = &files[o.file];
+    out.objects
+        .push((file.name.clone(), ObjectRef::of(&o.value)));
+    let view = world.view(i);
+    let subject = Subject::offline(&o.value, &view);
+    let report = engine.check(&subject);
+    let spans = file.source.documents.get(o.document).map(|d| &d.spans);
+    let safe_fix = report.findings.iter().any(|f| {
+        f.fix
+            .as_ref()
+            .is_some_and(|x| x.applicability == Applicability::Safe)
+    });
+    let first = safe_fix.then(|| report.clone());
+    for f in report.findings {
+        let pos = spans
+            .map(|s| s.locate(&format!("{}{}", o.prefix, f.path)))
+            .unwrap_or(source::Pos {
+                line: 1,
+                column: 1,
+                byte: 0,
+            });
+        let patch = f
+            .fix
+            .as_ref()
+            .map(|fix| fix.patch(&o.value).map_err(|e| e.to_string()));
+        out.findings.push(Located {
+            finding: f,
+            file: file.name.clone(),
+            line: pos.line,
+            column: pos.column,
+            patch,
+        });
+    }
+    // Apply the safe fixes as the webhook would, and say what that runs into.
+    if safe_fix {
+        let oref = ObjectRef::of(&o.value);
+        let mut mine: Vec<ObjectFixProblem> = Vec::new();
+        for problem in engine.fix_after(&subject, first).problems {
+            let p = ObjectFixProblem {
+                file: file.name.clone(),
+                object: oref.clone(),
+                problem,
+            };
+            if !mine.contains(&p) {
+                mine.push(p);
+            }
+        }
+        out.fix_problems.extend(mine);
     }
 }
 

@@ -5,6 +5,7 @@
 //! Until every store has synced, `is_complete` is false for every kind and `incomplete_note`
 //! says why, so the admission layer applies the configured fail-open/fail-closed policy.
 
+use crate::flink::object::Pointer as _;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -43,7 +44,7 @@ pub fn watched() -> Vec<Resource> {
 /// controller, itself a workload in the cache, stands for it. Storing it too would make every
 /// JobManager Deployment look like a duplicate of its own ReplicaSet.
 fn owned_by_workload(obj: &Value) -> bool {
-    obj.pointer("/metadata/ownerReferences")
+    obj.at("/metadata/ownerReferences")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()

@@ -205,8 +205,8 @@ fn data_ptr(key: &str) -> String {
 pub fn invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for f in standalone::flink_files(ctx.obj) {
-        let (_, issues) = standalone::parse_file(&f);
-        for issue in issues {
+        let parsed = standalone::parse_file(ctx.subject.context, &f);
+        for issue in &parsed.1 {
             let line = issue
                 .line
                 .map(|l| format!(" line {l}:"))
@@ -244,7 +244,7 @@ fn read_files(ctx: &Ctx<'_>) -> Vec<(ConfigFile, FlinkConfig)> {
         if let Some(f) = standalone::config_file(cm, source, single_files.as_deref(), pc.version)
             && !out.iter().any(|(g, _)| g.key == f.key)
         {
-            let cfg = standalone::parse_file(&f).0;
+            let cfg = standalone::parse_file(ctx.subject.context, &f).0.clone();
             out.push((f, cfg));
         }
     }

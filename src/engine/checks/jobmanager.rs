@@ -1,5 +1,6 @@
 //! Family 1: one active JobManager per cluster, and the Service that fronts it.
 
+use crate::flink::object::Pointer as _;
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -16,7 +17,7 @@ pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     if object::classify(obj) == Class::Resource(CrKind::FlinkDeployment) {
         let n = obj
-            .pointer("/spec/jobManager/replicas")
+            .at("/spec/jobManager/replicas")
             .and_then(Value::as_i64)
             .unwrap_or(1);
         let cfg = flink_configuration(obj);
@@ -64,7 +65,7 @@ pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
 fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let n = obj
-        .pointer("/spec/replicas")
+        .at("/spec/replicas")
         .and_then(Value::as_i64)
         .unwrap_or(0);
     if n <= 1 {
@@ -104,7 +105,7 @@ fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 /// The flattened `spec.flinkConfiguration` of a custom resource.
 pub fn flink_configuration(obj: &Value) -> FlinkConfig {
-    obj.pointer("/spec/flinkConfiguration")
+    obj.at("/spec/flinkConfiguration")
         .map(config::flatten)
         .unwrap_or_default()
 }
@@ -119,7 +120,7 @@ pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
     if matches!(object::replicas(obj), Some((0, _))) {
         return Vec::new();
     }
-    let strategy = obj.pointer("/spec/strategy");
+    let strategy = obj.at("/spec/strategy");
     let kind = strategy
         .and_then(|s| s.get("type"))
         .and_then(Value::as_str)
@@ -128,7 +129,7 @@ pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     let surge = strategy
-        .and_then(|s| s.pointer("/rollingUpdate/maxSurge"))
+        .and_then(|s| s.at("/rollingUpdate/maxSurge"))
         .cloned()
         .unwrap_or(json!("25%"));
     let no_surge = matches!(&surge, Value::Number(n) if n.as_i64() == Some(0))
@@ -166,13 +167,13 @@ pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
 pub fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let max = obj
-        .pointer("/spec/maxReplicas")
+        .at("/spec/maxReplicas")
         .and_then(Value::as_i64)
         .unwrap_or(0);
     if max <= 1 {
         return Vec::new();
     }
-    let Some(target) = obj.pointer("/spec/scaleTargetRef") else {
+    let Some(target) = obj.at("/spec/scaleTargetRef") else {
         return Vec::new();
     };
     let kind = object::str_at(target, "/kind").unwrap_or("");
@@ -373,7 +374,7 @@ fn port_number(spec: Option<PortSpec>, default: u16) -> Option<u16> {
 
 /// Whether a Service port routes `port` to the same container port.
 fn exposes(svc: &Value, port: u16, container_port_names: &[(&str, u64)]) -> bool {
-    svc.pointer("/spec/ports")
+    svc.at("/spec/ports")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -467,7 +468,7 @@ pub fn service_ports(ctx: &Ctx<'_>) -> Vec<Hit> {
             value: json!({"name": n, "port": p, "targetPort": p}),
         })
         .collect();
-    let at = if svc.pointer("/spec/ports").is_some() {
+    let at = if svc.at("/spec/ports").is_some() {
         "/spec/ports"
     } else {
         "/spec"
@@ -483,7 +484,7 @@ pub fn service_ports(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// FLK106: a JobManager Service that selects no JobManager pods, or TaskManager pods too.
 pub fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
     let svc = ctx.obj;
-    let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
+    let Some(sel) = svc.at("/spec/selector").and_then(Value::as_object) else {
         return Vec::new();
     };
     let workloads = ctx.workloads();
@@ -519,7 +520,7 @@ pub fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
     // A name alone does not make a JobManager Service (a metrics Service may be called
     // flink-jobmanager-metrics): it must also carry a JobManager port (RPC, blob or REST).
     let carries_jm_port = svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()

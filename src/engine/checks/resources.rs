@@ -1,5 +1,6 @@
 //! Family 4: resource requests and limits, and the Flink memory model against the container.
 
+use crate::flink::object::Pointer as _;
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -40,7 +41,7 @@ pub fn container_resources(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for c in object::containers(obj, spec) {
         let res = c.value.get("resources");
-        let has = |p: &str| res.and_then(|r| r.pointer(p)).is_some_and(|v| !v.is_null());
+        let has = |p: &str| res.and_then(|r| r.at(p)).is_some_and(|v| !v.is_null());
         let mut missing = Vec::new();
         for (p, what) in [
             ("/requests/cpu", "cpu request"),
@@ -99,14 +100,14 @@ fn fill_ops(
     missing: &[(&str, &str)],
 ) -> Vec<Op> {
     let c = pc.container.value;
-    let map_or_absent = |p: &str| c.pointer(p).is_none_or(|v| v.is_null() || v.is_object());
+    let map_or_absent = |p: &str| c.at(p).is_none_or(|v| v.is_null() || v.is_object());
     if !["/resources", "/resources/requests", "/resources/limits"]
         .iter()
         .all(|p| map_or_absent(p))
     {
         return Vec::new();
     }
-    let existing = |p: &str| c.pointer(p).filter(|v| !v.is_null());
+    let existing = |p: &str| c.at(p).filter(|v| !v.is_null());
     let d = defaults_for(ctx, Some(role));
     let memory = match process_size(&pc.config, role) {
         Some((_, size)) => json!(quantity::format_k8s_memory(size.0)),
@@ -167,13 +168,13 @@ pub fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
         ("taskManager", Role::TaskManager),
     ] {
         let base = format!("/spec/{field}");
-        let spec = obj.pointer(&base);
+        let spec = obj.at(&base);
         let in_spec = spec.is_some_and(|s| {
-            s.pointer("/resource/memory")
+            s.at("/resource/memory")
                 .and_then(Value::as_str)
                 .is_some_and(|m| !m.trim().is_empty())
-                || s.pointer("/resources/requests/memory").is_some()
-                || s.pointer("/resources/limits/memory").is_some()
+                || s.at("/resources/requests/memory").is_some()
+                || s.at("/resources/limits/memory").is_some()
         });
         let in_config = match role {
             Role::JobManager => cfg
@@ -236,7 +237,7 @@ pub fn process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     };
     let ptr = format!("{}/resources/limits/memory", pc.container.pointer());
-    let Some(limit) = obj.pointer(&ptr) else {
+    let Some(limit) = obj.at(&ptr) else {
         return Vec::new();
     };
     let Ok(q) = quantity::quantity_from_json(limit) else {

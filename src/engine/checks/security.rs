@@ -4,6 +4,7 @@
 //! annotations next to the pod spec, or Flink knowledge (which container runs the Flink image,
 //! which directories it writes).
 
+use crate::flink::object::Pointer as _;
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -80,7 +81,7 @@ fn security_fields<'a>(obj: &'a Value, field: &str) -> Vec<(String, &'a Value)> 
         );
         for owner in owners {
             let p = format!("{owner}/securityContext/{field}");
-            if let Some(v) = obj.pointer(&p).filter(|v| !v.is_null()) {
+            if let Some(v) = obj.at(&p).filter(|v| !v.is_null()) {
                 out.push((p, v));
             }
         }
@@ -276,7 +277,7 @@ pub fn apparmor(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (spec, meta) in pods_with_metadata(obj) {
         if let Some(ann) = obj
-            .pointer(&format!("{meta}/annotations"))
+            .at(&format!("{meta}/annotations"))
             .and_then(Value::as_object)
         {
             for (k, v) in ann {
@@ -384,7 +385,7 @@ fn flink_containers(obj: &Value) -> Vec<FlinkContainer> {
 }
 
 fn mounts_at(obj: &Value, container: &str, dir: &str) -> bool {
-    obj.pointer(&format!("{container}/volumeMounts"))
+    obj.at(&format!("{container}/volumeMounts"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -397,7 +398,7 @@ fn mounts_at(obj: &Value, container: &str, dir: &str) -> bool {
 /// A volume name not used by the pod spec yet.
 fn free_volume_name(obj: &Value, pod_spec: &str, base: &str) -> String {
     let taken = |n: &str| {
-        obj.pointer(&format!("{pod_spec}/volumes"))
+        obj.at(&format!("{pod_spec}/volumes"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -460,7 +461,7 @@ fn written_dirs(cfg: Option<&crate::flink::config::FlinkConfig>) -> Vec<(String,
 
 /// Whether a volume of the container covers `dir` (mounted there or above it).
 fn covered(obj: &Value, container: &str, dir: &str) -> bool {
-    obj.pointer(&format!("{container}/volumeMounts"))
+    obj.at(&format!("{container}/volumeMounts"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -539,10 +540,10 @@ pub fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
                 // No template lists the main container: add it to the shared template, but only
                 // when that template has no containers (positions merge by index). The first
                 // directory's fix adds the container; the next round mounts the others.
-                let has_list = obj.pointer("/spec/podTemplate/spec/containers").is_some();
+                let has_list = obj.at("/spec/podTemplate/spec/containers").is_some();
                 let at = ["/spec/podTemplate/spec", "/spec/podTemplate", "/spec"]
                     .into_iter()
-                    .find(|p| obj.pointer(p).is_some())
+                    .find(|p| obj.at(p).is_some())
                     .unwrap_or("");
                 for (i, (dir, what)) in dirs.into_iter().enumerate() {
                     let mut hit = Hit::at(at)
@@ -580,13 +581,13 @@ fn effective<'a>(
 ) -> Option<&'a Value> {
     if let Some(c) = container
         && let Some(v) = obj
-            .pointer(&format!("{c}/securityContext/{field}"))
+            .at(&format!("{c}/securityContext/{field}"))
             .filter(|v| !v.is_null())
     {
         return Some(v);
     }
     pod_specs.iter().find_map(|s| {
-        obj.pointer(&format!("{s}/securityContext/{field}"))
+        obj.at(&format!("{s}/securityContext/{field}"))
             .filter(|v| !v.is_null())
     })
 }
@@ -644,7 +645,7 @@ pub fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     };
     let mut hits = Vec::new();
-    let Some(pod) = obj.pointer(spec) else {
+    let Some(pod) = obj.at(spec) else {
         return hits;
     };
     for c in object::containers(obj, spec) {
@@ -752,11 +753,11 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     let by_name = obj
-        .pointer("/spec/flinkConfiguration")
+        .at("/spec/flinkConfiguration")
         .and_then(|c| c.get(MERGE_BY_NAME))
         .is_some_and(|v| v == "true" || v == &Value::Bool(true));
     let empty = json!({});
-    let common = obj.pointer("/spec/podTemplate/spec").unwrap_or(&empty);
+    let common = obj.at("/spec/podTemplate/spec").unwrap_or(&empty);
     let mut missing: Vec<String> = Vec::new();
     let mut ops: Vec<Op> = Vec::new();
     let mut unfixable = false;
@@ -767,7 +768,7 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
     };
     for role in ["jobManager", "taskManager"] {
         let role_ptr = format!("/spec/{role}/podTemplate/spec");
-        let own = obj.pointer(&role_ptr).unwrap_or(&empty);
+        let own = obj.at(&role_ptr).unwrap_or(&empty);
         let mut pod = merge(common, own, by_name);
         if !pod.is_object() {
             continue;
@@ -785,7 +786,7 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
         if object::str_at(&pod, "/os/name") == Some("windows") {
             continue;
         }
-        let set = |v: &Value, p: &str| v.pointer(p).is_some_and(|x| !x.is_null());
+        let set = |v: &Value, p: &str| v.at(p).is_some_and(|x| !x.is_null());
         let containers: Vec<(&str, usize, &Value)> = LISTS
             .iter()
             .flat_map(|l| {
@@ -841,7 +842,7 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
             let name = object::str_at(c, "/name").unwrap_or("");
             let ape = set(c, "/securityContext/allowPrivilegeEscalation");
             let drop_all = c
-                .pointer("/securityContext/capabilities/drop")
+                .at("/securityContext/capabilities/drop")
                 .and_then(Value::as_array)
                 .is_some_and(|d| d.iter().any(|x| x == "ALL"));
             if ape && drop_all {
@@ -894,10 +895,10 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
                     // Only safe when no template has a containers list: positions would shift.
                     let any_list = [common, own].iter().any(|t| t.get("containers").is_some())
                         || obj
-                            .pointer("/spec/jobManager/podTemplate/spec/containers")
+                            .at("/spec/jobManager/podTemplate/spec/containers")
                             .is_some()
                         || obj
-                            .pointer("/spec/taskManager/podTemplate/spec/containers")
+                            .at("/spec/taskManager/podTemplate/spec/containers")
                             .is_some();
                     if any_list && !by_name {
                         unfixable = true;
@@ -933,7 +934,7 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     let at = ["/spec/podTemplate/spec", "/spec/podTemplate", "/spec"]
         .into_iter()
-        .find(|p| obj.pointer(p).is_some())
+        .find(|p| obj.at(p).is_some())
         .unwrap_or("");
     let mut hit = Hit::at(at).arg("missing", missing.join(", "));
     if !unfixable {
@@ -982,7 +983,7 @@ pub fn flink_host_network(ctx: &Ctx<'_>) -> Vec<Hit> {
         "/spec/flinkConfiguration/{}",
         object::escape_token(HOST_NETWORK_KEY)
     );
-    if obj.pointer(&flat).is_some() {
+    if obj.at(&flat).is_some() {
         vec![Hit::at(&flat).fix(vec![Op::Replace {
             path: flat.clone(),
             value: json!("false"),

@@ -2,12 +2,13 @@
 //! `/opt/flink/conf`, then `FLINK_PROPERTIES`, then `-D` dynamic properties on the command line
 //! (the order the image's entrypoint applies them).
 
+use crate::flink::object::Pointer as _;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::Ctx;
-use crate::engine::context::Resolved;
+use crate::engine::context::{Context, ParsedConfig, Resolved};
 use crate::flink::config::{self, FlinkConfig};
 use crate::flink::image::{self, ConfigFileName, FlinkVersion};
 use crate::flink::object::{self, ConfigMapVolume, Container, Role};
@@ -165,7 +166,7 @@ pub fn entrypoint_applies(container: &Container<'_>) -> bool {
 /// Resolve a standalone workload. `None` when `obj` has no pod spec or no containers.
 pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
     let spec_pointer = object::pod_spec_pointer(obj)?;
-    let pod_spec = obj.pointer(spec_pointer)?;
+    let pod_spec = obj.at(spec_pointer)?;
     let containers = object::containers(obj, spec_pointer);
     let container = main_container(&containers)?;
     let role = match object::classify(obj) {
@@ -225,7 +226,7 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
     {
         file_known = true;
         if let Some(f) = config_file(cm, source, single_files.as_deref(), version) {
-            cfg = parse_file(&f).0;
+            cfg = parse_file(ctx.subject.context, &f).0.clone();
             file = Some(f);
         }
     }
@@ -352,15 +353,17 @@ pub fn config_file(
 
 /// Parse a configuration file the way Flink reads it: `config.yaml` as standard YAML,
 /// `flink-conf.yaml` with the legacy line parser. Returns the problems found too.
-pub fn parse_file(f: &ConfigFile) -> (FlinkConfig, Vec<config::ConfigIssue>) {
-    if f.file == CONFIG_YAML {
-        match config::parse_yaml(&f.text) {
+/// Parsed once per world (see [`Context::parsed_config`]).
+pub fn parse_file(context: &dyn Context, f: &ConfigFile) -> Arc<ParsedConfig> {
+    let parse: &dyn Fn(&str) -> ParsedConfig = if f.file == CONFIG_YAML {
+        &|text| match config::parse_yaml(text) {
             Ok(c) => (c, Vec::new()),
             Err(e) => (FlinkConfig::default(), vec![e]),
         }
     } else {
-        config::parse_legacy(&f.text)
-    }
+        &config::parse_legacy
+    };
+    context.parsed_config(f.file, &f.text, parse)
 }
 
 /// The Flink configuration files a ConfigMap holds, by key, if it is a Flink configuration.
@@ -415,7 +418,7 @@ pub fn jobmanagers(ctx: &Ctx<'_>) -> Vec<Arc<Value>> {
 
 /// Whether a Service's selector picks the pods of `workload`.
 pub fn service_selects(svc: &Value, workload: &Value) -> bool {
-    svc.pointer("/spec/selector")
+    svc.at("/spec/selector")
         .and_then(Value::as_object)
         .is_some_and(|sel| object::map_selects(sel, object::pod_labels(workload)))
 }

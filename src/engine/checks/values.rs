@@ -2,6 +2,7 @@
 //! written, in the fields the other rules rely on. A value of the wrong type is reported here,
 //! never read as "not set" by the rule that needs it.
 
+use crate::flink::object::Pointer as _;
 use serde_json::Value;
 
 use super::Ctx;
@@ -69,7 +70,7 @@ pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
             .arg("problem", problem)
     };
     for (ptr, min) in integer_fields(obj) {
-        if let Some(v) = obj.pointer(ptr)
+        if let Some(v) = obj.at(ptr)
             && let Some(problem) = integer_problem(v, min)
         {
             hits.push(hit(ptr.to_string(), v, problem));
@@ -78,16 +79,13 @@ pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
     // Container resources, in every pod spec the object carries.
     for spec in object::pod_specs(obj) {
         for list in ["initContainers", "containers"] {
-            let Some(cs) = obj
-                .pointer(&format!("{spec}/{list}"))
-                .and_then(Value::as_array)
-            else {
+            let Some(cs) = obj.at(&format!("{spec}/{list}")).and_then(Value::as_array) else {
                 continue;
             };
             for (i, c) in cs.iter().enumerate() {
                 for part in ["requests", "limits"] {
                     let Some(m) = c
-                        .pointer(&format!("/resources/{part}"))
+                        .at(&format!("/resources/{part}"))
                         .and_then(Value::as_object)
                     else {
                         continue;
@@ -115,7 +113,7 @@ pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
             "/spec/jobManager/resource/memory",
             "/spec/taskManager/resource/memory",
         ] {
-            match obj.pointer(ptr) {
+            match obj.at(ptr) {
                 Some(Value::String(s)) => {
                     if let Err(e) = quantity::parse_operator_memory(s) {
                         hits.push(hit(
@@ -139,7 +137,7 @@ pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
             "/spec/jobManager/resource/cpu",
             "/spec/taskManager/resource/cpu",
         ] {
-            match obj.pointer(ptr) {
+            match obj.at(ptr) {
                 Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f <= 0.0) => hits.push(hit(
                     ptr.to_string(),
                     &Value::Number(n.clone()),
