@@ -283,6 +283,7 @@ fn check(
     for (name, message) in missing {
         inputs.unreadable(&name, message);
     }
+    let mut texts: Vec<(String, String)> = Vec::new();
     for input in files {
         let name = input.display();
         let text = match &input {
@@ -303,7 +304,7 @@ fn check(
             decode(what, bytes)
         });
         match text {
-            Ok(t) => inputs.add(&name, &t),
+            Ok(t) => texts.push((name, t)),
             Err(u) => inputs.errors.push(super::InputError {
                 file: name.clone(),
                 line: u.line,
@@ -311,8 +312,11 @@ fn check(
                 message: u.message,
             }),
         }
-        progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
+        progress.reading(texts.len(), 0, stderr);
     }
+    inputs.add_all(&texts);
+    drop(texts);
+    progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     let outcome = if progress.enabled {
         // The check is one call over the whole world: a second thread runs it while this one
         // keeps the line alive (elapsed time) until it returns.
@@ -527,13 +531,16 @@ impl Progress {
 
     fn reading(&mut self, files: usize, objects: usize, stderr: &mut dyn Write) {
         if self.due() {
-            let rate = self.rate(objects);
-            self.draw(
-                &format!(
+            // While files are still being read, their objects are not counted yet.
+            let line = if objects == 0 {
+                format!("flink-lint: reading {files} files")
+            } else {
+                let rate = self.rate(objects);
+                format!(
                     "flink-lint: reading {files} files, {objects} objects ({rate:.0} objects/s)"
-                ),
-                stderr,
-            );
+                )
+            };
+            self.draw(&line, stderr);
         }
     }
 
