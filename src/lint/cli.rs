@@ -314,8 +314,7 @@ fn check(
         }
         progress.reading(texts.len(), 0, stderr);
     }
-    inputs.add_all(&texts);
-    drop(texts);
+    inputs.add_all(texts);
     progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     let outcome = if progress.enabled {
         // The check is one call over the whole world: a second thread runs it while this one

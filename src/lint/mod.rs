@@ -81,30 +81,23 @@ impl Inputs {
 
     /// Add files in order, parsing them on every core first (parsing is most of reading).
     /// The result is the same as adding them one by one.
-    pub fn add_all(&mut self, files: &[(String, String)]) {
+    pub fn add_all(&mut self, files: Vec<(String, String)>) {
         let threads = std::thread::available_parallelism()
             .map(usize::from)
             .unwrap_or(1)
             .clamp(1, 16);
         let total: usize = files.iter().map(|(_, t)| t.len()).sum();
+        let parse =
+            |(name, text): &(String, String)| source::parse_parts(text, name.ends_with(".json"));
         // Small inputs are not worth a thread.
-        let chunk = files.len().div_ceil(threads).max(1);
-        let parsed: Vec<source::SourceFile> = if threads == 1 || total < 256 * 1024 {
-            files
-                .iter()
-                .map(|(name, text)| source::parse(text, name.ends_with(".json")))
-                .collect()
+        let parts: Vec<_> = if threads == 1 || total < 256 * 1024 {
+            files.iter().map(parse).collect()
         } else {
+            let chunk = files.len().div_ceil(threads).max(1);
             std::thread::scope(|scope| {
                 let jobs: Vec<_> = files
                     .chunks(chunk)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|(name, text)| source::parse(text, name.ends_with(".json")))
-                                .collect::<Vec<_>>()
-                        })
-                    })
+                    .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
                     .collect();
                 jobs.into_iter()
                     .flat_map(|j| match j.join() {
@@ -114,8 +107,13 @@ impl Inputs {
                     .collect()
             })
         };
-        for ((name, _), src) in files.iter().zip(parsed) {
-            self.add_parsed(name, src);
+        for ((name, text), (documents, errors)) in files.into_iter().zip(parts) {
+            let src = source::SourceFile {
+                text,
+                documents,
+                errors,
+            };
+            self.add_parsed(&name, src);
         }
     }
 
@@ -516,7 +514,11 @@ mod parallel_tests {
             if i % 17 == 0 {
                 text.push_str("---\nkind: [unclosed\n");
             }
-            let name = if i % 5 == 0 { format!("d/{i}.json") } else { format!("d/{i}.yaml") };
+            let name = if i % 5 == 0 {
+                format!("d/{i}.json")
+            } else {
+                format!("d/{i}.yaml")
+            };
             files.push((name, text));
         }
         assert!(files.iter().map(|(_, t)| t.len()).sum::<usize>() > 256 * 1024);
@@ -525,7 +527,7 @@ mod parallel_tests {
             one.add(name, text);
         }
         let mut all = Inputs::default();
-        all.add_all(&files);
+        all.add_all(files.clone());
         let names = |i: &Inputs| i.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&one), names(&all));
         let objects = |i: &Inputs| {

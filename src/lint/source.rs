@@ -376,6 +376,21 @@ pub struct SourceFile {
 
 /// Parse a whole file. `is_json` is true for *.json files. Never panics on any input.
 pub fn parse(text: &str, is_json: bool) -> SourceFile {
+    parse_owned(text.to_string(), is_json)
+}
+
+/// [`parse`], keeping `text` as the file's text without a copy.
+pub fn parse_owned(text: String, is_json: bool) -> SourceFile {
+    let (documents, errors) = parse_parts(&text, is_json);
+    SourceFile {
+        text,
+        documents,
+        errors,
+    }
+}
+
+/// The documents and errors of `text` (what [`parse`] returns besides the text).
+pub fn parse_parts(text: &str, is_json: bool) -> (Vec<Document>, Vec<ParseError>) {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let looks_like_json = body
         .trim_start_matches([' ', '\t', '\r', '\n'])
@@ -389,7 +404,7 @@ pub fn parse(text: &str, is_json: bool) -> SourceFile {
             parse_yaml(text)
         }
     });
-    let (documents, errors) = parsed.unwrap_or_else(|_| {
+    parsed.unwrap_or_else(|_| {
         (
             Vec::new(),
             vec![ParseError {
@@ -398,12 +413,7 @@ pub fn parse(text: &str, is_json: bool) -> SourceFile {
                 message: "internal error: the parser failed on this file".to_string(),
             }],
         )
-    });
-    SourceFile {
-        text: text.to_string(),
-        documents,
-        errors,
-    }
+    })
 }
 
 /// Escape one pointer segment (RFC 6901).

@@ -55,38 +55,65 @@ pub fn json(outcome: &Outcome) -> String {
     json_with_fix_problems(outcome, &outcome.fix_problems)
 }
 
-/// [`json`], with what applying the safe fixes ran into.
+/// [`json`], with what applying the safe fixes ran into. Serialised straight from the outcome
+/// (borrowed, no intermediate JSON tree: the document can be larger than the input).
 pub fn json_with_fix_problems(outcome: &Outcome, fix_problems: &[ObjectFixProblem]) -> String {
-    let findings: Vec<_> = outcome
+    #[derive(serde::Serialize)]
+    struct JsonFinding<'a> {
+        rule: &'a str,
+        name: &'a str,
+        severity: crate::engine::Severity,
+        message: &'a str,
+        file: &'a str,
+        line: usize,
+        column: usize,
+        object: &'a crate::flink::object::ObjectRef,
+        path: &'a str,
+        fix: bool,
+        fix_applicability: Option<crate::engine::Applicability>,
+        fix_title: Option<&'a str>,
+        patch: Option<&'a [Op]>,
+        fix_error: Option<&'a str>,
+    }
+    #[derive(serde::Serialize)]
+    struct Document<'a> {
+        findings: Vec<JsonFinding<'a>>,
+        errors: &'a [super::InputError],
+        fix_problems: &'a [ObjectFixProblem],
+        summary: super::Summary,
+    }
+    let findings = outcome
         .findings
         .iter()
         .map(|l| {
             let f = &l.finding;
-            let patch = patch(outcome, l);
-            json!({
-                "rule": f.rule,
-                "name": f.name,
-                "severity": f.severity,
-                "message": f.message,
-                "file": l.file,
-                "line": l.line,
-                "column": l.column,
-                "object": f.object,
-                "path": f.path,
-                "fix": f.fix.is_some(),
-                "fix_applicability": f.fix.as_ref().map(|x| x.applicability),
-                "fix_title": f.fix.as_ref().map(|x| x.title.clone()),
-                "patch": patch.as_ref().and_then(|p| p.as_ref().ok()),
-                "fix_error": patch.as_ref().and_then(|p| p.as_ref().err()),
-            })
+            JsonFinding {
+                rule: &f.rule,
+                name: &f.name,
+                severity: f.severity,
+                message: &f.message,
+                file: &l.file,
+                line: l.line,
+                column: l.column,
+                object: &f.object,
+                path: &f.path,
+                fix: f.fix.is_some(),
+                fix_applicability: f.fix.as_ref().map(|x| x.applicability),
+                fix_title: f.fix.as_ref().map(|x| x.title.as_str()),
+                patch: l.patch.as_ref().and_then(|p| p.as_deref().ok()),
+                fix_error: l
+                    .patch
+                    .as_ref()
+                    .and_then(|p| p.as_ref().err().map(String::as_str)),
+            }
         })
         .collect();
-    let doc = json!({
-        "findings": findings,
-        "errors": outcome.errors,
-        "fix_problems": fix_problems,
-        "summary": outcome.summary(),
-    });
+    let doc = Document {
+        findings,
+        errors: &outcome.errors,
+        fix_problems,
+        summary: outcome.summary(),
+    };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
