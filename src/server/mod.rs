@@ -219,9 +219,14 @@ pub async fn start(
 
     let handle: Handle<SocketAddr> = Handle::new();
     let body_timeout = opts.body_timeout;
-    let app = webhook_router(state.clone(), opts.body_limit).layer(axum::middleware::from_fn(
-        move |req, next| body_deadline(body_timeout, req, next),
-    ));
+    // set on SIGTERM: every response from then on closes its connection
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = {
+        let draining = draining.clone();
+        webhook_router(state.clone(), opts.body_limit).layer(axum::middleware::from_fn(
+            move |req, next| guard(body_timeout, draining.clone(), req, next),
+        ))
+    };
     let webhook = {
         let handle = handle.clone();
         let mut server = axum_server::from_tcp_rustls(std_listener, rustls)
@@ -231,6 +236,9 @@ pub async fn start(
             .http_builder()
             .http1()
             .header_read_timeout(opts.header_timeout);
+        // the header timeout does not cover a new connection until hyper has seen its first
+        // bytes (protocol detection): this does
+        let server = server.first_request_timeout(opts.header_timeout);
         tokio::spawn(async move {
             if let Err(e) = server.serve(app.into_make_service()).await {
                 tracing::error!(error = %e, "webhook server failed");
@@ -263,6 +271,10 @@ pub async fn start(
                 "shutting down: readiness off"
             );
             state.begin_shutdown();
+            // Keep-alive connections are closed after their next response, while new ones are
+            // still accepted: when the listener closes, clients hold no idle connection the
+            // shutdown could close under a request they are sending.
+            draining.store(true, std::sync::atomic::Ordering::Release);
             tokio::time::sleep(delay).await;
             handle.graceful_shutdown(Some(grace));
             let _ = webhook.await;
@@ -281,10 +293,12 @@ pub async fn start(
     })
 }
 
-/// The request body, failing once `timeout` has passed since its headers: a client trickling
-/// its body (slowloris) gets an error instead of holding a connection and a task.
-async fn body_deadline(
+/// The request body fails once `timeout` has passed since its headers: a client trickling its
+/// body (slowloris) gets an error instead of holding a connection and a task. While
+/// `draining`, every response closes its connection.
+async fn guard(
     timeout: Duration,
+    draining: Arc<std::sync::atomic::AtomicBool>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -311,7 +325,14 @@ async fn body_deadline(
         }
     });
     let req = axum::extract::Request::from_parts(parts, axum::body::Body::from_stream(timed));
-    next.run(req).await
+    let mut response = next.run(req).await;
+    if draining.load(std::sync::atomic::Ordering::Acquire) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// SIGTERM or Ctrl-C.
