@@ -693,14 +693,22 @@ impl Drop for Child {
     }
 }
 
-fn spawn_binary(args: &[&str], kubeconfig: Option<&Path>) -> (Child, SocketAddr, SocketAddr) {
+/// Start the binary; `kubeconfig`: its cluster; `log`: where its info-level log goes.
+fn spawn_binary(
+    args: &[&str],
+    kubeconfig: Option<&Path>,
+    log: Option<&Path>,
+) -> (Child, SocketAddr, SocketAddr) {
     use std::io::BufRead;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_flink-admission"));
     cmd.args(args)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
         .env_remove("KUBERNETES_SERVICE_HOST")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+        .stderr(match log {
+            Some(path) => std::process::Stdio::from(std::fs::File::create(path).unwrap()),
+            None => std::process::Stdio::null(),
+        });
     if let Some(k) = kubeconfig {
         cmd.env("KUBECONFIG", k);
     }
@@ -762,6 +770,7 @@ async fn sigterm_under_load_answers_every_accepted_request_then_exits_0() {
             "--tls-key",
             key.to_str().unwrap(),
         ],
+        None,
         None,
     );
     let connector = pki.connector();
@@ -909,6 +918,7 @@ async fn cluster_api_down_at_start_then_up_fail_closed_then_ready() {
             key.to_str().unwrap(),
         ],
         Some(&kubeconfig),
+        None,
     );
     let connector = pki.connector();
     let mut review = fixture("jobmanager-deployment-update.json");
@@ -957,4 +967,47 @@ async fn cluster_api_down_at_start_then_up_fail_closed_then_ready() {
     sigterm(&child);
     let status = child.wait().await;
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_auto_takes_openshift_from_the_api_discovery() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let api = apiserver::ApiServer::start().await;
+    api.add_group("security.openshift.io");
+    api.apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "streaming"}}));
+    let kubeconfig = api.kubeconfig(dir.path());
+    let log = dir.path().join("log");
+    let (cert, key) = (pki.path("secret/tls.crt"), pki.path("secret/tls.key"));
+    let (child, _, probe) = spawn_binary(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--probe-addr",
+            "127.0.0.1:0",
+            "--shutdown-delay",
+            "0s",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        Some(&kubeconfig),
+        Some(&log),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while probe_get(probe, "/readyz").await.map(|r| r.0) != Some(200) {
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(api.lists() >= flink_admission::server::cluster::watched().len());
+    sigterm(&child);
+    assert!(child.wait().await.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("platform from API discovery") && l.contains("Openshift")),
+        "{text}"
+    );
 }
