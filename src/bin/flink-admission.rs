@@ -53,6 +53,8 @@ enum LogFormat {
     Json,
 }
 
+// Parsed once per process: the size of the `serve` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve /validate and /mutate over TLS, probes and metrics over plain HTTP.
@@ -105,6 +107,17 @@ enum Command {
         /// Poll the certificate files this often (besides watching their directory)
         #[arg(long, default_value = "10s", value_parser = parse_duration)]
         cert_poll_interval: Duration,
+        /// A cluster watch failing this long makes the cache not synced (not ready, fail mode
+        /// applies) until a new list succeeds
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        cache_stale_after: Duration,
+        /// Close a connection that has not sent a request's headers within this time (after
+        /// the TLS handshake or the previous response: idle keep-alive connections too)
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        header_timeout: Duration,
+        /// Reject a request whose body has not arrived within this time after its headers
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        body_timeout: Duration,
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
     },
@@ -210,6 +223,9 @@ fn main() -> ExitCode {
             shutdown_delay,
             shutdown_grace,
             cert_poll_interval,
+            cache_stale_after,
+            header_timeout,
+            body_timeout,
             log_format,
         } => (|| {
             server::init_logging(matches!(log_format, LogFormat::Json));
@@ -253,6 +269,9 @@ fn main() -> ExitCode {
             opts.shutdown_delay = shutdown_delay;
             opts.shutdown_grace = shutdown_grace;
             opts.cert_poll = cert_poll_interval;
+            opts.cache_stale_after = cache_stale_after;
+            opts.header_timeout = header_timeout;
+            opts.body_timeout = body_timeout;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

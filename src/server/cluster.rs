@@ -4,11 +4,15 @@
 //!
 //! Until every store has synced, `is_complete` is false for every kind and `incomplete_note`
 //! says why, so the admission layer applies the configured fail-open/fail-closed policy.
+//! A store whose watch has failed for longer than the cache's `stale_after` (the API server
+//! unreachable, RBAC taken away) counts as not synced again, with its own note, until a
+//! re-list succeeds: the cache does not answer "absent" from a picture it can no longer update.
 
 use crate::flink::object::Pointer as _;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
@@ -24,6 +28,17 @@ use crate::flink::object;
 
 /// The note the engine and the warnings carry while the cache is not synced.
 pub const NOT_SYNCED: &str = "the webhook's cluster cache has not synced yet";
+
+/// The note while a store has lost contact with the API server for longer than `stale_after`.
+pub const STALE: &str =
+    "the webhook's cluster cache has lost contact with the API server and is re-listing";
+
+/// How long watch errors may go on before the cache stops answering from what it holds.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// Errors further apart than this belong to different outages (the watcher's longest backoff
+/// is 30 s, jittered).
+const QUIET: Duration = Duration::from_secs(45);
 
 /// Why an object the cache does not hold cannot be judged.
 pub const UNKNOWN_REASON: &str = "the webhook's cluster cache cannot answer for it (not synced yet, or a kind it does not watch)";
@@ -74,6 +89,8 @@ pub struct Store {
     pub resource: Resource,
     state: RwLock<State>,
     synced: AtomicBool,
+    /// Lost contact for longer than `stale_after`; cleared by the next complete list.
+    stale: AtomicBool,
 }
 
 fn key(obj: &Value) -> Key {
@@ -91,6 +108,7 @@ impl Store {
             resource,
             state: RwLock::new(State::default()),
             synced: AtomicBool::new(false),
+            stale: AtomicBool::new(false),
         }
     }
 
@@ -122,6 +140,7 @@ impl Store {
                     st.objects = b;
                 }
                 self.synced.store(true, Ordering::Release);
+                self.stale.store(false, Ordering::Release);
             }
             Event::Apply(o) => {
                 if owned_by_workload(&o) {
@@ -144,10 +163,21 @@ impl Store {
             st.buffer = None;
         }
         self.synced.store(true, Ordering::Release);
+        self.stale.store(false, Ordering::Release);
     }
 
+    /// Lost contact: stop answering from the objects held until a re-list completes.
+    pub fn mark_stale(&self) {
+        self.stale.store(true, Ordering::Release);
+    }
+
+    pub fn is_stale(&self) -> bool {
+        self.stale.load(Ordering::Acquire)
+    }
+
+    /// Listed once, and not stale since.
     pub fn is_synced(&self) -> bool {
-        self.synced.load(Ordering::Acquire)
+        self.synced.load(Ordering::Acquire) && !self.is_stale()
     }
 
     pub fn len(&self) -> usize {
@@ -203,6 +233,7 @@ impl Store {
 #[derive(Clone)]
 pub struct ClusterCache {
     stores: Arc<Vec<Arc<Store>>>,
+    stale_after: Duration,
 }
 
 impl ClusterCache {
@@ -215,7 +246,14 @@ impl ClusterCache {
                     .map(Arc::new)
                     .collect(),
             ),
+            stale_after: DEFAULT_STALE_AFTER,
         }
+    }
+
+    /// How long a store's watch may keep failing before the store counts as not synced.
+    pub fn with_stale_after(mut self, stale_after: Duration) -> ClusterCache {
+        self.stale_after = stale_after;
+        self
     }
 
     pub fn store(&self, group: &str, kind: &str) -> Option<&Arc<Store>> {
@@ -261,39 +299,72 @@ impl ClusterCache {
             .map(|store| {
                 let store = store.clone();
                 let client = client.clone();
-                tokio::spawn(async move { watch(client, store).await })
+                let stale_after = self.stale_after;
+                tokio::spawn(async move { watch(client, store, stale_after).await })
             })
             .collect()
     }
 }
 
-async fn watch(client: Client, store: Arc<Store>) {
+async fn watch(client: Client, store: Arc<Store>, stale_after: Duration) {
     let r = &store.resource;
     let gvk = GroupVersionKind::gvk(r.group, r.version, r.kind);
     let ar = ApiResource::from_gvk_with_plural(&gvk, r.plural);
     let api: Api<DynamicObject> = Api::all_with(client, &ar);
-    let mut stream = watcher::watcher(api, watcher::Config::default())
-        .default_backoff()
-        .boxed();
     let name = r.resource_name();
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(event) => {
-                let done = matches!(event, Event::InitDone);
-                store.apply(to_values(event));
-                if done {
-                    tracing::info!(resource = %name, objects = store.len(), "cluster cache synced");
+    // One watcher per round; a new round (a fresh list) after the store went stale.
+    loop {
+        let mut stream = watcher::watcher(api.clone(), watcher::Config::default())
+            .default_backoff()
+            .boxed();
+        let mut failing_since: Option<Instant> = None;
+        let mut last_error = Instant::now();
+        let mut relist = false;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(event) => {
+                    let done = matches!(event, Event::InitDone);
+                    if matches!(event, Event::Apply(_) | Event::Delete(_) | Event::InitDone) {
+                        failing_since = None;
+                    }
+                    store.apply(to_values(event));
+                    if done {
+                        tracing::info!(resource = %name, objects = store.len(), "cluster cache synced");
+                    }
                 }
-            }
-            Err(e) => {
-                if store.resource.watch == Watch::Optional && !store.is_synced() && is_not_found(&e)
-                {
-                    tracing::warn!(resource = %name, "resource not served by this cluster (CRD not installed?): treated as empty");
-                    store.mark_absent();
-                } else {
+                Err(e) => {
+                    if store.resource.watch == Watch::Optional
+                        && !store.is_synced()
+                        && is_not_found(&e)
+                    {
+                        tracing::warn!(resource = %name, "resource not served by this cluster (CRD not installed?): treated as empty");
+                        store.mark_absent();
+                        continue;
+                    }
                     tracing::warn!(resource = %name, error = %e, "watch failed; retrying with backoff");
+                    let now = Instant::now();
+                    let since = match failing_since {
+                        Some(t) if now.duration_since(last_error) < QUIET => t,
+                        _ => now,
+                    };
+                    failing_since = Some(since);
+                    last_error = now;
+                    if store.is_synced() && now.duration_since(since) >= stale_after {
+                        tracing::warn!(
+                            resource = %name,
+                            failing_s = now.duration_since(since).as_secs_f64(),
+                            "no contact with the API server: cache stale until a new list completes"
+                        );
+                        store.mark_stale();
+                        relist = true;
+                        break;
+                    }
                 }
             }
+        }
+        if !relist {
+            // the watcher's stream does not end on its own; if it does, start over
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 }
@@ -333,7 +404,13 @@ impl Context for ClusterCache {
     }
 
     fn incomplete_note(&self) -> Option<&str> {
-        (!self.synced()).then_some(NOT_SYNCED)
+        if self.synced() {
+            None
+        } else if self.stores.iter().any(|s| s.is_stale()) {
+            Some(STALE)
+        } else {
+            Some(NOT_SYNCED)
+        }
     }
 
     fn unknown_reason(&self) -> &str {

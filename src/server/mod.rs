@@ -47,6 +47,16 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
     /// Certificate files are polled this often (besides the directory watch).
     pub cert_poll: Duration,
+    /// A watch of the cluster cache failing this long makes the cache not synced (readiness
+    /// off, fail mode applies) until a new list succeeds.
+    pub cache_stale_after: Duration,
+    /// A connection must deliver a request's headers within this time, counted from the end
+    /// of the TLS handshake or of the previous response (so it also closes idle keep-alive
+    /// connections). Slow or silent clients (slowloris) cannot hold a connection longer.
+    pub header_timeout: Duration,
+    /// The whole body must arrive within this time after the headers; a slower body is
+    /// rejected (400) and its connection closed.
+    pub body_timeout: Duration,
 }
 
 impl ServeOptions {
@@ -65,6 +75,9 @@ impl ServeOptions {
             shutdown_delay: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(20),
             cert_poll: Duration::from_secs(10),
+            cache_stale_after: cluster::DEFAULT_STALE_AFTER,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -149,7 +162,8 @@ pub async fn start(
                     }
                 }
             }
-            let c = cluster::ClusterCache::new(cluster::watched());
+            let c = cluster::ClusterCache::new(cluster::watched())
+                .with_stale_after(opts.cache_stale_after);
             background.extend(c.start(client));
             cache = Some(c.clone());
             Arc::new(c)
@@ -204,12 +218,27 @@ pub async fn start(
     let addr = std_listener.local_addr().map_err(|e| e.to_string())?;
 
     let handle: Handle<SocketAddr> = Handle::new();
-    let app = webhook_router(state.clone(), opts.body_limit);
+    let body_timeout = opts.body_timeout;
+    // set on SIGTERM: every response from then on closes its connection
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = {
+        let draining = draining.clone();
+        webhook_router(state.clone(), opts.body_limit).layer(axum::middleware::from_fn(
+            move |req, next| guard(body_timeout, draining.clone(), req, next),
+        ))
+    };
     let webhook = {
         let handle = handle.clone();
-        let server = axum_server::from_tcp_rustls(std_listener, rustls)
+        let mut server = axum_server::from_tcp_rustls(std_listener, rustls)
             .map_err(|e| e.to_string())?
             .handle(handle);
+        server
+            .http_builder()
+            .http1()
+            .header_read_timeout(opts.header_timeout);
+        // the header timeout does not cover a new connection until hyper has seen its first
+        // bytes (protocol detection): this does
+        let server = server.first_request_timeout(opts.header_timeout);
         tokio::spawn(async move {
             if let Err(e) = server.serve(app.into_make_service()).await {
                 tracing::error!(error = %e, "webhook server failed");
@@ -242,6 +271,10 @@ pub async fn start(
                 "shutting down: readiness off"
             );
             state.begin_shutdown();
+            // Keep-alive connections are closed after their next response, while new ones are
+            // still accepted: when the listener closes, clients hold no idle connection the
+            // shutdown could close under a request they are sending.
+            draining.store(true, std::sync::atomic::Ordering::Release);
             tokio::time::sleep(delay).await;
             handle.graceful_shutdown(Some(grace));
             let _ = webhook.await;
@@ -258,6 +291,48 @@ pub async fn start(
         done,
         background,
     })
+}
+
+/// The request body fails once `timeout` has passed since its headers: a client trickling its
+/// body (slowloris) gets an error instead of holding a connection and a task. While
+/// `draining`, every response closes its connection.
+async fn guard(
+    timeout: Duration,
+    draining: Arc<std::sync::atomic::AtomicBool>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let (parts, body) = req.into_parts();
+    let data = body.into_data_stream();
+    let timed = futures::stream::unfold(Some(data), move |state| async move {
+        let mut data = state?;
+        match tokio::time::timeout_at(deadline, data.next()).await {
+            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(data))),
+            Ok(Some(Err(e))) => Some((Err(std::io::Error::other(e)), None)),
+            Ok(None) => None,
+            Err(_) => Some((
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "the request body did not arrive within {} ms",
+                        timeout.as_millis()
+                    ),
+                )),
+                None,
+            )),
+        }
+    });
+    let req = axum::extract::Request::from_parts(parts, axum::body::Body::from_stream(timed));
+    let mut response = next.run(req).await;
+    if draining.load(std::sync::atomic::Ordering::Acquire) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// SIGTERM or Ctrl-C.

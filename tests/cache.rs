@@ -1,0 +1,360 @@
+//! The cluster cache against a test API server that serves lists and watches
+//! (`tests/common/apiserver.rs`): kube-rs watchers, the real router, the engine. Readiness waits
+//! for the first sync; changes made after start reach the next reviews; dropped watches resume,
+//! a `410 Gone` forces a re-list; an API server unreachable at start or later makes the cache
+//! not synced (readiness off, the fail mode answers) until it is back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use flink_admission::admission::{FailMode, Policy};
+use flink_admission::engine::Context;
+use flink_admission::server::cluster::{self, ClusterCache};
+use flink_admission::server::metrics::Metrics;
+use flink_admission::server::{AppState, probe_router, webhook_router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+mod common;
+use common::{engine, fixture};
+#[path = "common/apiserver.rs"]
+mod apiserver;
+use apiserver::ApiServer;
+
+fn state(cache: &ClusterCache, fail_mode: FailMode) -> Arc<AppState> {
+    Arc::new(AppState::new(
+        engine(),
+        Arc::new(cache.clone()),
+        Policy {
+            fail_mode,
+            ..Policy::default()
+        },
+        Arc::new(Metrics::new()),
+        Duration::from_secs(4),
+    ))
+}
+
+async fn call(router: &Router, method: &str, uri: &str, body: Vec<u8>) -> (StatusCode, String) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn readyz(state: &Arc<AppState>) -> (StatusCode, String) {
+    call(&probe_router(state.clone()), "GET", "/readyz", Vec::new()).await
+}
+
+/// `/validate` of `review`: the `response` object.
+async fn validate(state: &Arc<AppState>, review: &Value) -> Value {
+    let (status, body) = call(
+        &webhook_router(state.clone(), 3 << 20),
+        "POST",
+        "/validate",
+        review.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    v["response"].clone()
+}
+
+fn rules(response: &Value) -> String {
+    response["auditAnnotations"]["rules"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The JobManager Deployment of the recorded UPDATE review.
+fn jobmanager() -> Value {
+    fixture("jobmanager-deployment-update.json")["request"]["object"].clone()
+}
+
+/// Another standalone JobManager of the same cluster (same labels, same ConfigMap).
+fn second_jobmanager() -> Value {
+    let mut o = jobmanager();
+    o["metadata"]["name"] = json!("flink-jobmanager-blue");
+    o["metadata"]["uid"] = json!("blue");
+    o
+}
+
+fn namespace(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+}
+
+fn config_map(ns: &str, name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns},
+        "data": {"config.yaml": "jobmanager.rpc.address: flink-jobmanager\ntaskmanager.numberOfTaskSlots: 2\n",
+                 "log4j-console.properties": "rootLogger.level = INFO\n"}})
+}
+
+/// The JobManager with a Recreate rollout: only cross-object rules can fire on it.
+fn recreate_review() -> Value {
+    let mut r = fixture("jobmanager-deployment-update.json");
+    r["request"]["object"]["spec"]["strategy"] = json!({"type": "Recreate"});
+    r
+}
+
+struct Watching {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+fn watch(cache: &ClusterCache, client: kube::Client) -> Watching {
+    Watching {
+        tasks: cache.start(client),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_waits_for_the_first_sync_and_reviews_follow_the_watch() {
+    let api = ApiServer::start().await;
+    // more ConfigMaps than one list page (the watcher asks for 500): the list is paginated
+    api.apply_all((0..1200).map(|i| config_map(&format!("team-{}", i % 7), &format!("cm-{i}"))));
+    api.apply_all([namespace("streaming"), second_jobmanager()]);
+    let cache = ClusterCache::new(cluster::watched());
+    let st = state(&cache, FailMode::Open);
+
+    let (code, body) = readyz(&st).await;
+    assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("cache not synced"), "{body}");
+    let before = validate(&st, &recreate_review()).await;
+    assert!(
+        before["warnings"].to_string().contains("fail-open"),
+        "{before}"
+    );
+
+    let _w = watch(&cache, api.client());
+    eventually("the first sync", || async {
+        readyz(&st).await.0 == StatusCode::OK
+    })
+    .await;
+    assert!(cache.synced());
+    assert_eq!(cache.list("", "ConfigMap", None).len(), 1200);
+    assert_eq!(cache.list("", "ConfigMap", Some("team-3")).len(), 171);
+    let watched = cluster::watched().len();
+    assert!(
+        api.lists() >= watched + 2,
+        "1,200 ConfigMaps take three pages: {} lists for {watched} resources",
+        api.lists()
+    );
+    // items come without apiVersion/kind on the wire; the store sets them
+    let jms = cache.list("apps", "Deployment", Some("streaming"));
+    assert_eq!(jms.len(), 1);
+    assert_eq!(jms[0]["apiVersion"], "apps/v1");
+    assert_eq!(jms[0]["kind"], "Deployment");
+
+    // synced: the other JobManager is a duplicate (FLK104), the mounted ConfigMap is missing
+    let r = validate(&st, &recreate_review()).await;
+    let fired = rules(&r);
+    assert!(fired.contains("FLK104") && fired.contains("FLK302"), "{r}");
+    assert!(r["auditAnnotations"].get("fail-mode").is_none(), "{r}");
+
+    // a ConfigMap created after start is seen by a later review
+    api.apply(config_map("streaming", "flink-config"));
+    eventually("the new ConfigMap", || async {
+        !rules(&validate(&st, &recreate_review()).await).contains("FLK302")
+    })
+    .await;
+    assert_eq!(cache.list("", "ConfigMap", None).len(), 1201);
+
+    // a deleted JobManager stops counting as a duplicate
+    assert!(api.delete(
+        "apps/v1",
+        "Deployment",
+        "streaming",
+        "flink-jobmanager-blue"
+    ));
+    eventually("the deletion", || async {
+        !rules(&validate(&st, &recreate_review()).await).contains("FLK104")
+    })
+    .await;
+    assert!(
+        cache
+            .list("apps", "Deployment", Some("streaming"))
+            .is_empty()
+    );
+    // bookmarks kept the watches open all along: no list since the first sync
+    let lists = api.lists();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(api.lists(), lists);
+    assert_eq!(api.open_watches(), watched);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_watches_resume_and_410_gone_forces_a_relist() {
+    let api = ApiServer::start().await;
+    api.apply_all([namespace("streaming"), second_jobmanager()]);
+    let cache = ClusterCache::new(cluster::watched()).with_stale_after(Duration::from_secs(10));
+    let st = state(&cache, FailMode::Closed);
+    let _w = watch(&cache, api.client());
+    let watched = cluster::watched().len();
+    eventually("the first sync", || async {
+        cache.synced() && api.open_watches() == watched
+    })
+    .await;
+    let lists = api.lists();
+    let watches = api.watches();
+
+    // every watch is cut mid-stream; a change lands while they are down
+    api.drop_connections();
+    api.apply(config_map("streaming", "flink-config"));
+    eventually("the change made while the watches were cut", || async {
+        cache.list("", "ConfigMap", Some("streaming")).len() == 1
+    })
+    .await;
+    eventually("every watch to come back", || async {
+        api.open_watches() == watched
+    })
+    .await;
+    assert!(api.watches() >= watches + watched);
+    assert_eq!(api.lists(), lists, "a dropped watch resumes, no re-list");
+    assert_eq!(readyz(&st).await.0, StatusCode::OK);
+
+    // the history is compacted while the watches are down: 410 Gone, a re-list, and the
+    // JobManager deleted meanwhile is gone from the cache
+    api.drop_connections();
+    assert!(api.delete(
+        "apps/v1",
+        "Deployment",
+        "streaming",
+        "flink-jobmanager-blue"
+    ));
+    api.compact();
+    eventually("the re-list after 410 Gone", || async {
+        api.expired() > 0
+            && cache
+                .list("apps", "Deployment", Some("streaming"))
+                .is_empty()
+    })
+    .await;
+    assert!(api.lists() > lists, "410 Gone made the watcher list again");
+    let r = validate(&st, &recreate_review()).await;
+    assert!(!rules(&r).contains("FLK104"), "{r}");
+    assert_eq!(r["allowed"], true, "{r}");
+    assert_eq!(readyz(&st).await.0, StatusCode::OK);
+}
+
+/// A free port on 127.0.0.1 with nothing listening (yet).
+fn free_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_unreachable_at_start_and_later_follows_the_fail_mode() {
+    let addr = free_port();
+    let cache = ClusterCache::new(cluster::watched()).with_stale_after(Duration::from_millis(500));
+    let closed = state(&cache, FailMode::Closed);
+    let open = state(&cache, FailMode::Open);
+    let _w = watch(&cache, apiserver::client_for(&format!("http://{addr}")));
+
+    // nothing listens: not ready; closed denies, open allows with a warning
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (code, body) = readyz(&closed).await;
+    assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let r = validate(&closed, &recreate_review()).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    let msg = r["status"]["message"].as_str().unwrap_or("");
+    assert!(
+        msg.contains(cluster::NOT_SYNCED) && msg.contains("fail-closed"),
+        "{r}"
+    );
+    let r = validate(&open, &recreate_review()).await;
+    assert_eq!(r["allowed"], true, "{r}");
+    assert!(r["warnings"].to_string().contains("fail-open"), "{r}");
+    assert_eq!(r["auditAnnotations"]["fail-mode"], "fail-open", "{r}");
+
+    // the API server comes up: ready, and the closed mode answers from the cache
+    let api = ApiServer::start_on(addr).await;
+    api.apply_all([
+        namespace("streaming"),
+        config_map("streaming", "flink-config"),
+    ]);
+    eventually("readiness once the API server is up", || async {
+        readyz(&closed).await.0 == StatusCode::OK
+    })
+    .await;
+    let r = validate(&closed, &recreate_review()).await;
+    assert_eq!(r["allowed"], true, "{r}");
+    assert!(r["auditAnnotations"].get("fail-mode").is_none(), "{r}");
+
+    // it goes away: after stale_after the cache stops answering, readiness goes off
+    api.go_down();
+    eventually("readiness to go off", || async {
+        readyz(&closed).await.0 == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
+    assert!(!cache.is_complete("apps", "Deployment"));
+    assert_eq!(cache.incomplete_note(), Some(cluster::STALE));
+    let r = validate(&closed, &recreate_review()).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(
+        r["status"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains(cluster::STALE),
+        "{r}"
+    );
+    let r = validate(&open, &recreate_review()).await;
+    assert_eq!(r["allowed"], true, "{r}");
+    assert!(r["warnings"].to_string().contains(cluster::STALE), "{r}");
+
+    // meanwhile a second JobManager was created; it is back: a re-list finds it
+    api.apply(second_jobmanager());
+    api.come_up().await;
+    eventually("readiness once the API server is back", || async {
+        readyz(&closed).await.0 == StatusCode::OK
+    })
+    .await;
+    let r = validate(&closed, &recreate_review()).await;
+    assert!(rules(&r).contains("FLK104"), "{r}");
+    assert!(r["auditAnnotations"].get("fail-mode").is_none(), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uninstalled_crd_counts_as_synced_and_empty() {
+    let api = ApiServer::start().await;
+    api.set_absent("flink.apache.org", "flinkdeployments");
+    let cache = ClusterCache::new(cluster::watched());
+    let _w = watch(&cache, api.client());
+    eventually("the sync without the CRD", || async { cache.synced() }).await;
+    assert!(cache.is_complete("flink.apache.org", "FlinkDeployment"));
+    assert!(
+        cache
+            .list("flink.apache.org", "FlinkDeployment", None)
+            .is_empty()
+    );
+}

@@ -1,0 +1,738 @@
+//! A test Kubernetes API server (axum, plain HTTP on 127.0.0.1) that speaks the list/watch
+//! protocol the way kube-apiserver does for the kinds the webhook's cluster cache watches:
+//!
+//! - `GET /api/v1/{plural}` and `GET /apis/{group}/{version}/{plural}`: lists ordered by
+//!   namespace/name, paginated with `limit` and `continue`, carrying the list's
+//!   `resourceVersion`; an expired `continue` token is `410 Gone`;
+//! - the same with `watch=true`: a chunked stream of `ADDED`/`MODIFIED`/`DELETED` events after
+//!   the given `resourceVersion`, `BOOKMARK`s when `allowWatchBookmarks=true`, closed after
+//!   `timeoutSeconds`; a `resourceVersion` older than the retained history is a `200` whose only
+//!   event is an `ERROR` carrying a `410` Status (etcd compaction), which forces a re-list;
+//! - `GET /apis`: API discovery (`--platform auto`).
+//!
+//! Faults: [`ApiServer::drop_connections`] cuts every open watch mid-stream,
+//! [`ApiServer::compact`] forgets the history, [`ApiServer::go_down`] stops listening
+//! (connections refused) and [`ApiServer::come_up`] listens again on the same port.
+//! A resource can be made absent (a CRD not installed: `404`).
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use flink_admission::flink::kinds::{self, Kind};
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// One change to the world, as a watch event.
+#[derive(Clone, Debug)]
+struct Change {
+    rv: u64,
+    /// `group/plural`
+    resource: String,
+    kind: &'static str,
+    object: Value,
+}
+
+#[derive(Default)]
+struct World {
+    rv: u64,
+    /// `group/plural` -> (namespace, name) -> object
+    objects: BTreeMap<String, BTreeMap<(String, String), Value>>,
+    /// Changes after `compacted`, oldest first.
+    log: VecDeque<Change>,
+    /// Watches from a resourceVersion below this get 410.
+    compacted: u64,
+    /// Resources this server does not serve (404).
+    absent: BTreeSet<String>,
+    /// API groups discovery lists besides the built-in ones.
+    extra_groups: Vec<String>,
+}
+
+struct Shared {
+    world: Mutex<World>,
+    changes: broadcast::Sender<Change>,
+    /// Bumped to cut every open watch.
+    cut: watch::Sender<u64>,
+    lists: AtomicUsize,
+    watches: AtomicUsize,
+    open_watches: AtomicUsize,
+    expired: AtomicUsize,
+    bookmark_every: Duration,
+}
+
+/// The test API server. Dropping it stops it.
+pub struct ApiServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+fn resource_key(k: &Kind) -> String {
+    format!("{}/{}", k.group, k.plural)
+}
+
+fn lock(m: &Mutex<World>) -> MutexGuard<'_, World> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        if let Ok(mut t) = self.task.lock()
+            && let Some(t) = t.take()
+        {
+            t.abort();
+        }
+        self.shared.cut.send_modify(|g| *g += 1);
+    }
+}
+
+impl ApiServer {
+    /// Listen on a free port of 127.0.0.1.
+    pub async fn start() -> ApiServer {
+        ApiServer::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Listen on `addr` (a port a test reserved while the server was "down").
+    pub async fn start_on(addr: SocketAddr) -> ApiServer {
+        let (changes, _) = broadcast::channel(1 << 16);
+        let (cut, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            world: Mutex::new(World {
+                rv: 100,
+                compacted: 100,
+                ..World::default()
+            }),
+            changes,
+            cut,
+            lists: AtomicUsize::new(0),
+            watches: AtomicUsize::new(0),
+            open_watches: AtomicUsize::new(0),
+            expired: AtomicUsize::new(0),
+            bookmark_every: Duration::from_millis(300),
+        });
+        let (task, addr) = serve(shared.clone(), addr).await;
+        ApiServer {
+            shared,
+            addr,
+            task: Mutex::new(Some(task)),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A kubeconfig for this server (plain HTTP, a bearer token) in `dir`.
+    pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
+        write_kubeconfig(dir, &self.url())
+    }
+
+    /// A kube client for this server.
+    pub fn client(&self) -> kube::Client {
+        client_for(&self.url())
+    }
+
+    /// Stop listening: new connections are refused, open watches are cut.
+    pub fn go_down(&self) {
+        if let Ok(mut t) = self.task.lock()
+            && let Some(t) = t.take()
+        {
+            t.abort();
+        }
+        self.drop_connections();
+    }
+
+    /// Listen again on the same port, with the same objects and history.
+    pub async fn come_up(&self) {
+        let (task, _) = serve(self.shared.clone(), self.addr).await;
+        if let Ok(mut t) = self.task.lock() {
+            *t = Some(task);
+        }
+    }
+
+    /// Cut every open watch mid-stream (the connection is reset, no final chunk).
+    pub fn drop_connections(&self) {
+        self.shared.cut.send_modify(|g| *g += 1);
+    }
+
+    /// Forget the history (etcd compaction): a watch from an older resourceVersion gets an
+    /// `ERROR` event with a 410 Status, a `continue` token from before is 410 Gone.
+    pub fn compact(&self) {
+        let mut w = lock(&self.shared.world);
+        // writes elsewhere in the cluster moved the resourceVersion on, then etcd compacted
+        w.rv += 1;
+        w.compacted = w.rv;
+        w.log.clear();
+    }
+
+    /// The resource is not served (its CRD is not installed): 404.
+    pub fn set_absent(&self, group: &str, plural: &str) {
+        lock(&self.shared.world)
+            .absent
+            .insert(format!("{group}/{plural}"));
+    }
+
+    /// Discovery also lists this API group (`security.openshift.io` for OpenShift).
+    pub fn add_group(&self, group: &str) {
+        lock(&self.shared.world)
+            .extra_groups
+            .push(group.to_string());
+    }
+
+    /// Create or replace an object (ADDED or MODIFIED). Returns its resourceVersion.
+    pub fn apply(&self, obj: Value) -> u64 {
+        self.apply_all(std::iter::once(obj))
+    }
+
+    /// Create or replace many objects at once.
+    pub fn apply_all(&self, objs: impl IntoIterator<Item = Value>) -> u64 {
+        let mut w = lock(&self.shared.world);
+        let mut last = w.rv;
+        for mut obj in objs {
+            let kind = kind_of(&obj);
+            w.rv += 1;
+            let rv = w.rv;
+            let key = identity(&obj);
+            let meta = obj
+                .as_object_mut()
+                .expect("an object")
+                .entry("metadata")
+                .or_insert_with(|| json!({}));
+            meta["resourceVersion"] = json!(rv.to_string());
+            if meta.get("uid").is_none() {
+                meta["uid"] = json!(format!("uid-{rv}"));
+            }
+            let resource = resource_key(kind);
+            let existed = w
+                .objects
+                .entry(resource.clone())
+                .or_default()
+                .insert(key, obj.clone())
+                .is_some();
+            let change = Change {
+                rv,
+                resource,
+                kind: if existed { "MODIFIED" } else { "ADDED" },
+                object: obj,
+            };
+            w.log.push_back(change.clone());
+            let _ = self.shared.changes.send(change);
+            last = rv;
+        }
+        last
+    }
+
+    /// Delete an object (DELETED, with its last state at a new resourceVersion).
+    pub fn delete(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> bool {
+        let k = kinds::find(group_of(api_version), kind).expect("a known kind");
+        let mut w = lock(&self.shared.world);
+        let resource = resource_key(k);
+        let Some(mut obj) = w
+            .objects
+            .get_mut(&resource)
+            .and_then(|m| m.remove(&(namespace.to_string(), name.to_string())))
+        else {
+            return false;
+        };
+        w.rv += 1;
+        let rv = w.rv;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let change = Change {
+            rv,
+            resource,
+            kind: "DELETED",
+            object: obj,
+        };
+        w.log.push_back(change.clone());
+        let _ = self.shared.changes.send(change);
+        true
+    }
+
+    /// How many list and watch requests were served, watches open now, 410s sent.
+    pub fn lists(&self) -> usize {
+        self.shared.lists.load(Ordering::SeqCst)
+    }
+    pub fn watches(&self) -> usize {
+        self.shared.watches.load(Ordering::SeqCst)
+    }
+    pub fn open_watches(&self) -> usize {
+        self.shared.open_watches.load(Ordering::SeqCst)
+    }
+    pub fn expired(&self) -> usize {
+        self.shared.expired.load(Ordering::SeqCst)
+    }
+}
+
+/// A kubeconfig pointing at `url`.
+pub fn write_kubeconfig(dir: &Path, url: &str) -> PathBuf {
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {url}\nusers:\n- name: u\n  user:\n    token: test-token\ncontexts:\n- name: test\n  context: {{cluster: test, user: u}}\ncurrent-context: test\n"
+        ),
+    )
+    .expect("write the kubeconfig");
+    path
+}
+
+/// A kube client for `url` (no TLS).
+pub fn client_for(url: &str) -> kube::Client {
+    let config = kube::Config::new(url.parse().expect("a URL"));
+    kube::Client::try_from(config).expect("a client")
+}
+
+fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
+fn kind_of(obj: &Value) -> &'static Kind {
+    let api_version = obj["apiVersion"].as_str().unwrap_or("");
+    let kind = obj["kind"].as_str().unwrap_or("");
+    kinds::find(group_of(api_version), kind)
+        .unwrap_or_else(|| panic!("the test API server does not know {api_version} {kind}"))
+}
+
+fn identity(obj: &Value) -> (String, String) {
+    (
+        obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        obj["metadata"]["name"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> (tokio::task::JoinHandle<()>, SocketAddr) {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .unwrap_or_else(|e| panic!("test API server on {addr}: {e}"));
+    let addr = listener.local_addr().expect("local address");
+    let app = Router::new()
+        .route("/apis", get(discovery))
+        .route("/api/{version}/{plural}", get(core))
+        .route("/apis/{group}/{version}/{plural}", get(grouped))
+        .route("/version", get(version))
+        .with_state(shared);
+    // One task owns the listener and every connection: aborting it refuses new connections
+    // and resets the open ones, as a stopped API server does.
+    let task = tokio::spawn(async move {
+        let mut conns = tokio::task::JoinSet::new();
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let svc = hyper_util::service::TowerToHyperService::new(app.clone());
+            conns.spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+            while conns.try_join_next().is_some() {}
+        }
+    });
+    (task, addr)
+}
+
+async fn version() -> Response {
+    json_response(
+        StatusCode::OK,
+        json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-test"}),
+    )
+}
+
+async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
+    let extra = lock(&shared.world).extra_groups.clone();
+    let mut groups: Vec<String> = kinds::all()
+        .filter(|k| !k.group.is_empty())
+        .map(|k| k.group.to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    groups.extend(extra);
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let versions: Vec<&str> = kinds::all()
+                .filter(|k| k.group == g)
+                .map(|k| k.version)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let versions = if versions.is_empty() {
+                vec!["v1"]
+            } else {
+                versions
+            };
+            json!({
+                "name": g,
+                "versions": versions.iter().map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v})).collect::<Vec<_>>(),
+                "preferredVersion": {"groupVersion": format!("{g}/{}", versions[0]), "version": versions[0]},
+            })
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+    )
+}
+
+async fn core(
+    State(shared): State<Arc<Shared>>,
+    UrlPath((version, plural)): UrlPath<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    resource(shared, String::new(), version, plural, parse_query(q)).await
+}
+
+async fn grouped(
+    State(shared): State<Arc<Shared>>,
+    UrlPath((group, version, plural)): UrlPath<(String, String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    resource(shared, group, version, plural, parse_query(q)).await
+}
+
+/// `a=b&c=d`, percent-decoded (`+` is a space).
+fn parse_query(q: Option<String>) -> BTreeMap<String, String> {
+    fn decode(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'%' if i + 2 < b.len() => {
+                    let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                    match u8::from_str_radix(hex, 16) {
+                        Ok(v) => {
+                            out.push(v);
+                            i += 3;
+                            continue;
+                        }
+                        Err(_) => out.push(b'%'),
+                    }
+                }
+                b'+' => out.push(b' '),
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    q.unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
+fn status(code: u16, reason: &str, message: &str) -> Value {
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    })
+}
+
+fn json_response(code: StatusCode, body: Value) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn resource(
+    shared: Arc<Shared>,
+    group: String,
+    version: String,
+    plural: String,
+    q: BTreeMap<String, String>,
+) -> Response {
+    let Some(kind) = kinds::all().find(|k| k.group == group && k.plural == plural) else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ),
+        );
+    };
+    let key = resource_key(kind);
+    if version != kind.version || lock(&shared.world).absent.contains(&key) {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ),
+        );
+    }
+    if matches!(q.get("watch").map(String::as_str), Some("true" | "1")) {
+        watch_resource(shared, kind, key, q)
+    } else {
+        list(&shared, kind, &key, &q)
+    }
+}
+
+/// Items of core kinds come without apiVersion/kind, as kube-apiserver sends them; custom
+/// resources keep theirs.
+fn list_item(kind: &Kind, obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if !kind.group.contains('.')
+        && let Some(m) = o.as_object_mut()
+    {
+        m.remove("apiVersion");
+        m.remove("kind");
+    }
+    o
+}
+
+fn list(shared: &Shared, kind: &Kind, key: &str, q: &BTreeMap<String, String>) -> Response {
+    shared.lists.fetch_add(1, Ordering::SeqCst);
+    let w = lock(&shared.world);
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    // continue token: "<list rv>/<namespace>/<name>" of the last item sent
+    let (list_rv, after) = match q.get("continue").filter(|c| !c.is_empty()) {
+        Some(token) => {
+            let mut parts = token.splitn(3, '/');
+            let rv = parts.next().and_then(|r| r.parse::<u64>().ok());
+            let ns = parts.next();
+            let name = parts.next();
+            match (rv, ns, name) {
+                (Some(rv), Some(ns), Some(name)) => {
+                    if rv < w.compacted {
+                        shared.expired.fetch_add(1, Ordering::SeqCst);
+                        return json_response(
+                            StatusCode::GONE,
+                            status(
+                                410,
+                                "Expired",
+                                "The provided continue parameter is too old to display a consistent list result.",
+                            ),
+                        );
+                    }
+                    (rv, Some((ns.to_string(), name.to_string())))
+                }
+                _ => {
+                    return json_response(
+                        StatusCode::BAD_REQUEST,
+                        status(400, "BadRequest", "invalid continue token"),
+                    );
+                }
+            }
+        }
+        None => (w.rv, None),
+    };
+    let empty = BTreeMap::new();
+    let objects = w.objects.get(key).unwrap_or(&empty);
+    let mut items = Vec::new();
+    let mut more = false;
+    let range: Box<dyn Iterator<Item = (&(String, String), &Value)>> = match &after {
+        Some(k) => Box::new(
+            objects
+                .range(k.clone()..)
+                .skip_while(move |(key, _)| *key == k),
+        ),
+        None => Box::new(objects.iter()),
+    };
+    let mut last = None;
+    for (k, o) in range {
+        if items.len() == limit {
+            more = true;
+            break;
+        }
+        items.push(list_item(kind, o));
+        last = Some(k.clone());
+    }
+    let mut metadata = json!({"resourceVersion": list_rv.to_string()});
+    if more && let Some((ns, name)) = last {
+        metadata["continue"] = json!(format!("{list_rv}/{ns}/{name}"));
+        metadata["remainingItemCount"] =
+            json!(objects.range((ns, name)..).count().saturating_sub(1));
+    }
+    json_response(
+        StatusCode::OK,
+        json!({
+            "kind": format!("{}List", kind.kind),
+            "apiVersion": kind.api_version(),
+            "metadata": metadata,
+            "items": items,
+        }),
+    )
+}
+
+fn event_line(kind: &str, object: &Value) -> Bytes {
+    let mut s = json!({"type": kind, "object": object}).to_string();
+    s.push('\n');
+    Bytes::from(s)
+}
+
+struct OpenWatch(Arc<Shared>);
+
+impl Drop for OpenWatch {
+    fn drop(&mut self) {
+        self.0.open_watches.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn watch_resource(
+    shared: Arc<Shared>,
+    kind: &'static Kind,
+    key: String,
+    q: BTreeMap<String, String>,
+) -> Response {
+    shared.watches.fetch_add(1, Ordering::SeqCst);
+    let bookmarks = q.get("allowWatchBookmarks").map(String::as_str) == Some("true");
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(1800));
+    let from = q
+        .get("resourceVersion")
+        .and_then(|r| r.parse::<u64>().ok())
+        .unwrap_or(0);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
+    // subscribe before reading the history, so nothing falls between the two
+    let mut changes = shared.changes.subscribe();
+    let mut cut = shared.cut.subscribe();
+    let (backlog, mut sent_rv, gone) = {
+        let w = lock(&shared.world);
+        if from == 0 {
+            // "any": the current state as ADDED events
+            let items: Vec<Bytes> = w
+                .objects
+                .get(&key)
+                .into_iter()
+                .flat_map(|m| m.values())
+                .map(|o| event_line("ADDED", o))
+                .collect();
+            (items, w.rv, false)
+        } else if from < w.compacted {
+            (Vec::new(), w.rv, true)
+        } else {
+            let items: Vec<Bytes> = w
+                .log
+                .iter()
+                .filter(|c| c.rv > from && c.resource == key)
+                .map(|c| event_line(c.kind, &c.object))
+                .collect();
+            (items, w.rv, false)
+        }
+    };
+    if gone {
+        shared.expired.fetch_add(1, Ordering::SeqCst);
+        let line = event_line(
+            "ERROR",
+            &status(
+                410,
+                "Expired",
+                &format!("too old resource version: {from} ({})", sent_rv),
+            ),
+        );
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            line,
+        )
+            .into_response();
+    }
+    shared.open_watches.fetch_add(1, Ordering::SeqCst);
+    let guard = OpenWatch(shared.clone());
+    tokio::spawn(async move {
+        let _guard = guard;
+        for line in backlog {
+            if tx.send(Ok(line)).await.is_err() {
+                return;
+            }
+        }
+        let end = tokio::time::sleep(timeout);
+        tokio::pin!(end);
+        let mut tick = tokio::time::interval(shared.bookmark_every);
+        tick.tick().await;
+        let _ = cut.borrow_and_update();
+        loop {
+            tokio::select! {
+                _ = tx.closed() => return,
+                _ = &mut end => return, // clean end of the stream, as at timeoutSeconds
+                _ = cut.changed() => {
+                    let _ = tx
+                        .send(Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "connection dropped by the test API server",
+                        )))
+                        .await;
+                    return;
+                }
+                _ = tick.tick(), if bookmarks => {
+                    // every change up to sent_rv has been seen: the bookmark may say so
+                    let bm = json!({
+                        "kind": kind.kind,
+                        "apiVersion": kind.api_version(),
+                        "metadata": {"resourceVersion": sent_rv.to_string()},
+                    });
+                    if tx.send(Ok(event_line("BOOKMARK", &bm))).await.is_err() {
+                        return;
+                    }
+                }
+                c = changes.recv() => match c {
+                    Ok(c) => {
+                        if c.rv <= sent_rv {
+                            continue; // in the backlog already
+                        }
+                        sent_rv = c.rv;
+                        if c.resource == key && tx.send(Ok(event_line(c.kind, &c.object))).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => {
+                        let _ = tx.send(Err(std::io::Error::other("watch lagged"))).await;
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
