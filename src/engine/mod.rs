@@ -259,6 +259,17 @@ impl Engine {
 
     /// [`Engine::fix`], given the report `check` already made on the subject (saves a round).
     pub fn fix_after(&self, subject: &Subject<'_>, first: Option<Report>) -> FixOutcome {
+        self.fix_with(subject, first, false)
+    }
+
+    /// [`Engine::fix_after`]; with `unsafe_fixes` the unsafe fixes are applied too (what
+    /// `flink-lint fix --unsafe-fixes` asks for).
+    pub fn fix_with(
+        &self,
+        subject: &Subject<'_>,
+        first: Option<Report>,
+        unsafe_fixes: bool,
+    ) -> FixOutcome {
         let mut first = first;
         let mut current = subject.object.clone();
         let mut ops = Vec::new();
@@ -275,7 +286,7 @@ impl Engine {
         let safe = |f: &Finding| {
             f.fix
                 .as_ref()
-                .filter(|x| x.applicability == Applicability::Safe)
+                .filter(|x| unsafe_fixes || x.applicability == Applicability::Safe)
                 .map(|x| x.ops.clone())
         };
         let mut last_round: Vec<String> = Vec::new();
