@@ -290,7 +290,7 @@ fn diff_prints_a_unified_diff_and_writes_nothing() {
     let diff = String::from_utf8(out.stdout).unwrap();
     let name = file.display().to_string();
     assert!(
-        diff.starts_with(&format!("--- a/{name}\n+++ b/{name}\n@@ ")),
+        diff.starts_with(&format!("--- {name}\n+++ {name}\n@@ ")),
         "{diff}"
     );
     assert!(
@@ -302,7 +302,36 @@ fn diff_prints_a_unified_diff_and_writes_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The diff applies with patch(1)-style tools: same result as fixing in place.
+    // Relative names get git's prefixes, and `git apply` of the diff gives exactly what fixing
+    // in place writes.
+    let rel = flint()
+        .current_dir(tmp.path())
+        .args([
+            "fix",
+            "--diff",
+            "--platform",
+            "kubernetes",
+            "jobmanager.yaml",
+        ])
+        .output()
+        .unwrap();
+    let rel_diff = String::from_utf8(rel.stdout).unwrap();
+    assert!(
+        rel_diff.starts_with("--- a/jobmanager.yaml\n+++ b/jobmanager.yaml\n"),
+        "{rel_diff}"
+    );
+    std::fs::write(tmp.path().join("fix.diff"), &rel_diff).unwrap();
+    let applied = std::process::Command::new("git")
+        .current_dir(tmp.path())
+        .args(["apply", "--unsafe-paths", "fix.diff"])
+        .output()
+        .expect("git is installed");
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let by_git = std::fs::read_to_string(&file).unwrap();
     let fixed = tmp.path().join("copy.yaml");
     std::fs::write(&fixed, COMMENTED).unwrap();
     flint()
@@ -310,15 +339,7 @@ fn diff_prints_a_unified_diff_and_writes_nothing() {
         .arg(&fixed)
         .output()
         .unwrap();
-    let after = std::fs::read_to_string(&fixed).unwrap();
-    let added: Vec<&str> = diff
-        .lines()
-        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
-        .map(|l| &l[1..])
-        .collect();
-    for l in added {
-        assert!(after.lines().any(|a| a == l), "{l:?} not in the fixed file");
-    }
+    assert_eq!(by_git, std::fs::read_to_string(&fixed).unwrap());
 }
 
 #[test]

@@ -884,15 +884,21 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
     }
 }
 
-/// A unified diff of one file (`a/NAME` to `b/NAME`), empty when nothing changed.
+/// A unified diff of one file, empty when nothing changed. A relative name gets git's `a/` and
+/// `b/` prefixes (`git apply`, `patch -p1`); an absolute one is written as it is (`patch -p0`).
 pub fn diff(file: &FixedFile) -> String {
     if file.before == file.after {
         return String::new();
     }
+    let (old, new) = if std::path::Path::new(&file.name).is_absolute() {
+        (file.name.clone(), file.name.clone())
+    } else {
+        (format!("a/{}", file.name), format!("b/{}", file.name))
+    };
     similar::TextDiff::from_lines(&file.before, &file.after)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{}", file.name), &format!("b/{}", file.name))
+        .header(&old, &new)
         .to_string()
 }
 
