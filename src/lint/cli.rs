@@ -398,6 +398,13 @@ fn fix(
             return EXIT_USAGE;
         }
     };
+    if args.check.paths.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "flink-lint fix: name the files or directories to fix (fix writes files, so it does not default to '.')"
+        );
+        return EXIT_USAGE;
+    }
     if args.check.paths.iter().any(|p| p == "-") {
         let _ = writeln!(
             stderr,

@@ -274,9 +274,29 @@ impl Editor<'_> {
             .ok_or_else(|| format!("no text position for {ptr}"))
     }
 
+    /// Whether the collection at `ptr` is written in flow style. A block list of flow
+    /// mappings also starts with `{` (its range starts at its first item): a flow collection's
+    /// first entry starts after its bracket.
     fn is_flow(&self, ptr: &str) -> bool {
-        self.range(ptr)
-            .is_ok_and(|r| self.text[r].starts_with(['{', '[']))
+        let Ok(r) = self.range(ptr) else {
+            return false;
+        };
+        let first = match self.value(ptr) {
+            Some(Value::Array(a)) if self.text[r.clone()].starts_with('[') => {
+                if a.is_empty() {
+                    return true;
+                }
+                format!("{ptr}/0")
+            }
+            Some(Value::Object(m)) if self.text[r.clone()].starts_with('{') => {
+                match m.keys().next() {
+                    None => return true,
+                    Some(k) => format!("{ptr}/{}", crate::flink::object::escape_token(k)),
+                }
+            }
+            _ => return false,
+        };
+        self.doc.spans.get(&first).is_some_and(|p| p.byte > r.start)
     }
 
     fn nl(&self) -> &'static str {
@@ -482,7 +502,7 @@ impl Editor<'_> {
         let (parent, _) = parent_of(ptr);
         let in_flow = ptr != parent && self.is_flow(&parent);
         let old = &self.text[r.clone()];
-        let non_empty_flow = old.starts_with(['{', '[']) && !matches!(old, "{}" | "[]");
+        let non_empty_flow = self.is_flow(ptr) && !matches!(old, "{}" | "[]");
         if in_flow || non_empty_flow {
             return Ok(splice(self.text, r, &flow(value)));
         }
@@ -997,11 +1017,7 @@ mod tests {
             ],
         );
         assert!(out.contains("              name: rpc\n            - containerPort: 6124\n              name: blob\n"), "{out}");
-        assert!(
-            out.contains("args: [jobmanager, -Dx=1]")
-                || out.contains("args: [jobmanager, \"-Dx=1\"]"),
-            "{out}"
-        );
+        assert!(out.contains("args: [\"jobmanager\", \"-Dx=1\"]"), "{out}");
         assert!(
             out.contains("      volumes:\n        - name: log\n          emptyDir: {}\n"),
             "{out}"
@@ -1113,6 +1129,34 @@ mod tests {
         assert_eq!(
             out,
             "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"X\",\n  \"spec\": {\n    \"a\": 1\n  }\n}\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod block_lists_of_flow_maps {
+    use super::*;
+
+    #[test]
+    fn an_item_goes_after_the_last_flow_mapping_item() {
+        let text = "apiVersion: v1\nkind: X\nmetadata: {name: a}\nspec:\n  volumes:\n  - {name: flink-logs, emptyDir: {}}\n";
+        let out = edit_file(
+            "x.yaml",
+            text,
+            &[ObjectEdit {
+                document: 0,
+                prefix: String::new(),
+                ops: vec![Op::Add {
+                    path: "/spec/volumes/-".into(),
+                    value: serde_json::json!({"name": "x", "emptyDir": {}}),
+                }],
+            }],
+            &[],
+        )
+        .expect("edits");
+        assert_eq!(
+            out,
+            "apiVersion: v1\nkind: X\nmetadata: {name: a}\nspec:\n  volumes:\n  - {name: flink-logs, emptyDir: {}}\n  - name: x\n    emptyDir: {}\n"
         );
     }
 }

@@ -33,7 +33,8 @@ pub fn mount(ctx: &Ctx<'_>) -> Vec<Hit> {
     } else {
         pc.container.pointer()
     };
-    vec![Hit::at(at).arg("container", pc.container.name())]
+    let fix = super::inject::config_mount(ctx, pc);
+    vec![Hit::at(at).arg("container", pc.container.name()).fix(fix)]
 }
 
 /// FLK302: the ConfigMap is not in a complete view of the namespace.

@@ -2,6 +2,7 @@
 //! the rule's `check.native`. Each returns [`Hit`]s; the engine turns them into findings.
 
 mod config;
+pub mod inject;
 mod jobmanager;
 mod resources;
 mod security;

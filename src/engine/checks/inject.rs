@@ -1,0 +1,128 @@
+//! What the fixes inject into standalone Flink workloads: the pieces a JobManager or
+//! TaskManager needs, taken from the cluster it belongs to (the ConfigMap its other members
+//! mount), never invented where the world does not say.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::standalone::{self, CONFIG_YAML, FLINK_CONF_YAML, LOG4J, Lookup, Mount, PodConfig};
+use crate::engine::Op;
+use crate::flink::image::{self, ConfigFileName};
+use crate::flink::object;
+
+/// The volume name the injected configuration volume gets (unless the pod has one by that name).
+pub const CONFIG_VOLUME: &str = "flink-config-volume";
+pub const CONF_DIR: &str = "/opt/flink/conf";
+
+/// The ConfigMap of the subject's cluster: the one the other JobManagers and TaskManagers in
+/// sight mount at `/opt/flink/conf` (those sharing the subject's `app` pod label, when it has
+/// one), else the only ConfigMap in sight that holds a Flink configuration file. `None` when
+/// there is none, or more than one candidate.
+pub fn cluster_config_map(ctx: &Ctx<'_>) -> Option<Arc<Value>> {
+    let me = object::ObjectRef::of(ctx.obj);
+    let app = object::pod_labels(ctx.obj)
+        .and_then(|l| l.get("app"))
+        .and_then(Value::as_str);
+    let workloads = ctx.workloads();
+    let mut found: Vec<Arc<Value>> = Vec::new();
+    for w in &workloads {
+        if object::ObjectRef::of(w) == me
+            || !matches!(object::classify(w), object::Class::Workload(Some(_)))
+        {
+            continue;
+        }
+        let their_app = object::pod_labels(w)
+            .and_then(|l| l.get("app"))
+            .and_then(Value::as_str);
+        if app.is_some() && their_app != app {
+            continue;
+        }
+        let Some(pc) = standalone::resolve(ctx, w) else {
+            continue;
+        };
+        if let Mount::ConfigMap {
+            config_map: Lookup::Found(cm, _),
+            ..
+        } = &pc.mount
+            && !found.iter().any(|f| object::name(f) == object::name(cm))
+        {
+            found.push(cm.clone());
+        }
+    }
+    if found.is_empty() {
+        found = ctx
+            .list("", "ConfigMap")
+            .into_iter()
+            .filter(|cm| !standalone::flink_files(cm).is_empty())
+            .collect();
+    }
+    match found.len() {
+        1 => found.pop(),
+        _ => None,
+    }
+}
+
+/// The `items` of a configuration volume of `cm` for this Flink version: the configuration
+/// file the version reads and `log4j-console.properties`, each only if `cm` has it.
+pub fn config_items(cm: &Value, pc: &PodConfig<'_>) -> Vec<Value> {
+    let keys = standalone::config_map_keys(cm);
+    let has = |k: &str| keys.contains(&k);
+    let config = match image::expected_config_file(pc.version) {
+        ConfigFileName::Yaml => Some(CONFIG_YAML),
+        ConfigFileName::Legacy => Some(FLINK_CONF_YAML),
+        ConfigFileName::Either if has(FLINK_CONF_YAML) => Some(FLINK_CONF_YAML),
+        ConfigFileName::Either => Some(CONFIG_YAML),
+    };
+    config
+        .into_iter()
+        .chain([LOG4J])
+        .filter(|k| has(k))
+        .map(|k| json!({"key": k, "path": k}))
+        .collect()
+}
+
+/// A volume name not yet used in the pod spec at `spec_pointer`.
+fn free_volume_name(obj: &Value, spec_pointer: &str, want: &str) -> String {
+    let used: Vec<&str> = obj
+        .pointer(&format!("{spec_pointer}/volumes"))
+        .and_then(Value::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(|x| x.get("name").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !used.contains(&want) {
+        return want.to_string();
+    }
+    (2..)
+        .map(|i| format!("{want}-{i}"))
+        .find(|n| !used.contains(&n.as_str()))
+        .unwrap_or_else(|| want.to_string())
+}
+
+/// FLK301's fix: mount the cluster's ConfigMap at `/opt/flink/conf`, with the items the
+/// version reads. Empty when the cluster's ConfigMap is not known.
+pub fn config_mount(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Vec<Op> {
+    let Some(cm) = cluster_config_map(ctx) else {
+        return Vec::new();
+    };
+    let name = free_volume_name(ctx.obj, pc.spec_pointer, CONFIG_VOLUME);
+    let items = config_items(&cm, pc);
+    let mut config_map = json!({"name": object::name(&cm)});
+    if !items.is_empty() {
+        config_map["items"] = Value::Array(items);
+    }
+    vec![
+        Op::Add {
+            path: format!("{}/volumes/-", pc.spec_pointer),
+            value: json!({"name": name, "configMap": config_map}),
+        },
+        Op::Add {
+            path: format!("{}/volumeMounts/-", pc.container.pointer()),
+            value: json!({"name": name, "mountPath": CONF_DIR}),
+        },
+    ]
+}
