@@ -470,3 +470,125 @@ fn a_fixed_file_keeps_its_mode_and_no_temporary_file_is_left() {
         .collect();
     assert_eq!(names, vec!["jm.yaml".to_string()]);
 }
+
+/// The Flink documentation's standalone manifests (../shared/corpus/flink-docs), without the
+/// snippet that is not valid YAML: after `fix` on each platform every comment line is still
+/// there, no finding that has a safe fix is left, and a second run changes nothing. The diffs
+/// are snapshots.
+#[test]
+fn flink_docs_standalone_manifests_after_fix_on_both_platforms() {
+    let corpus = root().join("../shared/corpus/flink-docs/standalone-kubernetes");
+    if !corpus.is_dir() {
+        panic!("{} is missing", corpus.display());
+    }
+    for platform in ["openshift", "kubernetes"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("standalone-kubernetes");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut originals = Vec::new();
+        for e in std::fs::read_dir(&corpus).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.contains("snippet") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            std::fs::write(dir.join(&name), &text).unwrap();
+            originals.push((name, text));
+        }
+        originals.sort();
+        let diff = flint()
+            .current_dir(tmp.path())
+            .args([
+                "fix",
+                "--diff",
+                "--platform",
+                platform,
+                "standalone-kubernetes",
+            ])
+            .output()
+            .unwrap();
+        assert_ne!(
+            diff.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&diff.stderr)
+        );
+        let diff = String::from_utf8(diff.stdout).unwrap();
+        insta::assert_snapshot!(format!("flink-docs-standalone-fix-diff-{platform}"), diff);
+        let out = flint()
+            .current_dir(tmp.path())
+            .args(["fix", "--platform", platform, "standalone-kubernetes"])
+            .output()
+            .unwrap();
+        assert_ne!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Every comment survives, except a trailing one on an entry the fix removes (OpenShift
+        // assigns the uid and fsGroup, so `runAsUser: 9999  # ...` goes, comment and all).
+        for (name, before) in &originals {
+            let after = std::fs::read_to_string(dir.join(name)).unwrap();
+            for line in before.lines().filter(|l| l.contains('#')) {
+                let removed_entry = ["runAsUser:", "fsGroup:", "runAsGroup:"]
+                    .iter()
+                    .any(|k| line.trim_start().starts_with(k));
+                assert!(
+                    after.lines().any(|a| a == line) || removed_entry,
+                    "{platform} {name}: comment line {line:?} lost:\n{after}"
+                );
+            }
+        }
+        // What is left has no safe fix.
+        let mut settings = Settings::default();
+        if platform == "kubernetes" {
+            settings.platform = Platform::Kubernetes;
+        }
+        let engine = Engine::embedded(settings).unwrap();
+        let mut inputs = Inputs::default();
+        for (name, _) in &originals {
+            let p = dir.join(name);
+            inputs.add(
+                &p.display().to_string(),
+                &std::fs::read_to_string(&p).unwrap(),
+            );
+        }
+        let outcome = lint::lint(&engine, inputs);
+        assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+        let fixable: Vec<String> = outcome
+            .findings
+            .iter()
+            .filter(|f| {
+                f.finding
+                    .fix
+                    .as_ref()
+                    .is_some_and(|x| x.applicability == Applicability::Safe)
+            })
+            .map(|f| {
+                format!(
+                    "{}:{} {} {}",
+                    f.file, f.line, f.finding.rule, f.finding.message
+                )
+            })
+            .collect();
+        assert!(fixable.is_empty(), "{platform}: {fixable:#?}");
+        let again = flint()
+            .current_dir(tmp.path())
+            .args([
+                "fix",
+                "--diff",
+                "--platform",
+                platform,
+                "standalone-kubernetes",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            again.stdout.is_empty(),
+            "{platform}: {}",
+            String::from_utf8_lossy(&again.stdout)
+        );
+    }
+}
