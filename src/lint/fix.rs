@@ -305,12 +305,13 @@ impl Editor<'_> {
 
     /// The column of the dash of the list item at `ptr`, and the dash's offset.
     fn dash(&self, ptr: &str) -> Result<(usize, usize), String> {
-        let start = self
-            .doc
-            .spans
-            .get(ptr)
-            .map(|p| p.byte)
-            .ok_or_else(|| format!("no text position for {ptr}"))?;
+        let pos = self.doc.spans.get(ptr).map(|p| p.byte);
+        // A block scalar's position is its content; its range starts at the `|` header.
+        let start = match (pos, self.doc.spans.value_range(ptr)) {
+            (Some(p), Some(r)) => p.min(r.start),
+            (Some(p), None) => p,
+            (None, _) => return Err(format!("no text position for {ptr}")),
+        };
         let before = self.text[..start].trim_end_matches([' ', '\t']);
         if !before.ends_with('-') {
             return Err(format!("the item at {ptr} has no dash before it"));
@@ -506,6 +507,15 @@ impl Editor<'_> {
         if in_flow || non_empty_flow {
             return Ok(splice(self.text, r, &flow(value)));
         }
+        // A block list's range starts at its first item's value, after the dash: the list
+        // itself starts at that dash.
+        let r = match self.value(ptr) {
+            Some(Value::Array(a)) if !a.is_empty() => match self.dash(&format!("{ptr}/0")) {
+                Ok((_, dash)) if dash < r.start => dash..r.end,
+                _ => r,
+            },
+            _ => r,
+        };
         let ls = line_start(self.text, r.start);
         let own_line = self.text[ls..r.start].trim().is_empty();
         let parent_is_list = matches!(self.value(&parent), Some(Value::Array(_)));
