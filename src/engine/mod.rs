@@ -70,6 +70,8 @@ pub struct Hit {
     pub pointer: String,
     pub args: Vec<(&'static str, String)>,
     pub fix: Vec<Op>,
+    /// Objects the fix creates (see [`Fix::create`]).
+    pub create: Vec<Value>,
     /// What the check could not see (config outside the set, a Secret): the finding is at most
     /// a warning, and its message says what was unseen.
     pub unseen: Option<String>,
@@ -88,6 +90,11 @@ impl Hit {
     }
     pub fn fix(mut self, ops: Vec<Op>) -> Self {
         self.fix = ops;
+        self
+    }
+    /// Objects the fix creates next to the subject.
+    pub fn create(mut self, objects: Vec<Value>) -> Self {
+        self.create = objects;
         self
     }
     /// Mark the hit as depending on something unseen (`None`: everything was seen).
@@ -219,10 +226,11 @@ impl Engine {
                     continue;
                 }
                 let fix = rule.fix.as_ref().and_then(|spec| {
-                    (!hit.fix.is_empty()).then(|| Fix {
+                    (!hit.fix.is_empty() || !hit.create.is_empty()).then(|| Fix {
                         applicability: spec.applicability,
                         title: spec.title.clone(),
                         ops: hit.fix.clone(),
+                        create: hit.create.clone(),
                     })
                 });
                 let mut message = interpolate(&rule.message, &hit.args);

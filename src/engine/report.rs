@@ -71,6 +71,11 @@ pub struct Fix {
     /// The operations as the check states them (paths may lead through nodes the object does
     /// not have yet); [`Fix::patch`] gives them materialised.
     pub ops: Vec<Op>,
+    /// Whole objects the fix adds next to the subject (a missing JobManager Service):
+    /// `flink-lint fix` writes them into the subject's file; the webhook, which can only patch
+    /// the object it admits, leaves them to the user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub create: Vec<Value>,
 }
 
 impl Fix {

@@ -22,7 +22,8 @@ use super::source::{self, SourceFile};
 use super::{InputError, Inputs, Outcome, origin_of};
 use crate::engine::context::World;
 use crate::engine::fix::{join, tokens};
-use crate::engine::{Engine, Op, Subject};
+use crate::engine::{Applicability, Engine, Op, Subject};
+use crate::flink::object::ObjectRef;
 
 /// The operations for one object of a file: the document it is in (its position among the
 /// file's non-empty documents), the pointer prefix of the object in the document (`/items/3`
@@ -858,6 +859,12 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
             false,
         );
         let mut per_file: Vec<Vec<ObjectEdit>> = vec![Vec::new(); current.len()];
+        let mut created: Vec<Vec<Value>> = vec![Vec::new(); current.len()];
+        let mut identities: Vec<ObjectRef> = inputs
+            .objects
+            .iter()
+            .map(|o| ObjectRef::of(&o.value))
+            .collect();
         for (i, o) in inputs.objects.iter().enumerate() {
             if broken[o.file] || frozen[o.file] {
                 continue;
@@ -865,6 +872,20 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
             let view = world.view(i);
             let subject = Subject::offline(&o.value, &view);
             let out = engine.fix_with(&subject, None, unsafe_fixes);
+            // Objects the fixes create go into the subject's file, once each.
+            for f in &out.report.findings {
+                let Some(fx) = &f.fix else { continue };
+                if fx.applicability != Applicability::Safe && !unsafe_fixes {
+                    continue;
+                }
+                for obj in &fx.create {
+                    let id = ObjectRef::of(obj);
+                    if !identities.contains(&id) {
+                        identities.push(id);
+                        created[o.file].push(obj.clone());
+                    }
+                }
+            }
             if !out.ops.is_empty() {
                 per_file[o.file].push(ObjectEdit {
                     document: o.document,
@@ -875,13 +896,14 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
         }
         let mut changed = false;
         for (fi, edits) in per_file.iter().enumerate() {
-            if edits.is_empty() {
+            if edits.is_empty() && created[fi].is_empty() {
                 continue;
             }
             let f = &mut current[fi];
-            match edit_file(&f.name, &f.after, edits, &[]) {
+            match edit_file(&f.name, &f.after, edits, &created[fi]) {
                 Ok(new) if new != f.after => {
                     applied += edits.iter().map(|e| e.ops.len()).sum::<usize>();
+                    applied += created[fi].len();
                     f.after = new;
                     changed = true;
                 }

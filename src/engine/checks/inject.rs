@@ -126,3 +126,63 @@ pub fn config_mount(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Vec<Op> {
         },
     ]
 }
+
+/// The Service a standalone JobManager needs when none selects it: named after
+/// `jobmanager.rpc.address` when that names a host (`flink-jobmanager.ns.svc` gives
+/// `flink-jobmanager`), else after the `app` label (`APP-jobmanager`), else `flink-jobmanager`;
+/// selecting the JobManager's pod labels; exposing the RPC, blob and REST ports the
+/// configuration sets (blob only when fixed). `None` when the pods have no labels to select.
+pub fn jobmanager_service(obj: &Value, pc: &PodConfig<'_>) -> Option<Value> {
+    use crate::flink::config::{self, PortSpec};
+    let labels = object::pod_labels(obj).filter(|l| !l.is_empty())?;
+    let address = pc
+        .config
+        .get(config::JOBMANAGER_RPC_ADDRESS)
+        .map(|a| standalone::service_name_of_address(a.trim()).to_string())
+        .filter(|a| {
+            !a.is_empty()
+                && !matches!(a.as_str(), "localhost" | "127" | "0" | "$(POD_IP)")
+                && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    let name = address.unwrap_or_else(|| match labels.get("app").and_then(Value::as_str) {
+        Some(app) => format!("{app}-jobmanager"),
+        None => "flink-jobmanager".to_string(),
+    });
+    let fixed = |key: &str, default: Option<u16>| match pc.config.port(key) {
+        None => default,
+        Some(PortSpec::Fixed(p)) if p != 0 => Some(p),
+        _ => None,
+    };
+    let mut ports = Vec::new();
+    for (port_name, port) in [
+        (
+            "rpc",
+            fixed(
+                config::JOBMANAGER_RPC_PORT,
+                Some(config::JOBMANAGER_RPC_PORT_DEFAULT),
+            ),
+        ),
+        ("blob-server", fixed(config::BLOB_SERVER_PORT, None)),
+        (
+            "webui",
+            fixed(config::REST_PORT, Some(config::REST_PORT_DEFAULT)),
+        ),
+    ] {
+        if let Some(p) = port {
+            ports.push(json!({"name": port_name, "port": p}));
+        }
+    }
+    let mut metadata = json!({"name": name});
+    if let Some(ns) = object::namespace(obj) {
+        metadata["namespace"] = json!(ns);
+    }
+    if let Some(app) = labels.get("app") {
+        metadata["labels"] = json!({"app": app});
+    }
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata,
+        "spec": {"type": "ClusterIP", "ports": ports, "selector": labels},
+    }))
+}

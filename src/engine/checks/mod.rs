@@ -27,6 +27,7 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ("duplicate_jobmanager", jobmanager::duplicate),
     ("jobmanager_service_ports", jobmanager::service_ports),
     ("jobmanager_service_selector", jobmanager::service_selector),
+    ("jobmanager_service_missing", jobmanager::service_missing),
     ("flink_config_mount", config::mount),
     ("ambiguous_reference", config::ambiguous_reference),
     ("invalid_value", values::invalid_value),
