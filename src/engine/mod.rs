@@ -267,16 +267,20 @@ impl Engine {
 
     /// [`Engine::fix`], given the report `check` already made on the subject (saves a round).
     pub fn fix_after(&self, subject: &Subject<'_>, first: Option<Report>) -> FixOutcome {
-        self.fix_with(subject, first, false)
+        self.fix_with(subject, first, false, false)
     }
 
     /// [`Engine::fix_after`]; with `unsafe_fixes` the unsafe fixes are applied too (what
-    /// `flink-lint fix --unsafe-fixes` asks for).
+    /// `flink-lint fix --unsafe-fixes` asks for). A fix that creates objects is applied only
+    /// with `create_objects` (the caller writes [`FixOutcome::created`] next to the subject, as
+    /// `flink-lint fix` does); without it (the webhook) such a fix is left out whole, so that
+    /// nothing points at an object that will not exist.
     pub fn fix_with(
         &self,
         subject: &Subject<'_>,
         first: Option<Report>,
         unsafe_fixes: bool,
+        create_objects: bool,
     ) -> FixOutcome {
         let mut first = first;
         let mut current = subject.object.clone();
@@ -295,8 +299,10 @@ impl Engine {
             f.fix
                 .as_ref()
                 .filter(|x| unsafe_fixes || x.applicability == Applicability::Safe)
+                .filter(|x| create_objects || x.create.is_empty())
                 .map(|x| x.ops.clone())
         };
+        let mut created: Vec<Value> = Vec::new();
         let mut last_round: Vec<String> = Vec::new();
         for _ in 0..FIX_ROUNDS {
             let report = match first.take() {
@@ -311,6 +317,13 @@ impl Engine {
                 let key = (f.rule.clone(), f.path.clone());
                 if failed.contains(&key) {
                     continue;
+                }
+                if let Some(fx) = &f.fix {
+                    for obj in &fx.create {
+                        if !created.contains(obj) {
+                            created.push(obj.clone());
+                        }
+                    }
                 }
                 match fix::apply(&mut current, &fix_ops) {
                     Ok(applied) if applied.is_empty() => {}
@@ -334,6 +347,7 @@ impl Engine {
                     ops,
                     report,
                     problems,
+                    created,
                 };
             }
             last_round = changed_by;
@@ -363,6 +377,7 @@ impl Engine {
             ops,
             report,
             problems,
+            created,
         }
     }
 }

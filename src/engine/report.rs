@@ -165,6 +165,8 @@ pub struct FixOutcome {
     pub report: Report,
     /// Fixes that failed, and non-convergence; empty when everything went well.
     pub problems: Vec<FixProblem>,
+    /// Objects the applied fixes create (only when asked for: see `Engine::fix_with`).
+    pub created: Vec<Value>,
 }
 
 impl FixOutcome {

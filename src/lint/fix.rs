@@ -22,7 +22,7 @@ use super::source::{self, SourceFile};
 use super::{InputError, Inputs, Outcome, origin_of};
 use crate::engine::context::World;
 use crate::engine::fix::{join, tokens};
-use crate::engine::{Applicability, Engine, Op, Subject};
+use crate::engine::{Engine, Op, Subject};
 use crate::flink::object::ObjectRef;
 
 /// The operations for one object of a file: the document it is in (its position among the
@@ -871,19 +871,16 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
             }
             let view = world.view(i);
             let subject = Subject::offline(&o.value, &view);
-            let out = engine.fix_with(&subject, None, unsafe_fixes);
+            // A JSON file holds one document: fixes that create objects are left out there.
+            let file = &current[o.file];
+            let can_create = !is_json_text(&file.name, &file.after);
+            let out = engine.fix_with(&subject, None, unsafe_fixes, can_create);
             // Objects the fixes create go into the subject's file, once each.
-            for f in &out.report.findings {
-                let Some(fx) = &f.fix else { continue };
-                if fx.applicability != Applicability::Safe && !unsafe_fixes {
-                    continue;
-                }
-                for obj in &fx.create {
-                    let id = ObjectRef::of(obj);
-                    if !identities.contains(&id) {
-                        identities.push(id);
-                        created[o.file].push(obj.clone());
-                    }
+            for obj in &out.created {
+                let id = ObjectRef::of(obj);
+                if !identities.contains(&id) {
+                    identities.push(id);
+                    created[o.file].push(obj.clone());
                 }
             }
             if !out.ops.is_empty() {

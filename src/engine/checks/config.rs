@@ -33,8 +33,13 @@ pub fn mount(ctx: &Ctx<'_>) -> Vec<Hit> {
     } else {
         pc.container.pointer()
     };
-    let fix = super::inject::config_mount(ctx, pc);
-    vec![Hit::at(at).arg("container", pc.container.name()).fix(fix)]
+    let (fix, create) = super::inject::config_mount(ctx, pc);
+    vec![
+        Hit::at(at)
+            .arg("container", pc.container.name())
+            .fix(fix)
+            .create(create),
+    ]
 }
 
 /// FLK302: the ConfigMap is not in a complete view of the namespace.

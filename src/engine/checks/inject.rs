@@ -103,19 +103,39 @@ fn free_volume_name(obj: &Value, spec_pointer: &str, want: &str) -> String {
         .unwrap_or_else(|| want.to_string())
 }
 
-/// FLK301's fix: mount the cluster's ConfigMap at `/opt/flink/conf`, with the items the
-/// version reads. Empty when the cluster's ConfigMap is not known.
-pub fn config_mount(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Vec<Op> {
-    let Some(cm) = cluster_config_map(ctx) else {
-        return Vec::new();
+/// FLK301's fix: mount the cluster's ConfigMap at `/opt/flink/conf`, and the ConfigMap to
+/// create, if any:
+/// - the cluster's ConfigMap is known: mount it, with the items the version reads;
+/// - the cluster's other workloads mount one ConfigMap that is not in sight: mount it by name;
+/// - no workload of the cluster mounts one and no Flink ConfigMap is in sight: create one
+///   ([`new_config_map`]) and mount it (only `flink-lint fix` can; the webhook leaves it);
+/// - anything else (several candidates): no fix.
+pub fn config_mount(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> (Vec<Op>, Vec<Value>) {
+    let (cm_name, items, create) = match cluster_config_map(ctx) {
+        Some(cm) => (object::name(&cm).to_string(), config_items(&cm, pc), None),
+        None => match mounted_by_cluster(ctx).as_slice() {
+            [one] => (one.clone(), Vec::new(), None),
+            [] if !ctx
+                .list("", "ConfigMap")
+                .iter()
+                .any(|cm| !standalone::flink_files(cm).is_empty()) =>
+            {
+                let cm = new_config_map(ctx, pc);
+                (
+                    object::name(&cm).to_string(),
+                    config_items(&cm, pc),
+                    Some(cm),
+                )
+            }
+            _ => return (Vec::new(), Vec::new()),
+        },
     };
     let name = free_volume_name(ctx.obj, pc.spec_pointer, CONFIG_VOLUME);
-    let items = config_items(&cm, pc);
-    let mut config_map = json!({"name": object::name(&cm)});
+    let mut config_map = json!({"name": cm_name});
     if !items.is_empty() {
         config_map["items"] = Value::Array(items);
     }
-    vec![
+    let ops = vec![
         Op::Add {
             path: format!("{}/volumes/-", pc.spec_pointer),
             value: json!({"name": name, "configMap": config_map}),
@@ -124,7 +144,107 @@ pub fn config_mount(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Vec<Op> {
             path: format!("{}/volumeMounts/-", pc.container.pointer()),
             value: json!({"name": name, "mountPath": CONF_DIR}),
         },
-    ]
+    ];
+    (ops, create.into_iter().collect())
+}
+
+/// The `app` pod label of a workload.
+fn app_of(obj: &Value) -> Option<&str> {
+    object::pod_labels(obj)
+        .and_then(|l| l.get("app"))
+        .and_then(Value::as_str)
+}
+
+/// Names of the ConfigMaps the subject's cluster's other workloads mount at
+/// `/opt/flink/conf`, whether or not they are in sight.
+fn mounted_by_cluster(ctx: &Ctx<'_>) -> Vec<String> {
+    let me = object::ObjectRef::of(ctx.obj);
+    let app = app_of(ctx.obj);
+    let mut names: Vec<String> = Vec::new();
+    for w in ctx.workloads() {
+        if object::ObjectRef::of(&w) == me
+            || !matches!(object::classify(&w), object::Class::Workload(Some(_)))
+            || (app.is_some() && app_of(&w) != app)
+        {
+            continue;
+        }
+        if let Some(pc) = standalone::resolve(ctx, &w)
+            && let Mount::ConfigMap { source, .. } = &pc.mount
+            && !names.iter().any(|n| n == source.name)
+        {
+            names.push(source.name.to_string());
+        }
+    }
+    names
+}
+
+/// The console logging configuration a new Flink ConfigMap gets.
+pub const DEFAULT_LOG4J_CONSOLE: &str = "\
+# Console logging (written by flink-lint fix: adjust to your needs)
+rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = ConsoleAppender
+appender.console.name = ConsoleAppender
+appender.console.type = CONSOLE
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+";
+
+/// A Flink ConfigMap for a cluster that has none: `APP-flink-config` (`APP-config` when the
+/// app's name has `flink` in it, `flink-config` without an app label), with
+/// the configuration file the version reads (`config.yaml` for Flink 2, else
+/// `flink-conf.yaml`) naming the JobManager Service, fixed RPC and blob ports, one task slot
+/// and the distribution's default process sizes, and `log4j-console.properties`.
+pub fn new_config_map(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Value {
+    let app = app_of(ctx.obj);
+    let name = match app {
+        Some(app) if app.contains("flink") => format!("{app}-config"),
+        Some(app) => format!("{app}-flink-config"),
+        None => "flink-config".to_string(),
+    };
+    let service = jobmanager_service_name(ctx, app);
+    let file = match image::expected_config_file(pc.version) {
+        ConfigFileName::Yaml => CONFIG_YAML,
+        _ => FLINK_CONF_YAML,
+    };
+    let text = format!(
+        "jobmanager.rpc.address: {service}\njobmanager.rpc.port: 6123\nblob.server.port: 6124\n\
+         taskmanager.numberOfTaskSlots: 1\njobmanager.memory.process.size: 1600m\n\
+         taskmanager.memory.process.size: 1728m\n"
+    );
+    let mut metadata = json!({"name": name});
+    if let Some(ns) = object::namespace(ctx.obj) {
+        metadata["namespace"] = json!(ns);
+    }
+    if let Some(app) = app {
+        metadata["labels"] = json!({"app": app});
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata,
+        "data": {file: text, LOG4J: DEFAULT_LOG4J_CONSOLE},
+    })
+}
+
+/// The name of the Service in front of the cluster's JobManager: the one in sight that selects
+/// it, else the name [`jobmanager_service`] would give it.
+fn jobmanager_service_name(ctx: &Ctx<'_>, app: Option<&str>) -> String {
+    let services = ctx.list("", "Service");
+    for jm in standalone::jobmanagers(ctx) {
+        if app.is_some() && app_of(&jm) != app {
+            continue;
+        }
+        if let Some(s) = services
+            .iter()
+            .find(|s| standalone::service_selects(s, &jm))
+        {
+            return object::name(s).to_string();
+        }
+    }
+    match app {
+        Some(app) => format!("{app}-jobmanager"),
+        None => "flink-jobmanager".to_string(),
+    }
 }
 
 /// The Service a standalone JobManager needs when none selects it: named after
