@@ -591,3 +591,54 @@ fn flink_docs_standalone_manifests_after_fix_on_both_platforms() {
         );
     }
 }
+
+/// `fix:` in `.flink-lint.yaml`: no created objects, or another log4j text and slot count.
+#[test]
+fn fix_settings_in_the_config_file() {
+    let fail = std::fs::read_to_string(root().join("tests/fixtures/FLK301/fail.yaml")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("tm.yaml");
+    // Objects off: FLK301 has no ConfigMap to mount, so nothing about /opt/flink/conf is written.
+    std::fs::write(&file, &fail).unwrap();
+    std::fs::write(
+        tmp.path().join(".flink-lint.yaml"),
+        "fix:\n  create-objects: false\n",
+    )
+    .unwrap();
+    flint().arg("fix").arg(&file).output().unwrap();
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !after.contains("/opt/flink/conf") && !after.contains("kind: ConfigMap"),
+        "{after}"
+    );
+    // Another log4j text, two slots and 4Gi TaskManagers: the written ConfigMap has them.
+    std::fs::write(&file, &fail).unwrap();
+    std::fs::write(
+        tmp.path().join(".flink-lint.yaml"),
+        "fix:\n  log4j-console: |\n    rootLogger.level = WARN\n  task-slots: 2\nresources:\n  taskmanager: {cpu: \"2\", memory: 4Gi}\n",
+    )
+    .unwrap();
+    flint().arg("fix").arg(&file).output().unwrap();
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        after.contains("  log4j-console.properties: |\n    rootLogger.level = WARN\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("    taskmanager.numberOfTaskSlots: 2\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("    taskmanager.memory.process.size: 4g\n"),
+        "{after}"
+    );
+    // A typo is an error, not silently ignored.
+    std::fs::write(
+        tmp.path().join(".flink-lint.yaml"),
+        "fix:\n  create-object: false\n",
+    )
+    .unwrap();
+    let out = flint().arg("fix").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("create-object"));
+}

@@ -111,14 +111,19 @@ fn free_volume_name(obj: &Value, spec_pointer: &str, want: &str) -> String {
 ///   ([`new_config_map`]) and mount it (only `flink-lint fix` can; the webhook leaves it);
 /// - anything else (several candidates): no fix.
 pub fn config_mount(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> (Vec<Op>, Vec<Value>) {
+    let settings = &ctx.settings.fix;
+    if !settings.config_mount {
+        return (Vec::new(), Vec::new());
+    }
     let (cm_name, items, create) = match cluster_config_map(ctx) {
         Some(cm) => (object::name(&cm).to_string(), config_items(&cm, pc), None),
         None => match mounted_by_cluster(ctx).as_slice() {
             [one] => (one.clone(), Vec::new(), None),
-            [] if !ctx
-                .list("", "ConfigMap")
-                .iter()
-                .any(|cm| !standalone::flink_files(cm).is_empty()) =>
+            [] if settings.create_objects
+                && !ctx
+                    .list("", "ConfigMap")
+                    .iter()
+                    .any(|cm| !standalone::flink_files(cm).is_empty()) =>
             {
                 let cm = new_config_map(ctx, pc);
                 (
@@ -178,22 +183,12 @@ fn mounted_by_cluster(ctx: &Ctx<'_>) -> Vec<String> {
     names
 }
 
-/// The console logging configuration a new Flink ConfigMap gets.
-pub const DEFAULT_LOG4J_CONSOLE: &str = "\
-# Console logging (written by flink-lint fix: adjust to your needs)
-rootLogger.level = INFO
-rootLogger.appenderRef.console.ref = ConsoleAppender
-appender.console.name = ConsoleAppender
-appender.console.type = CONSOLE
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
-";
-
 /// A Flink ConfigMap for a cluster that has none: `APP-flink-config` (`APP-config` when the
 /// app's name has `flink` in it, `flink-config` without an app label), with
 /// the configuration file the version reads (`config.yaml` for Flink 2, else
-/// `flink-conf.yaml`) naming the JobManager Service, fixed RPC and blob ports, one task slot
-/// and the distribution's default process sizes, and `log4j-console.properties`.
+/// `flink-conf.yaml`) naming the JobManager Service, fixed RPC and blob ports, `fix.task-slots`
+/// slots and process sizes equal to the `resources:` memory, and `fix.log4j-console` as
+/// `log4j-console.properties`.
 pub fn new_config_map(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Value {
     let app = app_of(ctx.obj);
     let name = match app {
@@ -206,11 +201,22 @@ pub fn new_config_map(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Value {
         ConfigFileName::Yaml => CONFIG_YAML,
         _ => FLINK_CONF_YAML,
     };
-    let text = format!(
+    let fix = &ctx.settings.fix;
+    let mut text = format!(
         "jobmanager.rpc.address: {service}\njobmanager.rpc.port: 6123\nblob.server.port: 6124\n\
-         taskmanager.numberOfTaskSlots: 1\njobmanager.memory.process.size: 1600m\n\
-         taskmanager.memory.process.size: 1728m\n"
+         taskmanager.numberOfTaskSlots: {}\n",
+        fix.task_slots
     );
+    // The process sizes that fit the containers' default memory (`resources:`).
+    let res = &ctx.settings.resources;
+    for (key, memory) in [
+        ("jobmanager.memory.process.size", &res.jobmanager.memory),
+        ("taskmanager.memory.process.size", &res.taskmanager.memory),
+    ] {
+        if let Some(size) = flink_size(memory) {
+            text.push_str(&format!("{key}: {size}\n"));
+        }
+    }
     let mut metadata = json!({"name": name});
     if let Some(ns) = object::namespace(ctx.obj) {
         metadata["namespace"] = json!(ns);
@@ -222,7 +228,7 @@ pub fn new_config_map(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Value {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": metadata,
-        "data": {file: text, LOG4J: DEFAULT_LOG4J_CONSOLE},
+        "data": {file: text, LOG4J: fix.log4j_console},
     })
 }
 
@@ -305,4 +311,17 @@ pub fn jobmanager_service(obj: &Value, pc: &PodConfig<'_>) -> Option<Value> {
         "metadata": metadata,
         "spec": {"type": "ClusterIP", "ports": ports, "selector": labels},
     }))
+}
+
+/// A Kubernetes memory quantity in Flink's notation (`1600Mi` is `1600m`, `2Gi` is `2g`);
+/// `None` for other units.
+fn flink_size(quantity: &str) -> Option<String> {
+    let (n, unit) = if let Some(n) = quantity.strip_suffix("Mi") {
+        (n, "m")
+    } else if let Some(n) = quantity.strip_suffix("Gi") {
+        (n, "g")
+    } else {
+        return None;
+    };
+    (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then(|| format!("{n}{unit}"))
 }

@@ -620,7 +620,12 @@ pub fn service_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
         ))
         .arg("name", object::name(ctx.obj))
         .arg("service", text)
-        .create(service.into_iter().collect())
+        .create(
+            service
+                .into_iter()
+                .filter(|_| ctx.settings.fix.create_objects)
+                .collect(),
+        )
         .unseen(unseen),
     ]
 }
