@@ -384,7 +384,12 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     files_of(ctx)
         .iter()
         .filter(|(_, cfg)| cfg.get(config::TASK_SLOTS).is_none())
-        .map(|(f, _)| Hit::at(data_ptr(&f.key)).arg("file", f.key.clone()))
+        .map(|(f, _)| {
+            let slots = ctx.settings.fix.task_slots.to_string();
+            Hit::at(data_ptr(&f.key))
+                .arg("file", f.key.clone())
+                .fix(vec![append_op(f, config::TASK_SLOTS, &slots)])
+        })
         .collect()
 }
 
