@@ -6,6 +6,7 @@ pub mod inject;
 mod jobmanager;
 mod resources;
 mod security;
+mod session;
 pub mod standalone;
 mod values;
 
@@ -58,6 +59,7 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ),
     ("flink_conf_dir", security::flink_conf_dir),
     ("flink_host_network", security::flink_host_network),
+    ("session_job_target", session::session_job_target),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).
