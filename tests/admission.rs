@@ -670,6 +670,53 @@ fn mutate_mounts_the_clusters_config_map_found_in_the_cluster_cache() {
     }
 }
 
+/// In the webhook's complete view, a ConfigMap the cluster's TaskManager mounts but that does
+/// not exist is not mounted into the JobManager, and no ConfigMap can be created: no
+/// `/opt/flink/conf` patch at all (FLK301 stays a finding).
+#[test]
+fn mutate_never_mounts_a_config_map_the_cluster_does_not_have() {
+    use flink_admission::server::cluster;
+    use kube::runtime::watcher::Event;
+    let taskmanager = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "flink-taskmanager", "namespace": "streaming"},
+        "spec": {"selector": {"matchLabels": {"app": "flink", "component": "taskmanager"}},
+          "template": {"metadata": {"labels": {"app": "flink", "component": "taskmanager"}},
+            "spec": {"containers": [{"name": "taskmanager", "image": "flink:1.20",
+                "args": ["taskmanager"],
+                "volumeMounts": [{"name": "cfg", "mountPath": "/opt/flink/conf"}]}],
+              "volumes": [{"name": "cfg", "configMap": {"name": "ghost-config"}}]}}}});
+    let cache = cluster::ClusterCache::new(cluster::watched());
+    for r in cluster::watched() {
+        let store = cache.store(r.group, r.kind).unwrap();
+        store.apply(Event::Init);
+        if r.kind == "Deployment" {
+            store.apply(Event::InitApply(taskmanager.clone()));
+        }
+        store.apply(Event::InitDone);
+    }
+    let mut review = fixture("jobmanager-deployment-update.json");
+    review["request"]["operation"] = json!("CREATE");
+    review["request"]["oldObject"] = Value::Null;
+    let spec = &mut review["request"]["object"]["spec"]["template"]["spec"];
+    spec["volumes"] = json!([{"name": "flink-logs", "emptyDir": {}}]);
+    spec["containers"][0]["volumeMounts"] =
+        json!([{"name": "flink-logs", "mountPath": "/opt/flink/log"}]);
+    let out = answer(review.clone(), Endpoint::Mutate, &cache);
+    if let Some(ops) = decoded_patch(response(&out)) {
+        assert!(!ops.to_string().contains("/opt/flink/conf"), "{ops}");
+        assert!(!ops.to_string().contains("ghost-config"), "{ops}");
+    }
+    let v = answer(review, Endpoint::Validate, &cache);
+    assert!(
+        v["response"]["auditAnnotations"]["rules"]
+            .as_str()
+            .unwrap_or("")
+            .contains("FLK301"),
+        "{v}"
+    );
+}
+
 fn object_group(o: &Value) -> &str {
     o["apiVersion"]
         .as_str()

@@ -642,3 +642,61 @@ fn fix_settings_in_the_config_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("create-object"));
 }
+
+/// FLK301 offline: the cluster's TaskManager mounts a ConfigMap that is not among the files;
+/// the JobManager gets the same one mounted (no items: its keys are unknown), and nothing is
+/// created.
+#[test]
+fn the_config_map_a_sibling_mounts_is_mounted_even_when_unseen() {
+    let text = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: flink-taskmanager}
+spec:
+  template:
+    metadata:
+      labels: {app: orders, component: taskmanager}
+    spec:
+      containers:
+      - name: taskmanager
+        image: flink:1.20
+        args: [taskmanager]
+        volumeMounts: [{name: conf, mountPath: /opt/flink/conf}]
+      volumes:
+      - name: conf
+        configMap: {name: orders-config}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: flink-jobmanager}
+spec:
+  template:
+    metadata:
+      labels: {app: orders, component: jobmanager}
+    spec:
+      containers:
+      - name: jobmanager
+        image: flink:1.20
+        args: [jobmanager]
+";
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("cluster.yaml");
+    std::fs::write(&file, text).unwrap();
+    flint()
+        .args(["fix", "--select", "FLK301"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        after.starts_with(text.split("---").next().unwrap()),
+        "{after}"
+    );
+    assert!(
+        after.ends_with(
+            "        args: [jobmanager]\n        volumeMounts:\n        - name: flink-config-volume\n          mountPath: /opt/flink/conf\n      volumes:\n      - name: flink-config-volume\n        configMap:\n          name: orders-config\n"
+        ),
+        "{after}"
+    );
+    assert!(!after.contains("kind: ConfigMap"), "{after}");
+}

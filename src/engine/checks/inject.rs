@@ -161,7 +161,7 @@ fn app_of(obj: &Value) -> Option<&str> {
 }
 
 /// Names of the ConfigMaps the subject's cluster's other workloads mount at
-/// `/opt/flink/conf`, whether or not they are in sight.
+/// `/opt/flink/conf`, whether or not they are in sight (but not those known to be missing).
 fn mounted_by_cluster(ctx: &Ctx<'_>) -> Vec<String> {
     let me = object::ObjectRef::of(ctx.obj);
     let app = app_of(ctx.obj);
@@ -173,8 +173,12 @@ fn mounted_by_cluster(ctx: &Ctx<'_>) -> Vec<String> {
         {
             continue;
         }
+        // A ConfigMap known to be missing (a complete view: the webhook) is not mounted.
         if let Some(pc) = standalone::resolve(ctx, &w)
-            && let Mount::ConfigMap { source, .. } = &pc.mount
+            && let Mount::ConfigMap {
+                source, config_map, ..
+            } = &pc.mount
+            && !matches!(config_map, Lookup::Missing)
             && !names.iter().any(|n| n == source.name)
         {
             names.push(source.name.to_string());
