@@ -582,3 +582,144 @@ fn replay_command_prints_the_response() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["code"], 400);
 }
+
+/// `/mutate` on a JobManager Deployment without the configuration mount: the patch mounts the
+/// ConfigMap of its cluster, which the webhook finds in its cluster cache (the ConfigMap the
+/// cluster's TaskManager mounts); `/validate` then allows the patched object.
+#[test]
+fn mutate_mounts_the_clusters_config_map_found_in_the_cluster_cache() {
+    use flink_admission::server::cluster;
+    use kube::runtime::watcher::Event;
+    let ns = "streaming";
+    let config_map = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "orders-flink-config", "namespace": ns},
+        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\ntaskmanager.numberOfTaskSlots: 2\n",
+                 "log4j-console.properties": "rootLogger.level = INFO\n",
+                 "unrelated.txt": "x"}});
+    let taskmanager = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "flink-taskmanager", "namespace": ns},
+        "spec": {"selector": {"matchLabels": {"app": "flink", "component": "taskmanager"}},
+          "template": {"metadata": {"labels": {"app": "flink", "component": "taskmanager"}},
+            "spec": {"containers": [{"name": "taskmanager", "image": "flink:1.20.1-scala_2.12-java17",
+                "args": ["taskmanager"],
+                "volumeMounts": [{"name": "cfg", "mountPath": "/opt/flink/conf"}]}],
+              "volumes": [{"name": "cfg", "configMap": {"name": "orders-flink-config"}}]}}}});
+    let cache = cluster::ClusterCache::new(cluster::watched());
+    for r in cluster::watched() {
+        let store = cache.store(r.group, r.kind).unwrap();
+        store.apply(Event::Init);
+        for o in [&config_map, &taskmanager] {
+            if o["kind"] == r.kind && object_group(o) == r.group {
+                store.apply(Event::InitApply(o.clone()));
+            }
+        }
+        store.apply(Event::InitDone);
+    }
+    let mut review = fixture("jobmanager-deployment-update.json");
+    review["request"]["operation"] = json!("CREATE");
+    review["request"]["oldObject"] = Value::Null;
+    let spec = &mut review["request"]["object"]["spec"]["template"]["spec"];
+    spec["volumes"] = json!([{"name": "flink-logs", "emptyDir": {}}]);
+    spec["containers"][0]["volumeMounts"] =
+        json!([{"name": "flink-logs", "mountPath": "/opt/flink/log"}]);
+    let object = review["request"]["object"].clone();
+    let before = answer(review.clone(), Endpoint::Validate, &cache);
+    assert!(
+        before["response"]["auditAnnotations"]["rules"]
+            .as_str()
+            .unwrap_or("")
+            .contains("FLK301"),
+        "{before}"
+    );
+    let out = answer(review.clone(), Endpoint::Mutate, &cache);
+    let ops = decoded_patch(response(&out)).expect("a patch");
+    let patched = apply(&object, &ops);
+    let pod = &patched["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["volumes"][1],
+        json!({"name": "flink-config-volume", "configMap": {"name": "orders-flink-config",
+            "items": [{"key": "flink-conf.yaml", "path": "flink-conf.yaml"},
+                      {"key": "log4j-console.properties", "path": "log4j-console.properties"}]}})
+    );
+    assert_eq!(
+        pod["containers"][0]["volumeMounts"][1],
+        json!({"name": "flink-config-volume", "mountPath": "/opt/flink/conf"})
+    );
+    // Unknown fields survive; /validate on the patched object allows it without FLK301.
+    assert_eq!(
+        pod["containers"][0]["x-vendor-extension"],
+        json!({"kept": true})
+    );
+    let mut again = review.clone();
+    again["request"]["object"] = patched;
+    let v = answer(again.clone(), Endpoint::Validate, &cache);
+    assert_eq!(v["response"]["allowed"], true, "{v}");
+    let rules = v["response"]["auditAnnotations"]["rules"]
+        .as_str()
+        .unwrap_or("");
+    assert!(!rules.contains("FLK301"), "{v}");
+    // And a second /mutate has nothing left to do.
+    let twice = answer(again, Endpoint::Mutate, &cache);
+    assert!(twice["response"].get("patch").is_none(), "{twice}");
+    // Without the cluster's ConfigMap in sight there is nothing to mount: no FLK301 fix.
+    let blind = answer(review, Endpoint::Mutate, &NoContext);
+    if let Some(ops) = decoded_patch(response(&blind)) {
+        assert!(!ops.to_string().contains("/opt/flink/conf"), "{ops}");
+    }
+}
+
+/// In the webhook's complete view, a ConfigMap the cluster's TaskManager mounts but that does
+/// not exist is not mounted into the JobManager, and no ConfigMap can be created: no
+/// `/opt/flink/conf` patch at all (FLK301 stays a finding).
+#[test]
+fn mutate_never_mounts_a_config_map_the_cluster_does_not_have() {
+    use flink_admission::server::cluster;
+    use kube::runtime::watcher::Event;
+    let taskmanager = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "flink-taskmanager", "namespace": "streaming"},
+        "spec": {"selector": {"matchLabels": {"app": "flink", "component": "taskmanager"}},
+          "template": {"metadata": {"labels": {"app": "flink", "component": "taskmanager"}},
+            "spec": {"containers": [{"name": "taskmanager", "image": "flink:1.20",
+                "args": ["taskmanager"],
+                "volumeMounts": [{"name": "cfg", "mountPath": "/opt/flink/conf"}]}],
+              "volumes": [{"name": "cfg", "configMap": {"name": "ghost-config"}}]}}}});
+    let cache = cluster::ClusterCache::new(cluster::watched());
+    for r in cluster::watched() {
+        let store = cache.store(r.group, r.kind).unwrap();
+        store.apply(Event::Init);
+        if r.kind == "Deployment" {
+            store.apply(Event::InitApply(taskmanager.clone()));
+        }
+        store.apply(Event::InitDone);
+    }
+    let mut review = fixture("jobmanager-deployment-update.json");
+    review["request"]["operation"] = json!("CREATE");
+    review["request"]["oldObject"] = Value::Null;
+    let spec = &mut review["request"]["object"]["spec"]["template"]["spec"];
+    spec["volumes"] = json!([{"name": "flink-logs", "emptyDir": {}}]);
+    spec["containers"][0]["volumeMounts"] =
+        json!([{"name": "flink-logs", "mountPath": "/opt/flink/log"}]);
+    let out = answer(review.clone(), Endpoint::Mutate, &cache);
+    if let Some(ops) = decoded_patch(response(&out)) {
+        assert!(!ops.to_string().contains("/opt/flink/conf"), "{ops}");
+        assert!(!ops.to_string().contains("ghost-config"), "{ops}");
+    }
+    let v = answer(review, Endpoint::Validate, &cache);
+    assert!(
+        v["response"]["auditAnnotations"]["rules"]
+            .as_str()
+            .unwrap_or("")
+            .contains("FLK301"),
+        "{v}"
+    );
+}
+
+fn object_group(o: &Value) -> &str {
+    o["apiVersion"]
+        .as_str()
+        .and_then(|a| a.split_once('/').map(|(g, _)| g))
+        .unwrap_or("")
+}

@@ -147,9 +147,25 @@ fn precommit_hooks_lint_yaml_and_json_in_one_run() {
     }
     assert_eq!(hooks[0]["language"], "rust");
     assert_eq!(hooks[1]["language"], "system");
-    // No hook for a `fix` subcommand that does not exist.
+    // No hook runs `fix` (a commit hook should not rewrite files); `fix` without paths is a
+    // usage error, never a rewrite of the current directory.
     assert!(!ids.iter().any(|id| id.contains("fix")));
-    lint().arg("fix").assert().code(2);
+    let tree = std::process::Command::new("git")
+        .args(["status", "--porcelain"])
+        .output()
+        .map(|o| o.stdout);
+    lint()
+        .arg("fix")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "name the files or directories to fix",
+        ));
+    let after = std::process::Command::new("git")
+        .args(["status", "--porcelain"])
+        .output()
+        .map(|o| o.stdout);
+    assert_eq!(tree.ok(), after.ok(), "fix without paths changed files");
 }
 
 // ---------------------------------------------------------------- completions and man

@@ -211,6 +211,13 @@ fn fixed_fixtures_are_what_the_rules_fix_makes_of_the_failing_ones() {
                 let i = refs.iter().position(|r| *r == l.finding.object).unwrap();
                 let applied = fix::apply(&mut objects[i], &fx.ops).unwrap();
                 fixed_any |= !applied.is_empty();
+                // Objects the fix creates (a missing Service) come after the file's own.
+                for created in &fx.create {
+                    if !objects.contains(created) {
+                        objects.push(created.clone());
+                        fixed_any = true;
+                    }
+                }
             }
             assert!(fixed_any, "{}: the fix changed nothing", fail.display());
             assert_eq!(

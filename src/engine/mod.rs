@@ -70,6 +70,8 @@ pub struct Hit {
     pub pointer: String,
     pub args: Vec<(&'static str, String)>,
     pub fix: Vec<Op>,
+    /// Objects the fix creates (see [`Fix::create`]).
+    pub create: Vec<Value>,
     /// What the check could not see (config outside the set, a Secret): the finding is at most
     /// a warning, and its message says what was unseen.
     pub unseen: Option<String>,
@@ -88,6 +90,11 @@ impl Hit {
     }
     pub fn fix(mut self, ops: Vec<Op>) -> Self {
         self.fix = ops;
+        self
+    }
+    /// Objects the fix creates next to the subject.
+    pub fn create(mut self, objects: Vec<Value>) -> Self {
+        self.create = objects;
         self
     }
     /// Mark the hit as depending on something unseen (`None`: everything was seen).
@@ -219,10 +226,11 @@ impl Engine {
                     continue;
                 }
                 let fix = rule.fix.as_ref().and_then(|spec| {
-                    (!hit.fix.is_empty()).then(|| Fix {
+                    (!hit.fix.is_empty() || !hit.create.is_empty()).then(|| Fix {
                         applicability: spec.applicability,
                         title: spec.title.clone(),
                         ops: hit.fix.clone(),
+                        create: hit.create.clone(),
                     })
                 });
                 let mut message = interpolate(&rule.message, &hit.args);
@@ -259,6 +267,21 @@ impl Engine {
 
     /// [`Engine::fix`], given the report `check` already made on the subject (saves a round).
     pub fn fix_after(&self, subject: &Subject<'_>, first: Option<Report>) -> FixOutcome {
+        self.fix_with(subject, first, false, false)
+    }
+
+    /// [`Engine::fix_after`]; with `unsafe_fixes` the unsafe fixes are applied too (what
+    /// `flink-lint fix --unsafe-fixes` asks for). A fix that creates objects is applied only
+    /// with `create_objects` (the caller writes [`FixOutcome::created`] next to the subject, as
+    /// `flink-lint fix` does); without it (the webhook) such a fix is left out whole, so that
+    /// nothing points at an object that will not exist.
+    pub fn fix_with(
+        &self,
+        subject: &Subject<'_>,
+        first: Option<Report>,
+        unsafe_fixes: bool,
+        create_objects: bool,
+    ) -> FixOutcome {
         let mut first = first;
         let mut current = subject.object.clone();
         let mut ops = Vec::new();
@@ -275,9 +298,11 @@ impl Engine {
         let safe = |f: &Finding| {
             f.fix
                 .as_ref()
-                .filter(|x| x.applicability == Applicability::Safe)
+                .filter(|x| unsafe_fixes || x.applicability == Applicability::Safe)
+                .filter(|x| create_objects || x.create.is_empty())
                 .map(|x| x.ops.clone())
         };
+        let mut created: Vec<Value> = Vec::new();
         let mut last_round: Vec<String> = Vec::new();
         for _ in 0..FIX_ROUNDS {
             let report = match first.take() {
@@ -292,6 +317,13 @@ impl Engine {
                 let key = (f.rule.clone(), f.path.clone());
                 if failed.contains(&key) {
                     continue;
+                }
+                if let Some(fx) = &f.fix {
+                    for obj in &fx.create {
+                        if !created.contains(obj) {
+                            created.push(obj.clone());
+                        }
+                    }
                 }
                 match fix::apply(&mut current, &fix_ops) {
                     Ok(applied) if applied.is_empty() => {}
@@ -315,6 +347,7 @@ impl Engine {
                     ops,
                     report,
                     problems,
+                    created,
                 };
             }
             last_round = changed_by;
@@ -344,6 +377,7 @@ impl Engine {
             ops,
             report,
             problems,
+            created,
         }
     }
 }

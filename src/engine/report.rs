@@ -71,6 +71,11 @@ pub struct Fix {
     /// The operations as the check states them (paths may lead through nodes the object does
     /// not have yet); [`Fix::patch`] gives them materialised.
     pub ops: Vec<Op>,
+    /// Whole objects the fix adds next to the subject (a missing JobManager Service):
+    /// `flink-lint fix` writes them into the subject's file; the webhook, which can only patch
+    /// the object it admits, leaves them to the user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub create: Vec<Value>,
 }
 
 impl Fix {
@@ -160,6 +165,8 @@ pub struct FixOutcome {
     pub report: Report,
     /// Fixes that failed, and non-convergence; empty when everything went well.
     pub problems: Vec<FixProblem>,
+    /// Objects the applied fixes create (only when asked for: see `Engine::fix_with`).
+    pub created: Vec<Value>,
 }
 
 impl FixOutcome {

@@ -182,6 +182,10 @@ pub struct FixSpec {
     /// A function in `engine::checks` that computes the operations for a schema rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native: Option<String>,
+    /// The fix creates whole objects next to the subject (`flink-lint fix` writes them); the
+    /// webhook's `/mutate`, which can only patch the object it admits, cannot apply it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub creates_objects: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -270,10 +274,11 @@ impl Rule {
     }
 
     /// Whether the rule has a fix `/mutate` applies.
+    /// A safe fix `/mutate` can apply (a patch of the object, not new objects).
     pub fn safe_fix(&self) -> bool {
         self.fix
             .as_ref()
-            .is_some_and(|f| f.applicability == Applicability::Safe)
+            .is_some_and(|f| f.applicability == Applicability::Safe && !f.creates_objects)
     }
 
     /// Every kind the rule judges (in `flink-lint`), in kinds-table order.

@@ -87,6 +87,58 @@ fn other_defaults() -> ResourceDefaults {
     }
 }
 
+/// The console logging configuration a Flink ConfigMap written by a fix gets, unless
+/// `fix.log4j-console` says otherwise.
+pub const DEFAULT_LOG4J_CONSOLE: &str = "\
+# Console logging (written by flink-lint fix: adjust to your needs)
+rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = ConsoleAppender
+appender.console.name = ConsoleAppender
+appender.console.type = CONSOLE
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+";
+
+/// What the fixes inject and create (`fix:` in `.flink-lint.yaml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FixSettings {
+    /// Fixes may create objects (FLK107's JobManager Service, FLK301's ConfigMap): `flink-lint
+    /// fix` writes them. `false`: those fixes are left out.
+    #[serde(default = "yes")]
+    pub create_objects: bool,
+    /// FLK301's fix mounts the cluster's ConfigMap at `/opt/flink/conf`.
+    #[serde(default = "yes")]
+    pub config_mount: bool,
+    /// `log4j-console.properties` of a Flink ConfigMap a fix writes.
+    #[serde(default = "default_log4j")]
+    pub log4j_console: String,
+    /// `taskmanager.numberOfTaskSlots` of a Flink ConfigMap a fix writes.
+    #[serde(default = "one")]
+    pub task_slots: u32,
+}
+
+impl Default for FixSettings {
+    fn default() -> Self {
+        FixSettings {
+            create_objects: true,
+            config_mount: true,
+            log4j_console: default_log4j(),
+            task_slots: 1,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> u32 {
+    1
+}
+fn default_log4j() -> String {
+    DEFAULT_LOG4J_CONSOLE.to_string()
+}
+
 /// How far `flink-lint.io/ignore` annotations reach.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -126,6 +178,9 @@ pub struct Settings {
     pub rules: BTreeMap<String, RuleSetting>,
     #[serde(default)]
     pub resources: Resources,
+    /// What the fixes inject and create.
+    #[serde(default)]
+    pub fix: FixSettings,
     #[serde(default)]
     pub suppression: Suppression,
     /// Run only the rules declared `admission: true` (the webhook). Not read from files.

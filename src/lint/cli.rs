@@ -52,6 +52,20 @@ pub enum Command {
     },
     /// Print the man page (roff): `flink-lint man > flink-lint.1`.
     Man,
+    /// Apply the fixes to the files in place, keeping comments and formatting.
+    Fix(FixArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FixArgs {
+    /// Print a unified diff of what would change; write nothing.
+    #[arg(long)]
+    pub diff: bool,
+    /// Apply the unsafe fixes too (they change behaviour: review the result).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    #[command(flatten)]
+    pub check: CheckArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,6 +213,7 @@ where
             }
         },
         Some(Command::Check(args)) => check(args, registry, stdout, stderr),
+        Some(Command::Fix(args)) => fix(args, registry, stdout, stderr),
         None => check(cli.check, registry, stdout, stderr),
     }
 }
@@ -286,23 +301,7 @@ fn check(
     let mut texts: Vec<(String, String)> = Vec::new();
     for input in files {
         let name = input.display();
-        let text = match &input {
-            Input::Stdin => read_capped(std::io::stdin().lock(), "standard input"),
-            Input::File(p) => match std::fs::File::open(p) {
-                Ok(f) => match f.metadata() {
-                    Ok(m) if m.is_file() && m.len() > MAX_INPUT_BYTES => Err(too_large(&name)),
-                    _ => read_capped(f, &name),
-                },
-                Err(e) => Err(Unreadable::new(format!("cannot read {name}: {e}"))),
-            },
-        }
-        .and_then(|bytes| {
-            let what = match &input {
-                Input::Stdin => "standard input",
-                Input::File(_) => name.as_str(),
-            };
-            decode(what, bytes)
-        });
+        let text = read_input(&input, &name);
         match text {
             Ok(t) => texts.push((name, t)),
             Err(u) => inputs.errors.push(super::InputError {
@@ -355,6 +354,155 @@ fn check(
         return output_failed(stderr, &e);
     }
     exit_code(&outcome, args.fail_on)
+}
+
+/// Read one input as text (capped, decoded).
+fn read_input(input: &Input, name: &str) -> Result<String, Unreadable> {
+    match input {
+        Input::Stdin => read_capped(std::io::stdin().lock(), "standard input"),
+        Input::File(p) => match std::fs::File::open(p) {
+            Ok(f) => match f.metadata() {
+                Ok(m) if m.is_file() && m.len() > MAX_INPUT_BYTES => Err(too_large(name)),
+                _ => read_capped(f, name),
+            },
+            Err(e) => Err(Unreadable::new(format!("cannot read {name}: {e}"))),
+        },
+    }
+    .and_then(|bytes| {
+        let what = match input {
+            Input::Stdin => "standard input",
+            Input::File(_) => name,
+        };
+        decode(what, bytes)
+    })
+}
+
+/// `flink-lint fix`: judge the files as `check` does, write the fixes into them (or print the
+/// diff), and report what is left. Exit 0 when nothing at `--fail-on` is left, 1 when findings
+/// without a fix remain, 2 on input errors (a file that cannot be read, parsed, edited or
+/// written; such a file is left as it was).
+fn fix(
+    args: FixArgs,
+    registry: &'static Registry,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let settings = match settings(&args.check, registry) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(stderr, "flink-lint: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let engine = match Engine::new(registry, settings) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = writeln!(stderr, "flink-lint: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if args.check.paths.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "flink-lint fix: name the files or directories to fix (fix writes files, so it does not default to '.')"
+        );
+        return EXIT_USAGE;
+    }
+    if args.check.paths.iter().any(|p| p == "-") {
+        let _ = writeln!(
+            stderr,
+            "flink-lint fix: standard input cannot be fixed in place; name the files (`flink-lint check -` prints each finding's patch)"
+        );
+        return EXIT_USAGE;
+    }
+    let (files, missing) = discover::expand(&args.check.paths);
+    let mut read_errors: Vec<super::InputError> = missing
+        .into_iter()
+        .map(|(file, message)| super::InputError {
+            file,
+            line: 1,
+            column: 1,
+            message,
+        })
+        .collect();
+    let mut texts = Vec::new();
+    let mut paths = std::collections::HashMap::new();
+    for input in files {
+        let name = input.display();
+        match read_input(&input, &name) {
+            Ok(t) => {
+                if let Input::File(p) = &input {
+                    paths.insert(name.clone(), p.clone());
+                }
+                texts.push((name, t));
+            }
+            Err(u) => read_errors.push(super::InputError {
+                file: name,
+                line: u.line,
+                column: u.column,
+                message: u.message,
+            }),
+        }
+    }
+    let run = super::fix::fix(&engine, texts, args.unsafe_fixes);
+    let changed: Vec<super::fix::FixedFile> = run.changed().cloned().collect();
+    let mut errors = read_errors;
+    errors.extend(run.errors.iter().cloned());
+    if args.diff {
+        let mut text = String::new();
+        for f in &changed {
+            text.push_str(&super::fix::diff(f));
+        }
+        if let Err(e) = write_out(stdout, text.as_bytes()) {
+            return output_failed(stderr, &e);
+        }
+    } else {
+        for f in &changed {
+            let Some(path) = paths.get(&f.name) else {
+                continue;
+            };
+            match super::fix::write_atomic(path, &f.after) {
+                Ok(()) => {
+                    let _ = writeln!(stderr, "flink-lint: fixed {}", f.name);
+                }
+                Err(e) => errors.push(super::InputError {
+                    file: f.name.clone(),
+                    line: 1,
+                    column: 1,
+                    message: format!("cannot write {}: {e}; the file is left as it was", f.name),
+                }),
+            }
+        }
+    }
+    let applied = run.applied;
+    let mut outcome = run.outcome;
+    outcome.errors.extend(errors);
+    let summary = outcome.summary();
+    let verb = if args.diff { "would change" } else { "changed" };
+    let _ = writeln!(
+        stderr,
+        "flink-lint: {verb} {} file(s) ({} fix operation(s)); {} error(s) and {} warning(s) left, {} input error(s)",
+        changed.len(),
+        applied,
+        summary.errors,
+        summary.warnings,
+        summary.input_errors
+    );
+    if !args.diff {
+        let format = args.check.format.unwrap_or(Format::Human);
+        let text = match format {
+            Format::Human => render::human(&outcome, false),
+            Format::Json => render::json(&outcome),
+            Format::Sarif => render::sarif(&outcome, registry),
+            Format::Junit => render::junit(&outcome),
+            Format::Github => render::github(&outcome),
+            Format::Gitlab => render::gitlab(&outcome),
+        };
+        if let Err(e) = write_out(stdout, text.as_bytes()) {
+            return output_failed(stderr, &e);
+        }
+    }
+    exit_code(&outcome, args.check.fail_on)
 }
 
 /// The most flink-lint reads from one input (a file or standard input): 64 MiB. A manifest is

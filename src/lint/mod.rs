@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod discover;
+pub mod fix;
 pub mod render;
 pub mod source;
 

@@ -33,7 +33,13 @@ pub fn mount(ctx: &Ctx<'_>) -> Vec<Hit> {
     } else {
         pc.container.pointer()
     };
-    vec![Hit::at(at).arg("container", pc.container.name())]
+    let (fix, create) = super::inject::config_mount(ctx, pc);
+    vec![
+        Hit::at(at)
+            .arg("container", pc.container.name())
+            .fix(fix)
+            .create(create),
+    ]
 }
 
 /// FLK302: the ConfigMap is not in a complete view of the namespace.
@@ -145,6 +151,16 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
     } else {
         format!("{src_ptr}/name")
     };
+    // A key the ConfigMap has but the volume's items leave out: the fix adds the item.
+    let add_item = |key: &str| -> Vec<crate::engine::Op> {
+        if source.items.is_none() || single_files.is_some() || !has_key(key) {
+            return Vec::new();
+        }
+        vec![crate::engine::Op::Add {
+            path: format!("{src_ptr}/items/-"),
+            value: serde_json::json!({"key": key, "path": key}),
+        }]
+    };
     match expected {
         ConfigFileName::Yaml if !has_file(CONFIG_YAML) => {
             let problem = if has_file(FLINK_CONF_YAML) || has_key(FLINK_CONF_YAML) {
@@ -157,7 +173,7 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             } else {
                 "has no config.yaml key; add the Flink configuration under config.yaml".into()
             };
-            hits.push(hit(at.clone(), problem));
+            hits.push(hit(at.clone(), problem).fix(add_item(CONFIG_YAML)));
         }
         ConfigFileName::Legacy if !has_file(FLINK_CONF_YAML) => {
             let problem = if has_file(CONFIG_YAML) || has_key(CONFIG_YAML) {
@@ -171,7 +187,7 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
                 "has no flink-conf.yaml key; add the Flink configuration under flink-conf.yaml"
                     .into()
             };
-            hits.push(hit(at.clone(), problem));
+            hits.push(hit(at.clone(), problem).fix(add_item(FLINK_CONF_YAML)));
         }
         ConfigFileName::Either if !has_file(CONFIG_YAML) && !has_file(FLINK_CONF_YAML) => {
             let problem = if has_key(CONFIG_YAML) || has_key(FLINK_CONF_YAML) {
@@ -179,7 +195,12 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             } else {
                 "has no Flink configuration (config.yaml, or flink-conf.yaml before Flink 2.0); add one".into()
             };
-            hits.push(hit(at.clone(), problem));
+            let key = if has_key(FLINK_CONF_YAML) {
+                FLINK_CONF_YAML
+            } else {
+                CONFIG_YAML
+            };
+            hits.push(hit(at.clone(), problem).fix(add_item(key)));
         }
         _ => {}
     }
@@ -191,7 +212,7 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
         } else {
             "has no log4j-console.properties key, so Flink starts without its console logging configuration; add one".to_string()
         };
-        hits.push(hit(at, problem));
+        hits.push(hit(at, problem).fix(add_item(LOG4J)));
     }
     hits
 }
@@ -363,7 +384,12 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     files_of(ctx)
         .iter()
         .filter(|(_, cfg)| cfg.get(config::TASK_SLOTS).is_none())
-        .map(|(f, _)| Hit::at(data_ptr(&f.key)).arg("file", f.key.clone()))
+        .map(|(f, _)| {
+            let slots = ctx.settings.fix.task_slots.to_string();
+            Hit::at(data_ptr(&f.key))
+                .arg("file", f.key.clone())
+                .fix(vec![append_op(f, config::TASK_SLOTS, &slots)])
+        })
         .collect()
 }
 

@@ -574,3 +574,93 @@ pub fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
             .arg("problem", problem),
     ]
 }
+
+/// FLK107: no Service selects a standalone JobManager (without HA) whose TaskManagers are in
+/// sight. The fix creates one (`flink-lint fix` writes it into the JobManager's file).
+pub fn service_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(pc) = ctx.me() else {
+        return Vec::new();
+    };
+    if pc.role != Some(Role::JobManager) || pc.ha_or_likely() {
+        return Vec::new();
+    }
+    let app = object::pod_labels(ctx.obj)
+        .and_then(|l| l.get("app"))
+        .and_then(Value::as_str);
+    let same_cluster = |w: &Value| {
+        app.is_none()
+            || object::pod_labels(w)
+                .and_then(|l| l.get("app"))
+                .and_then(Value::as_str)
+                == app
+    };
+    let taskmanagers = ctx.workloads().iter().any(|w| {
+        object::classify(w) == object::Class::Workload(Some(Role::TaskManager)) && same_cluster(w)
+    });
+    if !taskmanagers {
+        return Vec::new();
+    }
+    if ctx
+        .list("", "Service")
+        .iter()
+        .any(|s| standalone::service_selects(s, ctx.obj))
+    {
+        return Vec::new();
+    }
+    let service = super::inject::jobmanager_service(ctx.obj, pc);
+    let text = service
+        .as_ref()
+        .map(describe_service)
+        .unwrap_or_else(|| "label the pods and create a Service that selects them".to_string());
+    let unseen = (!ctx.complete("", "Service"))
+        .then(|| "Services outside the linted files are not seen".to_string());
+    vec![
+        Hit::at(format!(
+            "{}/metadata",
+            pod_template_pointer(pc.spec_pointer)
+        ))
+        .arg("name", object::name(ctx.obj))
+        .arg("service", text)
+        .create(
+            service
+                .into_iter()
+                .filter(|_| ctx.settings.fix.create_objects)
+                .collect(),
+        )
+        .unseen(unseen),
+    ]
+}
+
+/// The pod template of a pod spec pointer (`/spec/template/spec` gives `/spec/template`).
+fn pod_template_pointer(spec_pointer: &str) -> &str {
+    spec_pointer.strip_suffix("/spec").unwrap_or(spec_pointer)
+}
+
+/// A Service to create, in words on one line: `create Service NAME (ClusterIP, selector
+/// app=flink,component=jobmanager, ports rpc 6123, webui 8081)`.
+fn describe_service(svc: &Value) -> String {
+    let selector = svc
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let ports = svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .map(|p| format!("{} {}", p["name"].as_str().unwrap_or(""), p["port"]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    format!(
+        "create Service {} (ClusterIP, selector {selector}, ports {ports})",
+        object::name(svc)
+    )
+}

@@ -2,9 +2,11 @@
 //! the rule's `check.native`. Each returns [`Hit`]s; the engine turns them into findings.
 
 mod config;
+pub mod inject;
 mod jobmanager;
 mod resources;
 mod security;
+mod session;
 pub mod standalone;
 mod values;
 
@@ -26,6 +28,7 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ("duplicate_jobmanager", jobmanager::duplicate),
     ("jobmanager_service_ports", jobmanager::service_ports),
     ("jobmanager_service_selector", jobmanager::service_selector),
+    ("jobmanager_service_missing", jobmanager::service_missing),
     ("flink_config_mount", config::mount),
     ("ambiguous_reference", config::ambiguous_reference),
     ("invalid_value", values::invalid_value),
@@ -56,6 +59,7 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ),
     ("flink_conf_dir", security::flink_conf_dir),
     ("flink_host_network", security::flink_host_network),
+    ("session_job_target", session::session_job_target),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).

@@ -1,0 +1,47 @@
+//! Family 5: what the Flink Kubernetes Operator expects of its resources.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::engine::{Hit, Op};
+use crate::flink::object;
+
+/// The label the operator's own mutating webhook puts on a FlinkSessionJob: the name of the
+/// session cluster (`spec.deploymentName`) it runs on.
+pub const TARGET_SESSION: &str = "target.session";
+
+/// FLK501: a FlinkSessionJob whose `target.session` label is missing or is not its
+/// `spec.deploymentName`. The fix sets the label, as the operator's webhook does.
+pub fn session_job_target(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(deployment) = object::str_at(ctx.obj, "/spec/deploymentName") else {
+        return Vec::new();
+    };
+    let labels = ctx.obj.pointer("/metadata/labels");
+    let current = labels
+        .and_then(|l| l.get(TARGET_SESSION))
+        .and_then(Value::as_str);
+    if current == Some(deployment) {
+        return Vec::new();
+    }
+    let path = format!("/metadata/labels/{}", object::escape_token(TARGET_SESSION));
+    let at = if labels.is_some() {
+        "/metadata/labels".to_string()
+    } else {
+        "/metadata".to_string()
+    };
+    vec![
+        Hit::at(at)
+            .arg("deployment", deployment)
+            .arg(
+                "problem",
+                match current {
+                    None => "is missing".to_string(),
+                    Some(other) => format!("is {other}"),
+                },
+            )
+            .fix(vec![Op::Add {
+                path,
+                value: json!(deployment),
+            }]),
+    ]
+}
