@@ -71,6 +71,27 @@ fn field<'a>(lines: &'a [String], prefix: &str) -> &'a str {
         .trim()
 }
 
+/// A server child killed if the test fails before it stops it.
+struct KillOnDrop(Option<Child>);
+
+impl KillOnDrop {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("the server is running")
+    }
+    fn take(&mut self) -> Child {
+        self.0.take().expect("the server is running")
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 fn sigterm_and_wait(mut child: Child) -> std::process::ExitStatus {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -134,16 +155,21 @@ async fn dev_mode_removes_its_key_and_ca_on_exit_and_logs_no_object_contents() {
     let tmp = tempfile::tempdir().unwrap();
     let log_path = tmp.path().join("stderr.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = admission_bin()
-        .args(["serve", "--dev", "--addr", "127.0.0.1:0"])
-        .args(["--probe-addr", "127.0.0.1:0", "--shutdown-delay", "0s"])
-        .env("TMPDIR", tmp.path())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let lines = read_lines_until(&mut child, &["dev CA certificate: ", "webhook: https://"]);
+    let mut server = KillOnDrop(Some(
+        admission_bin()
+            .args(["serve", "--dev", "--addr", "127.0.0.1:0"])
+            .args(["--probe-addr", "127.0.0.1:0", "--shutdown-delay", "0s"])
+            .env("TMPDIR", tmp.path())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap(),
+    ));
+    let lines = read_lines_until(
+        server.child(),
+        &["dev CA certificate: ", "webhook: https://"],
+    );
     let ca_path = PathBuf::from(field(&lines, "dev CA certificate: "));
     let addr: SocketAddr = field(&lines, "webhook: https://").parse().unwrap();
     let dir = ca_path.parent().unwrap().to_path_buf();
@@ -179,6 +205,7 @@ async fn dev_mode_removes_its_key_and_ca_on_exit_and_logs_no_object_contents() {
         .unwrap();
     assert_eq!(v["response"]["allowed"], true);
 
+    let child = server.take();
     let status = tokio::task::spawn_blocking(move || sigterm_and_wait(child))
         .await
         .unwrap();
@@ -223,19 +250,24 @@ async fn dev_mode_with_client_ca_refuses_clients_without_a_signed_certificate() 
         .issue(&["kube-apiserver".into()], Usage::Client, 1)
         .unwrap();
     let dev_dir = tmp.path().join("dev");
-    let mut child = admission_bin()
-        .args(["serve", "--dev", "--addr", "127.0.0.1:0"])
-        .args(["--probe-addr", "127.0.0.1:0", "--shutdown-delay", "0s"])
-        .arg("--client-ca")
-        .arg(&ca_file)
-        .arg("--dev-dir")
-        .arg(&dev_dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = read_lines_until(&mut child, &["dev CA certificate: ", "webhook: https://"]);
+    let mut server = KillOnDrop(Some(
+        admission_bin()
+            .args(["serve", "--dev", "--addr", "127.0.0.1:0"])
+            .args(["--probe-addr", "127.0.0.1:0", "--shutdown-delay", "0s"])
+            .arg("--client-ca")
+            .arg(&ca_file)
+            .arg("--dev-dir")
+            .arg(&dev_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    let lines = read_lines_until(
+        server.child(),
+        &["dev CA certificate: ", "webhook: https://"],
+    );
     let addr: SocketAddr = field(&lines, "webhook: https://").parse().unwrap();
     let ca = std::fs::read_to_string(field(&lines, "dev CA certificate: ")).unwrap();
     let url = format!("https://localhost:{}/validate", addr.port());
@@ -255,6 +287,7 @@ async fn dev_mode_with_client_ca_refuses_clients_without_a_signed_certificate() 
         assert!(r.is_err(), "{who} was served: {r:?}");
     }
 
+    let child = server.take();
     let status = tokio::task::spawn_blocking(move || sigterm_and_wait(child))
         .await
         .unwrap();
