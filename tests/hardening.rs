@@ -634,6 +634,17 @@ fn the_ignore_annotation_silences_errors_only_when_the_config_allows_it_in_flink
     );
     assert!(finding(&v, "FLK401").is_none());
 
+    // and `flink-lint explain FLK001` says how
+    let explain = Command::new(assert_cmd::cargo::cargo_bin("flink-lint"))
+        .args(["explain", "FLK001"])
+        .output()
+        .unwrap();
+    let explain = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        explain.contains("suppression: {max-severity: error}") && explain.contains("not silenced"),
+        "{explain}"
+    );
+
     // lowering the rule to a warning in the config is the config's choice too
     std::fs::write(
         tmp.path().join(".flink-lint.yaml"),
