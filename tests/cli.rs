@@ -225,7 +225,7 @@ fn inline_ignore_annotation_silences_with_a_reason_only() {
     let (_, v) = json_of(&["tests/fixtures/FLK001/pass.yaml"]);
     let rules = rules_of(&v);
     assert!(
-        !rules.contains(&"FLK102") && !rules.contains(&"FLK401"),
+        !rules.contains(&"FLK234") && !rules.contains(&"FLK401"),
         "{rules:?}"
     );
 }

@@ -13,7 +13,6 @@ pub mod decode;
 pub mod response;
 pub mod review;
 
-use crate::flink::object::Pointer as _;
 use serde_json::Value;
 
 pub use decode::{
@@ -22,26 +21,15 @@ pub use decode::{
 pub use response::{JsonPatch, Response, Status};
 pub use review::{Decision, Endpoint, FailMode, Outcome, Policy, review, unfinished};
 
-use crate::engine::{Context, Engine, Settings, Severity};
+use crate::engine::{Context, Engine, Settings};
 
 /// The webhook's settings from a `--config` text (same format as `.flink-lint.yaml`).
-/// Unlike the linter, only rules declared `admission: true` run, and exemption annotations are
-/// honoured only for warning-level rules unless the config sets `suppression.max_severity`
-/// itself.
+/// Unlike the linter, only rules declared `admission: true` run. Exemption annotations are
+/// honoured only for warning-level rules unless the config sets `suppression.max-severity`, as
+/// in the linter.
 pub fn webhook_settings(config: Option<&str>) -> Result<Settings, String> {
-    let text = config.unwrap_or("");
-    let mut settings = Settings::from_yaml(text)?;
+    let mut settings = Settings::from_yaml(config.unwrap_or(""))?;
     settings.admission = true;
-    let explicit = if text.trim().is_empty() {
-        false
-    } else {
-        let raw: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
-        raw.at("/suppression/max_severity").is_some()
-            || raw.at("/suppression/max-severity").is_some()
-    };
-    if !explicit {
-        settings.suppression.max_severity = Severity::Warning;
-    }
     Ok(settings)
 }
 
@@ -93,6 +81,7 @@ pub fn error_body(e: &DecodeError) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Severity;
 
     #[test]
     fn webhook_settings_default_suppression_to_warning_unless_configured() {

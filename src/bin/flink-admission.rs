@@ -71,7 +71,8 @@ enum Command {
         /// Throwaway CA and certificate for localhost, 127.0.0.1, no cluster access
         #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
         dev: bool,
-        /// Where --dev writes ca.crt, tls.crt, tls.key [default: a new temporary directory]
+        /// Where --dev writes ca.crt, tls.crt, tls.key, kept on exit [default: a new private
+        /// temporary directory, removed on exit]
         #[arg(long, requires = "dev")]
         dev_dir: Option<PathBuf>,
         /// Probe and metrics address (plain HTTP) [default: 0.0.0.0:8080; 127.0.0.1:8080 with --dev]
@@ -144,10 +145,12 @@ enum Command {
         /// The server's --platform [default: openshift with --tls openshift, else auto]
         #[arg(long, value_enum)]
         platform: Option<PlatformArg>,
-        /// With --tls self-signed: also write ca.crt, tls.crt, tls.key here (keep tls.key secret)
+        /// With --tls self-signed: also write ca.crt, tls.crt, tls.key here (keep tls.key
+        /// secret); when they are already there, use them again (same CA: a second install does
+        /// not rotate it)
         #[arg(long)]
         certs_out: Option<PathBuf>,
-        /// With --tls self-signed: certificate lifetime
+        /// With --tls self-signed: lifetime of new certificates
         #[arg(long, default_value_t = 365)]
         days: u32,
     },
@@ -233,10 +236,28 @@ fn main() -> ExitCode {
             let settings = admission::webhook_settings(text.as_deref())?;
             let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
             let any = |port: u16| SocketAddr::from(([0, 0, 0, 0], port));
+            // The throwaway CA and key of --dev live in a private (0700) temporary directory,
+            // removed when serve returns (SIGTERM, Ctrl-C or an error): dropping `_dev_temp`.
+            let mut _dev_temp = None;
             let tls = if dev {
-                let dir = dev_dir.unwrap_or_else(|| {
-                    std::env::temp_dir().join(format!("flink-admission-dev-{}", std::process::id()))
-                });
+                let dir = match dev_dir {
+                    Some(d) => d,
+                    None => {
+                        let mut builder = tempfile::Builder::new();
+                        builder.prefix("flink-admission-dev-");
+                        #[cfg(unix)]
+                        {
+                            use std::os::unix::fs::PermissionsExt;
+                            builder.permissions(std::fs::Permissions::from_mode(0o700));
+                        }
+                        let t = builder
+                            .tempdir()
+                            .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+                        let path = t.path().to_path_buf();
+                        _dev_temp = Some(t);
+                        path
+                    }
+                };
                 let (mut files, ca) = server::dev_files(&dir)?;
                 files.client_ca = client_ca.clone();
                 println!("dev CA certificate: {}", ca.display());
@@ -406,7 +427,16 @@ fn manifests(
         TlsArg::SelfSigned => {
             let names = certs::service_names(deploy::NAME, &namespace);
             let (ca_pem, pair) = match &certs_out {
-                Some(dir) => certs::write_bundle(dir, &names, days)?,
+                Some(dir) => match certs::read_bundle(dir, &names)? {
+                    Some(found) => {
+                        eprintln!(
+                            "flink-admission: using the CA and certificate already in {} (remove them to make new ones)",
+                            dir.display()
+                        );
+                        found
+                    }
+                    None => certs::write_bundle(dir, &names, days)?,
+                },
                 None => {
                     let ca = certs::Authority::new("flink-admission webhook CA", days)?;
                     let pair = ca.issue(&names, certs::Usage::Server, days)?;

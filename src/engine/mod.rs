@@ -217,12 +217,19 @@ impl Engine {
                     None => Vec::new(),
                 },
             };
+            let max = self.settings.suppression.max_severity;
+            let named = ignores
+                .iter()
+                .any(|i| rule::selector_matches(&i.rule, rule));
             for hit in hits {
-                let suppressed = severity <= self.settings.suppression.max_severity
-                    && ignores
-                        .iter()
-                        .any(|i| rule::selector_matches(&i.rule, rule));
-                if suppressed {
+                // What cannot be seen is reported at most as a warning.
+                let severity = match &hit.unseen {
+                    Some(_) => severity.min(Severity::Warning),
+                    None => severity,
+                };
+                // Named in the annotation: silenced up to what the configuration allows; above
+                // that, still reported, saying the annotation was not honoured.
+                if named && severity <= max {
                     continue;
                 }
                 let fix = rule.fix.as_ref().and_then(|spec| {
@@ -234,13 +241,16 @@ impl Engine {
                     })
                 });
                 let mut message = interpolate(&rule.message, &hit.args);
-                let severity = match &hit.unseen {
-                    Some(what) => {
-                        message.push_str(&format!(" (unverified: {what})"));
-                        severity.min(Severity::Warning)
-                    }
-                    None => severity,
-                };
+                if let Some(what) = &hit.unseen {
+                    message.push_str(&format!(" (unverified: {what})"));
+                }
+                if named {
+                    message.push_str(&format!(
+                        " (not silenced: {} silences findings up to {}, see suppression.max-severity)",
+                        suppress::ANNOTATION,
+                        max.as_str()
+                    ));
+                }
                 findings.push(Finding {
                     rule: rule.id.clone(),
                     name: rule.name.clone(),

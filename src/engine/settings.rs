@@ -140,24 +140,30 @@ fn default_log4j() -> String {
 }
 
 /// How far `flink-lint.io/ignore` annotations reach.
+///
+/// An annotation is written by whoever writes the object; the configuration by whoever runs the
+/// linter or the webhook. So by default an annotation silences warnings and info only: an error
+/// stays an error (its message says the annotation was not honoured) unless the configuration
+/// sets `max-severity: error`. A rule whose severity the configuration lowers to `warning` can
+/// then be silenced, since that too is the configuration's choice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Suppression {
-    /// The most severe finding an annotation may silence (the webhook sets `warning`).
-    #[serde(default = "error_severity", alias = "max_severity")]
+    /// The most severe finding an annotation may silence.
+    #[serde(default = "warning_severity", alias = "max_severity")]
     pub max_severity: Severity,
 }
 
 impl Default for Suppression {
     fn default() -> Self {
         Suppression {
-            max_severity: Severity::Error,
+            max_severity: warning_severity(),
         }
     }
 }
 
-fn error_severity() -> Severity {
-    Severity::Error
+fn warning_severity() -> Severity {
+    Severity::Warning
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

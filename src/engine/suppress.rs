@@ -1,6 +1,7 @@
 //! Inline suppression: `metadata.annotations["flink-lint.io/ignore"]`, a comma-separated list
 //! of `RULE=reason` entries. A reason is required; an entry without one, or naming no rule, is
-//! itself a finding (FLK001) and silences nothing.
+//! itself a finding (FLK001) and silences nothing. How severe a finding an entry may silence is
+//! the configuration's `suppression.max-severity` (default `warning`: errors stay).
 
 use serde_json::Value;
 

@@ -114,6 +114,86 @@ pub fn write_bundle(dir: &Path, names: &[String], days: u32) -> Result<(String, 
     Ok((ca_pem, pair))
 }
 
+/// The bundle [`write_bundle`] left in `dir`, to use again (`manifests --certs-out`: a second
+/// install keeps the CA the API server trusts). `Ok(None)` when none of `ca.crt`, `tls.crt`,
+/// `tls.key` is there. An error, never a silent rotation, when only some are there, or when the
+/// pair does not serve `names`: `tls.crt` not signed by `ca.crt`, expired, not naming every one of
+/// `names`, or `tls.key` not its key. Checked with rustls' own verifier, as a client would.
+pub fn read_bundle(dir: &Path, names: &[String]) -> Result<Option<(String, Pair)>, String> {
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+    use std::sync::Arc;
+
+    const FILES: [&str; 3] = ["ca.crt", "tls.crt", "tls.key"];
+    let present: Vec<&str> = FILES.into_iter().filter(|f| dir.join(f).exists()).collect();
+    if present.is_empty() {
+        return Ok(None);
+    }
+    let remedy = format!(
+        "remove ca.crt, tls.crt and tls.key from {} to make a new CA (the API server must then be given the new caBundle)",
+        dir.display()
+    );
+    if present.len() < FILES.len() {
+        let missing: Vec<&str> = FILES.into_iter().filter(|f| !present.contains(f)).collect();
+        return Err(format!(
+            "{} has {} but not {}: {remedy}",
+            dir.display(),
+            present.join(", "),
+            missing.join(", ")
+        ));
+    }
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let (ca_pem, cert_pem, key_pem) = (read("ca.crt")?, read("tls.crt")?, read("tls.key")?);
+    let bad =
+        |what: &str, e: &dyn std::fmt::Display| format!("{}/{what}: {e}; {remedy}", dir.display());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        let c = c.map_err(|e| bad("ca.crt", &e))?;
+        roots.add(c).map_err(|e| bad("ca.crt", &e))?;
+    }
+    if roots.is_empty() {
+        return Err(bad("ca.crt", &"no certificate"));
+    }
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad("tls.crt", &e))?;
+    let Some((leaf, intermediates)) = chain.split_first() else {
+        return Err(bad("tls.crt", &"no certificate"));
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| bad("ca.crt", &e))?;
+    for name in names {
+        let server_name = ServerName::try_from(name.as_str())
+            .map_err(|e| format!("'{name}' is not a DNS name or IP address: {e}"))?;
+        verifier
+            .verify_server_cert(leaf, intermediates, &server_name, &[], UnixTime::now())
+            .map_err(|e| {
+                bad(
+                    "tls.crt",
+                    &format!("not valid for {name} under ca.crt ({e})"),
+                )
+            })?;
+    }
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| bad("tls.key", &e))?;
+    let signing = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| bad("tls.key", &e))?;
+    let certified = rustls::sign::CertifiedKey::new(chain.clone(), signing);
+    certified
+        .keys_match()
+        .map_err(|e| bad("tls.key", &format!("not the key of tls.crt ({e})")))?;
+    Ok(Some((ca_pem, Pair { cert_pem, key_pem })))
+}
+
 /// `notAfter` of a DER certificate, in seconds since the Unix epoch (`x509-parser`).
 pub fn not_after(der: &[u8]) -> Option<i64> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
