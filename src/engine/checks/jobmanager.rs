@@ -640,7 +640,7 @@ fn pod_template_pointer(spec_pointer: &str) -> &str {
 /// app=flink,component=jobmanager, ports rpc 6123, webui 8081)`.
 fn describe_service(svc: &Value) -> String {
     let selector = svc
-        .pointer("/spec/selector")
+        .at("/spec/selector")
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
@@ -650,7 +650,7 @@ fn describe_service(svc: &Value) -> String {
         })
         .unwrap_or_default();
     let ports = svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .map(|ps| {
             ps.iter()

@@ -1,5 +1,6 @@
 //! Family 5: what the Flink Kubernetes Operator expects of its resources.
 
+use crate::flink::object::Pointer as _;
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -16,7 +17,7 @@ pub fn session_job_target(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(deployment) = object::str_at(ctx.obj, "/spec/deploymentName") else {
         return Vec::new();
     };
-    let labels = ctx.obj.pointer("/metadata/labels");
+    let labels = ctx.obj.at("/metadata/labels");
     let current = labels
         .and_then(|l| l.get(TARGET_SESSION))
         .and_then(Value::as_str);
