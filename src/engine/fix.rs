@@ -8,6 +8,7 @@ use crate::flink::object::Pointer as _;
 use serde_json::{Map, Value};
 
 use super::report::Op;
+use crate::flink::object::list_index;
 
 /// An operation that cannot be applied to the object: it would have to create a node under a
 /// scalar, guess whether a new level is a list or a map, or index past the end of a list.
@@ -46,17 +47,6 @@ fn kind_of(v: &Value) -> &'static str {
         Value::Array(_) => "a list",
         Value::Object(_) => "a map",
     }
-}
-
-/// A list index as RFC 6901 spells it: `0` or digits without a leading zero.
-fn index(token: &str) -> Option<usize> {
-    if token.is_empty()
-        || !token.bytes().all(|b| b.is_ascii_digit())
-        || (token.len() > 1 && token.starts_with('0'))
-    {
-        return None;
-    }
-    token.parse().ok()
 }
 
 /// Split a JSON pointer into unescaped reference tokens.
@@ -103,8 +93,8 @@ pub fn materialize(doc: &Value, op: &Op) -> Result<Option<Op>, FixError> {
     for (depth, t) in parents.iter().enumerate() {
         let child = match node {
             Value::Object(m) => m.get(t.as_str()),
-            Value::Array(a) if t == "-" || index(t) == Some(a.len()) => None,
-            Value::Array(a) => match index(t) {
+            Value::Array(a) if t == "-" || list_index(t) == Some(a.len()) => None,
+            Value::Array(a) => match list_index(t) {
                 Some(i) if i < a.len() => a.get(i),
                 _ => {
                     return Err(FixError::new(
@@ -157,7 +147,7 @@ pub fn materialize(doc: &Value, op: &Op) -> Result<Option<Op>, FixError> {
             let i = if leaf == "-" {
                 Some(a.len())
             } else {
-                index(leaf)
+                list_index(leaf)
             };
             match (op, i) {
                 (Op::Replace { .. }, Some(i)) if i < a.len() => Ok(Some(op.clone())),
@@ -185,7 +175,7 @@ fn nest(op: &Op, below: &[String], value: Value) -> Result<Value, FixError> {
     for t in below.iter().rev() {
         if t == "-" {
             nested = Value::Array(vec![nested]);
-        } else if index(t).is_some() {
+        } else if list_index(t).is_some() {
             return Err(FixError::new(
                 op,
                 format!("'{t}' would be an index into a list that does not exist"),

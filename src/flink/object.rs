@@ -127,7 +127,7 @@ pub trait Pointer {
 }
 
 /// A list index as RFC 6901 spells it: `0` or digits without a leading zero.
-fn list_index(token: &str) -> Option<usize> {
+pub fn list_index(token: &str) -> Option<usize> {
     if token.is_empty()
         || !token.bytes().all(|b| b.is_ascii_digit())
         || (token.len() > 1 && token.starts_with('0'))

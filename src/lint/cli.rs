@@ -271,25 +271,32 @@ fn settings(args: &CheckArgs, registry: &Registry) -> Result<Settings, String> {
     Ok(s)
 }
 
+/// The engine for `check` and `fix` from the settings their arguments name; a bad setting is a
+/// usage error (exit 2).
+fn engine(
+    args: &CheckArgs,
+    registry: &'static Registry,
+    stderr: &mut dyn Write,
+) -> Result<Engine, i32> {
+    let settings = settings(args, registry).map_err(|e| {
+        let _ = writeln!(stderr, "flink-lint: {e}");
+        EXIT_USAGE
+    })?;
+    Engine::new(registry, settings).map_err(|e| {
+        let _ = writeln!(stderr, "flink-lint: {e}");
+        EXIT_USAGE
+    })
+}
+
 fn check(
     args: CheckArgs,
     registry: &'static Registry,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
-    let settings = match settings(&args, registry) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(stderr, "flink-lint: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let engine = match Engine::new(registry, settings) {
+    let engine = match engine(&args, registry, stderr) {
         Ok(e) => e,
-        Err(e) => {
-            let _ = writeln!(stderr, "flink-lint: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let (files, missing) = discover::expand(&args.paths);
     let format = args.format.unwrap_or(Format::Human);
@@ -387,19 +394,9 @@ fn fix(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
-    let settings = match settings(&args.check, registry) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(stderr, "flink-lint: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let engine = match Engine::new(registry, settings) {
+    let engine = match engine(&args.check, registry, stderr) {
         Ok(e) => e,
-        Err(e) => {
-            let _ = writeln!(stderr, "flink-lint: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     if args.check.paths.is_empty() {
         let _ = writeln!(

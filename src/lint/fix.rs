@@ -19,8 +19,7 @@
 use serde_json::{Map, Value};
 
 use super::source::{self, SourceFile};
-use super::{InputError, Inputs, Outcome, origin_of};
-use crate::engine::context::World;
+use super::{InputError, Inputs, Outcome};
 use crate::engine::fix::{join, tokens};
 use crate::engine::{Engine, Op, Subject};
 use crate::flink::object::ObjectRef;
@@ -849,15 +848,7 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
                 broken[i] = true;
             }
         }
-        let origins: Vec<_> = inputs.files.iter().map(|f| origin_of(&f.name)).collect();
-        let world = World::build(
-            inputs
-                .objects
-                .iter()
-                .map(|o| (o.value.clone(), origins.get(o.file).cloned()))
-                .collect(),
-            false,
-        );
+        let world = inputs.world(false);
         let mut per_file: Vec<Vec<ObjectEdit>> = vec![Vec::new(); current.len()];
         let mut created: Vec<Vec<Value>> = vec![Vec::new(); current.len()];
         let mut identities: Vec<ObjectRef> = inputs

@@ -194,6 +194,18 @@ impl Inputs {
         });
     }
 
+    /// The world of these objects, each placed at its file (see [`World`]).
+    pub fn world(&self, complete: bool) -> World {
+        let origins: Vec<Origin> = self.files.iter().map(|f| origin_of(&f.name)).collect();
+        World::build(
+            self.objects
+                .iter()
+                .map(|o| (o.value.clone(), origins.get(o.file).cloned()))
+                .collect(),
+            complete,
+        )
+    }
+
     /// Record a file that could not be read at all.
     pub fn unreadable(&mut self, name: &str, message: String) {
         self.errors.push(InputError {
@@ -324,15 +336,7 @@ fn judge(
     complete: bool,
     checked: Option<&std::sync::atomic::AtomicUsize>,
 ) -> Outcome {
-    let origins: Vec<Origin> = inputs.files.iter().map(|f| origin_of(&f.name)).collect();
-    let world = World::build(
-        inputs
-            .objects
-            .iter()
-            .map(|o| (o.value.clone(), origins.get(o.file).cloned()))
-            .collect(),
-        complete,
-    );
+    let world = inputs.world(complete);
     // The objects are judged in parallel, in contiguous chunks (the world is read-only and
     // shared); the chunks' results are joined in input order, so output does not depend on the
     // number of threads.
