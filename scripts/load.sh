@@ -1,23 +1,53 @@
 #!/usr/bin/env bash
-# Load test of the webhook: build release, start `flink-admission serve --dev` on 127.0.0.1,
-# drive POST /validate (or /mutate) with wrk for a bounded time, print requests/s and p50/p99.
+# Load test of the webhook beside its floor, in one run:
 #
-#   scripts/load.sh                          # 10 s, 2 threads, 16 connections, /validate
-#   DURATION=30s CONNECTIONS=64 ENDPOINT=/mutate scripts/load.sh
-#   REVIEW=tests/fixtures/admission/flinkdeployment-create.json scripts/load.sh
+#   1. builds `flink-admission` (release) and the floor server (`benches/floor.rs`: the same
+#      crates, TLS settings and runtime, answering every POST with a fixed body, no parsing);
+#   2. makes certificates with `flink-admission certs` (rcgen);
+#   3. times start-up to ready without a cluster (`serve --no-cluster`, spawn until
+#      GET /readyz answers 200), STARTS times;
+#   4. starts both servers and drives them with wrk over HTTPS keep-alive, POSTing real
+#      AdmissionReview bodies (FlinkDeployment CREATE, standalone JobManager Deployment
+#      UPDATE, a non-Flink Deployment CREATE) to /validate and /mutate at each concurrency;
+#   5. prints requests/s, p50/p95/p99, errors, our server's RSS, and our requests/s as a
+#      ratio of the floor's for the same body and concurrency.
 #
-# Needs wrk (`apt-get install -y wrk`; installed here automatically when run as root) and curl.
+#   scripts/load.sh                                  # the whole matrix, 5 s per run
+#   DURATION=10s CONCURRENCY="4 64" BODIES=jobmanager ENDPOINTS=validate scripts/load.sh
+#   NO_BUILD=1 scripts/load.sh                       # use the binaries already built
+#
+# Knobs: DURATION (wrk -d, default 5s), CONCURRENCY ("1 4 16 64 256"), THREADS (wrk threads,
+# default 2, never more than the connections), BODIES ("flinkdeployment jobmanager web"),
+# ENDPOINTS ("validate mutate"), STARTS (start-up samples, 10), PORT/FLOOR_PORT/PROBE_PORT,
+# FLOOR (a floor executable built before; default: build it with cargo bench --no-run),
+# SERVER_LOG (where our server's per-request log lines go; default /dev/null), RUST_LOG.
+# Needs wrk (installed with apt-get when run as root), curl, python3 and bash 5.
+# Not part of CI: the figures depend on the machine; BENCHMARKS.md says how they were taken.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-10s}
+DURATION=${DURATION:-5s}
+CONCURRENCY=${CONCURRENCY:-"1 4 16 64 256"}
 THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-16}
-ENDPOINT=${ENDPOINT:-/validate}
-REVIEW=${REVIEW:-tests/fixtures/admission/jobmanager-deployment-update.json}
+BODIES=${BODIES:-"flinkdeployment jobmanager web"}
+ENDPOINTS=${ENDPOINTS:-"validate mutate"}
+STARTS=${STARTS:-10}
 PORT=${PORT:-18443}
+FLOOR_PORT=${FLOOR_PORT:-18444}
 PROBE_PORT=${PROBE_PORT:-18080}
+SERVER_LOG=${SERVER_LOG:-/dev/null}
 
+# name -> review file, and what /validate must decide for it (checked before the load).
+declare -A REVIEW=(
+  [flinkdeployment]=tests/fixtures/admission/flinkdeployment-create.json
+  [jobmanager]=tests/fixtures/admission/jobmanager-deployment-update.json
+  [web]=benches/reviews/deployment-web-create.json
+)
+declare -A ALLOWED=([flinkdeployment]=false [jobmanager]=false [web]=true)
+
+for tool in curl python3; do
+  command -v "$tool" >/dev/null || { echo "$tool not found" >&2; exit 1; }
+done
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -27,58 +57,177 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 
-cargo build --release --quiet --bin flink-admission
+BIN=target/release/flink-admission
+if [ -z "${NO_BUILD:-}" ]; then
+  cargo build --release --quiet --bin flink-admission
+fi
+# The floor is a bench target (release settings); cargo names the executable. FLOOR=PATH
+# uses one built before (it depends on nothing the webhook's changes touch but the TLS set-up).
+if [ -z "${FLOOR:-}" ]; then
+  FLOOR=$(cargo bench --quiet --bench floor --no-run --message-format=json 2>/dev/null |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "floor" and m.get("executable"):
+        print(m["executable"])')
+fi
+[ -x "$BIN" ] && [ -x "$FLOOR" ] || { echo "build failed: $BIN / floor '$FLOOR'" >&2; exit 1; }
 
 tmp=$(mktemp -d)
-pid=""
+pids=()
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  for p in "${pids[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-./target/release/flink-admission serve --dev --dev-dir "$tmp/dev" \
-  --addr "127.0.0.1:$PORT" --probe-addr "127.0.0.1:$PROBE_PORT" --shutdown-delay 0s \
-  >"$tmp/stdout" 2>"$tmp/server.log" &
-pid=$!
-
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$PROBE_PORT/readyz" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then cat "$tmp/server.log" >&2; exit 1; fi
-  sleep 0.1
+"$BIN" certs --service flink-admission --namespace webhooks --out "$tmp/certs" >/dev/null
+HOST=flink-admission.webhooks.svc
+mkdir -p "$tmp/bodies"
+for b in $BODIES; do
+  # API servers send compact JSON.
+  python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' \
+    "${REVIEW[$b]}" >"$tmp/bodies/$b.json"
 done
-curl -fsS "http://127.0.0.1:$PROBE_PORT/readyz" >/dev/null
 
-# One request first: the review must be answered (uid echoed), not rejected.
-curl -fsS --cacert "$tmp/dev/ca.crt" -H 'Content-Type: application/json' \
-  --data-binary "@$REVIEW" "https://localhost:$PORT$ENDPOINT" >"$tmp/first.json"
-grep -q '"uid"' "$tmp/first.json" || { echo "unexpected answer: $(cat "$tmp/first.json")" >&2; exit 1; }
+serve() { # exec: $! is the server itself
+  exec "$BIN" serve --tls-cert "$tmp/certs/tls.crt" --tls-key "$tmp/certs/tls.key" --no-cluster \
+    --addr "127.0.0.1:$PORT" --probe-addr "127.0.0.1:$PROBE_PORT" --shutdown-delay 0s "$@"
+}
+
+# GET /readyz on the probe port through bash's /dev/tcp (no process per poll); 0 when 200.
+ready() {
+  local line
+  { exec 9<>"/dev/tcp/127.0.0.1/$PROBE_PORT"; } 2>/dev/null || return 1
+  printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&9
+  IFS= read -r line <&9 || true
+  exec 9<&-
+  [[ $line == "HTTP/1.1 200"* ]]
+}
+
+stop() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# ---------------------------------------------------------------- start-up to ready
+samples=()
+for _ in $(seq "$STARTS"); do
+  t0=$EPOCHREALTIME
+  serve >/dev/null 2>"$tmp/start.log" &
+  p=$!
+  pids+=("$p")
+  until ready; do
+    if ! kill -0 "$p" 2>/dev/null; then cat "$tmp/start.log" >&2; exit 1; fi
+  done
+  t1=$EPOCHREALTIME
+  samples+=("$(python3 -c "print(f'{($t1 - $t0) * 1000:.1f}')")")
+  stop "$p"
+done
+python3 - "${samples[@]}" <<'PY'
+import statistics, sys
+ms = sorted(float(x) for x in sys.argv[1:])
+print(f"start-up to ready (serve --no-cluster, spawn to first 200 from /readyz), {len(ms)} starts: "
+      f"median {statistics.median(ms):.1f} ms, min {ms[0]:.1f} ms, max {ms[-1]:.1f} ms")
+PY
+echo
+
+# ---------------------------------------------------------------- servers
+serve >/dev/null 2>"$SERVER_LOG" &
+ours=$!
+pids+=("$ours")
+"$FLOOR" --cert "$tmp/certs/tls.crt" --key "$tmp/certs/tls.key" --addr "127.0.0.1:$FLOOR_PORT" \
+  >"$tmp/floor.log" 2>&1 &
+floor=$!
+pids+=("$floor")
+for _ in $(seq 200); do ready && break; sleep 0.05; done
+ready || { echo "our server did not get ready" >&2; exit 1; }
+for _ in $(seq 200); do grep -q '^floor: https' "$tmp/floor.log" && break; sleep 0.05; done
+grep -q '^floor: https' "$tmp/floor.log" || { cat "$tmp/floor.log" >&2; exit 1; }
+
+# Every body is answered as expected by ours (uid echoed, the decision right), once each,
+# through a client that checks the certificate against the CA and the Service name.
+post() { # port path body-file
+  curl -fsS --cacert "$tmp/certs/ca.crt" --resolve "$HOST:$1:127.0.0.1" \
+    -H 'Content-Type: application/json' --data-binary "@$3" "https://$HOST:$1$2"
+}
+for b in $BODIES; do
+  for ep in $ENDPOINTS; do
+    post "$PORT" "/$ep" "$tmp/bodies/$b.json" | python3 -c '
+import json, sys
+body, ep, allowed = sys.argv[1], sys.argv[2], sys.argv[3] == "true"
+r = json.load(sys.stdin)["response"]
+want = json.load(open(body))["request"]["uid"]
+assert r["uid"] == want, f"{body} {ep}: uid {r['uid']!r}, sent {want!r}"
+if ep == "validate":
+    assert r["allowed"] == allowed, f"{body}: allowed {r['allowed']}, expected {allowed}"
+' "$tmp/bodies/$b.json" "$ep" "${ALLOWED[$b]}"
+  done
+  post "$FLOOR_PORT" /validate "$tmp/bodies/$b.json" | grep -q '"allowed":true'
+done
 
 cat >"$tmp/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local f = assert(io.open(os.getenv("REVIEW"), "rb"))
+local f = assert(io.open(os.getenv("BODY"), "rb"))
 wrk.body = f:read("*a")
 f:close()
 
 function done(summary, latency, requests)
   local secs = summary.duration / 1e6
-  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout
-  io.write(string.format("requests: %d in %.1f s, errors: %d\n", summary.requests, secs, bad))
-  io.write(string.format("requests/s: %.0f\n", summary.requests / secs))
-  io.write(string.format("latency p50: %.2f ms, p99: %.2f ms, max: %.2f ms\n",
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+  io.write(string.format("RESULT %d %.3f %d %.0f %.3f %.3f %.3f %.3f\n",
+    summary.requests, secs, errors, summary.requests / secs,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
 end
 LUA
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION POST https://127.0.0.1:$PORT$ENDPOINT ($REVIEW)"
-REVIEW="$REVIEW" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$tmp/post.lua" \
-  "https://127.0.0.1:$PORT$ENDPOINT" | sed -n '/^requests:/,$p'
+rss_mib() { awk -v k="$2:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
-kill -TERM "$pid"
-wait "$pid" && echo "server stopped cleanly on SIGTERM"
-pid=""
+# wrk against one URL; prints "rps p50 p95 p99 errors requests".
+drive() { # url body conns
+  local t=$THREADS
+  [ "$3" -lt "$t" ] && t=$3
+  BODY="$2" wrk -t"$t" -c"$3" -d"$DURATION" -s "$tmp/post.lua" "$1" | awk '/^RESULT/ {print $5, $6, $7, $8, $4, $2}'
+}
+
+# Warm both up (connections, allocator, caches) before anything is recorded.
+BODY="$tmp/bodies/$(set -- $BODIES; echo "$1").json" wrk -t1 -c4 -d1s -s "$tmp/post.lua" \
+  "https://127.0.0.1:$PORT/validate" >/dev/null
+BODY="$tmp/bodies/$(set -- $BODIES; echo "$1").json" wrk -t1 -c4 -d1s -s "$tmp/post.lua" \
+  "https://127.0.0.1:$FLOOR_PORT/validate" >/dev/null
+
+echo "wrk: HTTPS keep-alive, $DURATION per run, up to $THREADS threads on this machine"
+printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
+  body endpoint conns req/s p50_ms p95_ms p99_ms errors rss_MiB ratio
+for b in $BODIES; do
+  body="$tmp/bodies/$b.json"
+  for c in $CONCURRENCY; do
+    read -r frps f50 f95 f99 ferr _ < <(drive "https://127.0.0.1:$FLOOR_PORT/validate" "$body" "$c")
+    printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
+      "$b" floor "$c" "$frps" "$f50" "$f95" "$f99" "$ferr" "$(rss_mib "$floor" VmRSS)" 1.00
+    for ep in $ENDPOINTS; do
+      read -r rps p50 p95 p99 err _ < <(drive "https://127.0.0.1:$PORT/$ep" "$body" "$c")
+      ratio=$(python3 -c "print(f'{$rps / $frps:.2f}' if $frps else '-')")
+      printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
+        "$b" "$ep" "$c" "$rps" "$p50" "$p95" "$p99" "$err" "$(rss_mib "$ours" VmRSS)" "$ratio"
+    done
+  done
+done
+echo
+echo "our server: peak RSS $(rss_mib "$ours" VmHWM) MiB, RSS now $(rss_mib "$ours" VmRSS) MiB; floor: peak RSS $(rss_mib "$floor" VmHWM) MiB"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+stop "$floor"
+kill -TERM "$ours"
+if wait "$ours"; then echo "our server stopped cleanly on SIGTERM"; else echo "our server exited $? on SIGTERM" >&2; exit 1; fi

@@ -161,18 +161,27 @@ fn read_request(req: &mut Value) -> Result<Request, DecodeError> {
         "CONNECT" => Some(Operation::Connect),
         _ => None,
     };
-    let gvk = |v: &Value, p: &str, key: &str| GroupVersionKind {
-        group: s(v, &format!("{p}/group")).unwrap_or_default(),
-        version: s(v, &format!("{p}/version")).unwrap_or_default(),
-        kind: s(v, &format!("{p}/{key}")).unwrap_or_default(),
+    let gvk = |v: &Value, at: &str, key: &str| {
+        let part = |k: &str| {
+            v.get(at)
+                .and_then(|g| g.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        GroupVersionKind {
+            group: part("group"),
+            version: part("version"),
+            kind: part(key),
+        }
     };
     let take = |req: &mut Value, key: &str| match req.get_mut(key).map(Value::take) {
         None | Some(Value::Null) => None,
         Some(v) => Some(v),
     };
     Ok(Request {
-        kind: gvk(req, "/kind", "kind"),
-        resource: gvk(req, "/resource", "resource"),
+        kind: gvk(req, "kind", "kind"),
+        resource: gvk(req, "resource", "resource"),
         sub_resource: s(req, "/subResource").filter(|x| !x.is_empty()),
         name: s(req, "/name").filter(|x| !x.is_empty()),
         namespace: s(req, "/namespace").filter(|x| !x.is_empty()),

@@ -113,6 +113,25 @@ impl Response {
             "response": self,
         })
     }
+
+    /// The same AdmissionReview as [`Response::into_review`], written straight to bytes (the
+    /// server's path: no intermediate JSON tree).
+    pub fn review_bytes(&self, api_version: &str) -> Vec<u8> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Envelope<'a> {
+            api_version: &'a str,
+            kind: &'static str,
+            response: &'a Response,
+        }
+        let envelope = Envelope {
+            api_version,
+            kind: "AdmissionReview",
+            response: self,
+        };
+        // Strings, bools, numbers and string maps only: serialising cannot fail.
+        serde_json::to_vec(&envelope).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +157,26 @@ mod tests {
         );
         let plain = serde_json::to_value(Response::allow("u")).unwrap();
         assert_eq!(plain, json!({"uid": "u", "allowed": true}));
+    }
+
+    #[test]
+    fn review_bytes_is_into_review_serialised() {
+        let mut r = Response::deny("u-1", "no \"quotes\" or \u{7}");
+        r.warnings = vec!["FLK102: w".into()];
+        r.audit_annotations.insert("rules".into(), "FLK102".into());
+        r.patch = JsonPatch::from_ops(&[Op::Remove {
+            path: "/spec/strategy".into(),
+        }]);
+        for version in ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"] {
+            let bytes = r.review_bytes(version);
+            let parsed: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(parsed, r.clone().into_review(version));
+            // same key order as the tree (apiVersion, kind, response)
+            assert_eq!(
+                bytes,
+                serde_json::to_vec(&r.clone().into_review(version)).unwrap()
+            );
+        }
     }
 
     #[test]

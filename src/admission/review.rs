@@ -265,8 +265,19 @@ fn mutate(
     let before = engine.check(subject);
     let mut response = Response::allow(uid);
     let mut fixed: Vec<(String, Severity)> = Vec::new();
-    if before.findings.iter().any(is_safe) {
-        let outcome = engine.fix(subject);
+    // What the safe fixes were before fixing: the report itself goes on as the fix loop's
+    // first round, so the object is not judged twice.
+    let safe_before: Vec<(String, Severity, String)> = before
+        .findings
+        .iter()
+        .filter(|f| is_safe(f))
+        .map(|f| {
+            let title = f.fix.as_ref().map(|x| x.title.as_str()).unwrap_or("fixed");
+            (f.rule.clone(), f.severity, title.to_string())
+        })
+        .collect();
+    if !safe_before.is_empty() {
+        let outcome = engine.fix_after(subject, Some(before));
         // Fixes that failed were left out: the ops lead to the last good state. Fixes that do
         // not converge undo each other: no patch at all rather than an arbitrary round's.
         if outcome.converged() {
@@ -298,16 +309,15 @@ fn mutate(
         if response.patch.is_some() {
             let still: BTreeSet<&str> = after.findings.iter().map(|f| f.rule.as_str()).collect();
             let mut seen = BTreeSet::new();
-            for f in before.findings.iter().filter(|f| is_safe(f)) {
-                if still.contains(f.rule.as_str()) || !seen.insert(f.rule.clone()) {
+            for (rule, severity, title) in safe_before {
+                if still.contains(rule.as_str()) || !seen.insert(rule.clone()) {
                     continue;
                 }
-                let title = f.fix.as_ref().map(|x| x.title.as_str()).unwrap_or("fixed");
                 response.warnings.push(truncate(
-                    &format!("{}: fixed by flink-admission: {}", f.rule, one_line(title)),
+                    &format!("{rule}: fixed by flink-admission: {}", one_line(&title)),
                     policy.warning_width,
                 ));
-                fixed.push((f.rule.clone(), f.severity));
+                fixed.push((rule, severity));
             }
         }
     }

@@ -1,9 +1,17 @@
 //! The routers: `POST /validate` and `POST /mutate` (TLS port), `GET /healthz`, `/readyz`,
-//! `/metrics` (plain probe port). Handlers decode once, run the shared admission function on a
-//! blocking thread within the time budget, and never panic on any body.
+//! `/metrics` (plain probe port). Handlers decode once, run the shared admission function within
+//! the time budget, and never panic on any body.
+//!
+//! Where a review runs: a body of at most [`INLINE_BODY_LIMIT`] bytes whose context answers
+//! from memory ([`ContextProvider::lookups_may_block`] false: `--no-cluster` and the cluster
+//! cache) is reviewed on the request's own task, which costs a fraction of a hop to the
+//! blocking pool; its answer is still held to the budget (an overrun answers per the fail
+//! mode). A larger body, or a context that may wait, goes to the blocking pool, where the
+//! budget cuts the wait short and the runtime's workers are never held.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -16,8 +24,13 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::metrics::{EndpointLabels, FindingLabels, Metrics, ResourceLabels};
-use crate::admission::{self, Endpoint, Outcome, Policy};
+use crate::admission::{self, Endpoint, Outcome, Policy, Review};
 use crate::engine::{Context, Engine, NoContext};
+
+/// Bodies up to this many bytes are reviewed on the request's task when the context cannot
+/// block (see the module docs). Real reviews of Flink objects are 2 to 30 KiB; a review of
+/// 64 KiB costs well under a millisecond of engine time.
+pub const INLINE_BODY_LIMIT: usize = 64 * 1024;
 
 /// Where the engine's view of other objects comes from.
 pub trait ContextProvider: Send + Sync + 'static {
@@ -29,17 +42,29 @@ pub trait ContextProvider: Send + Sync + 'static {
     fn sync_state(&self) -> Vec<(String, bool)> {
         Vec::new()
     }
+    /// Whether a lookup may wait (I/O, a lock held across I/O, a slow dependency). `false`
+    /// only for contexts that answer from memory: their small reviews run on the request's
+    /// task instead of the blocking pool.
+    fn lookups_may_block(&self) -> bool {
+        true
+    }
 }
 
 /// `--no-cluster`: the request alone; always ready.
 pub struct Offline;
 
+/// One `NoContext` for every offline request.
+static NO_CONTEXT: LazyLock<Arc<dyn Context>> = LazyLock::new(|| Arc::new(NoContext));
+
 impl ContextProvider for Offline {
     fn context(&self) -> Arc<dyn Context> {
-        Arc::new(NoContext)
+        NO_CONTEXT.clone()
     }
     fn synced(&self) -> bool {
         true
+    }
+    fn lookups_may_block(&self) -> bool {
+        false
     }
 }
 
@@ -64,6 +89,10 @@ impl ContextProvider for super::cluster::ClusterCache {
     }
     fn sync_state(&self) -> Vec<(String, bool)> {
         super::cluster::ClusterCache::sync_state(self)
+    }
+    /// The reflectors' stores, in memory.
+    fn lookups_may_block(&self) -> bool {
+        false
     }
 }
 
@@ -219,6 +248,58 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
+/// Why a review has no answer of its own.
+enum Unfinished {
+    Panicked(String),
+    OverBudget,
+}
+
+async fn run_review(
+    state: &AppState,
+    review: Review,
+    endpoint: Endpoint,
+    body_len: usize,
+    start: Instant,
+) -> (Arc<Review>, Result<Outcome, Unfinished>) {
+    let engine = state.engine();
+    let context = state.provider.context();
+    if body_len <= INLINE_BODY_LIMIT && !state.provider.lookups_may_block() {
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            admission::review(&engine, &review, endpoint, context.as_ref(), &state.policy)
+        }));
+        let ran = match ran {
+            Ok(_) if start.elapsed() > state.budget => Err(Unfinished::OverBudget),
+            Ok(outcome) => Ok(outcome),
+            Err(panic) => Err(Unfinished::Panicked(panic_text(panic.as_ref()))),
+        };
+        return (Arc::new(review), ran);
+    }
+    let review = Arc::new(review);
+    let policy = state.policy.clone();
+    let task = {
+        let review = review.clone();
+        tokio::task::spawn_blocking(move || {
+            admission::review(&engine, &review, endpoint, context.as_ref(), &policy)
+        })
+    };
+    let budget = state.budget.saturating_sub(start.elapsed());
+    let ran = match tokio::time::timeout(budget, task).await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(join_error)) => Err(Unfinished::Panicked(join_error.to_string())),
+        Err(_) => Err(Unfinished::OverBudget),
+    };
+    (review, ran)
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic");
+    format!("panicked: {what}")
+}
+
 async fn handle(
     state: Arc<AppState>,
     endpoint: Endpoint,
@@ -241,7 +322,7 @@ async fn handle(
         }
     };
     let review = match admission::decode(&body) {
-        Ok(r) => Arc::new(r),
+        Ok(r) => r,
         Err(e) => {
             state
                 .metrics
@@ -250,45 +331,38 @@ async fn handle(
             return json_response(StatusCode::BAD_REQUEST, &admission::error_body(&e));
         }
     };
-    let engine = state.engine();
-    let context = state.provider.context();
-    let policy = state.policy.clone();
-    let task = {
-        let review = review.clone();
-        tokio::task::spawn_blocking(move || {
-            admission::review(&engine, &review, endpoint, context.as_ref(), &policy)
-        })
+    let body_len = body.len();
+    drop(body);
+    let (review, ran) = run_review(&state, review, endpoint, body_len, start).await;
+    let (outcome, label): (Outcome, &'static str) = match ran {
+        Ok(outcome) => {
+            let label = outcome.decision.as_str();
+            (outcome, label)
+        }
+        Err(Unfinished::Panicked(error)) => {
+            // A panic inside the review: a bug. Answer per --fail-mode and count it.
+            state
+                .metrics
+                .internal_errors
+                .get_or_create(&EndpointLabels { endpoint: ep })
+                .inc();
+            tracing::error!(uid = %review.request.uid, %error, "review failed");
+            (
+                admission::unfinished(&review, endpoint, &state.policy, "internal error"),
+                "error",
+            )
+        }
+        Err(Unfinished::OverBudget) => {
+            let why = format!(
+                "checks did not finish within {} ms",
+                state.budget.as_millis()
+            );
+            (
+                admission::unfinished(&review, endpoint, &state.policy, &why),
+                "timeout",
+            )
+        }
     };
-    let (outcome, label): (Outcome, &'static str) =
-        match tokio::time::timeout(state.budget, task).await {
-            Ok(Ok(outcome)) => {
-                let label = outcome.decision.as_str();
-                (outcome, label)
-            }
-            Ok(Err(join_error)) => {
-                // A panic inside the review: a bug. Answer per --fail-mode and count it.
-                state
-                    .metrics
-                    .internal_errors
-                    .get_or_create(&EndpointLabels { endpoint: ep })
-                    .inc();
-                tracing::error!(uid = %review.request.uid, error = %join_error, "review failed");
-                (
-                    admission::unfinished(&review, endpoint, &state.policy, "internal error"),
-                    "error",
-                )
-            }
-            Err(_) => {
-                let why = format!(
-                    "checks did not finish within {} ms",
-                    state.budget.as_millis()
-                );
-                (
-                    admission::unfinished(&review, endpoint, &state.policy, &why),
-                    "timeout",
-                )
-            }
-        };
     let elapsed = start.elapsed();
     state
         .metrics
@@ -321,8 +395,10 @@ async fn handle(
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         "admission review"
     );
-    json_response(
+    (
         StatusCode::OK,
-        &outcome.response.into_review(&review.api_version),
+        [(header::CONTENT_TYPE, "application/json")],
+        outcome.response.review_bytes(&review.api_version),
     )
+        .into_response()
 }
