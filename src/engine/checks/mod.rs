@@ -62,6 +62,7 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ("flink_host_network", security::flink_host_network),
     ("session_job_target", session::session_job_target),
     ("container_wiring", wiring::container_wiring),
+    ("ha_pod_ip", wiring::ha_pod_ip),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).

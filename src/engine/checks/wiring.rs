@@ -186,3 +186,71 @@ pub fn container_wiring(ctx: &Ctx<'_>) -> Vec<Hit> {
             .fix(ops),
     ]
 }
+
+/// The variable the Flink docs' HA manifests fill from the downward API and pass as the
+/// JobManager's host.
+const POD_IP: &str = "POD_IP";
+const POD_IP_ARG: &str = "$(POD_IP)";
+
+/// FLK310: a standalone JobManager with high availability that does not advertise its pod IP
+/// (no `$(POD_IP)` in its arguments, no `jobmanager.rpc.address` or `JOB_MANAGER_RPC_ADDRESS`
+/// naming it). Only containers the image's entrypoint starts are judged: a custom command may
+/// set the address itself. The fix adds the `POD_IP` variable (`fieldRef: status.podIP`) when
+/// missing and, when the arguments are just `jobmanager`, the host argument `$(POD_IP)`; other
+/// argument lists are left alone (the host must be the argument right after `jobmanager`).
+pub fn ha_pod_ip(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(pc) = ctx.me() else {
+        return Vec::new();
+    };
+    if pc.role != Some(Role::JobManager) || pc.advertises_pod_ip {
+        return Vec::new();
+    }
+    if !(pc.ha() == Some(true) || pc.ha_intended()) {
+        return Vec::new();
+    }
+    if !super::standalone::entrypoint_applies(&pc.container) {
+        return Vec::new();
+    }
+    if pc
+        .config
+        .get(config::JOBMANAGER_RPC_ADDRESS)
+        .is_some_and(|a| a.contains(POD_IP))
+    {
+        return Vec::new();
+    }
+    let container = pc.container.value;
+    let pointer = pc.container.pointer();
+    let args: Vec<&str> = container
+        .get("args")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let has_env = container
+        .get("env")
+        .and_then(Value::as_array)
+        .is_some_and(|env| {
+            env.iter()
+                .any(|e| e.get("name").and_then(Value::as_str) == Some(POD_IP))
+        });
+    let mut ops = Vec::new();
+    if args == ["jobmanager"] {
+        if !has_env {
+            ops.push(Op::Add {
+                path: format!("{pointer}/env/-"),
+                value: json!({
+                    "name": POD_IP,
+                    "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}},
+                }),
+            });
+        }
+        ops.push(Op::Add {
+            path: format!("{pointer}/args/-"),
+            value: json!(POD_IP_ARG),
+        });
+    }
+    vec![
+        Hit::at(pointer)
+            .arg("container", pc.container.name())
+            .fix(ops),
+    ]
+}
