@@ -717,6 +717,75 @@ fn mutate_never_mounts_a_config_map_the_cluster_does_not_have() {
     );
 }
 
+/// `/mutate` on a JobManager Deployment whose ConfigMap (in the cluster cache) fixes the RPC and
+/// blob ports: the patch declares the ports the container lacks and adds the Flink docs'
+/// tcpSocket liveness probe on the RPC port, leaving the declared port as it is; `/validate`
+/// then reports no FLK108 and a second `/mutate` has nothing to add.
+#[test]
+fn mutate_declares_missing_jobmanager_ports_and_liveness_probe() {
+    use flink_admission::server::cluster;
+    use kube::runtime::watcher::Event;
+    let config_map = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "flink-config", "namespace": "streaming"},
+        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\njobmanager.rpc.port: 6133\nblob.server.port: 6134\n",
+                 "log4j-console.properties": "rootLogger.level = INFO\n"}});
+    let cache = cluster::ClusterCache::new(cluster::watched());
+    for r in cluster::watched() {
+        let store = cache.store(r.group, r.kind).unwrap();
+        store.apply(Event::Init);
+        if r.kind == "ConfigMap" {
+            store.apply(Event::InitApply(config_map.clone()));
+        }
+        store.apply(Event::InitDone);
+    }
+    let mut review = fixture("jobmanager-deployment-update.json");
+    review["request"]["operation"] = json!("CREATE");
+    review["request"]["oldObject"] = Value::Null;
+    // Only the web UI port is declared.
+    review["request"]["object"]["spec"]["template"]["spec"]["containers"][0]["ports"] =
+        json!([{"containerPort": 8081, "name": "webui"}]);
+    let object = review["request"]["object"].clone();
+    let before = answer(review.clone(), Endpoint::Validate, &cache);
+    assert!(
+        before["response"]["auditAnnotations"]["rules"]
+            .as_str()
+            .unwrap_or("")
+            .contains("FLK108"),
+        "{before}"
+    );
+    let out = answer(review.clone(), Endpoint::Mutate, &cache);
+    let ops = decoded_patch(response(&out)).expect("a patch");
+    let patched = apply(&object, &ops);
+    let container = &patched["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["ports"],
+        json!([{"containerPort": 8081, "name": "webui"},
+               {"containerPort": 6133, "name": "rpc"},
+               {"containerPort": 6134, "name": "blob-server"}])
+    );
+    assert_eq!(
+        container["livenessProbe"],
+        json!({"tcpSocket": {"port": 6133}, "initialDelaySeconds": 30, "periodSeconds": 60})
+    );
+    assert_eq!(container["x-vendor-extension"], json!({"kept": true}));
+    let mut again = review.clone();
+    again["request"]["object"] = patched;
+    let v = answer(again.clone(), Endpoint::Validate, &cache);
+    let rules = v["response"]["auditAnnotations"]["rules"]
+        .as_str()
+        .unwrap_or("");
+    assert!(!rules.contains("FLK108"), "{v}");
+    let twice = answer(again, Endpoint::Mutate, &cache);
+    assert!(twice["response"].get("patch").is_none(), "{twice}");
+    // Without the ConfigMap in sight the ports are unknown: no port or probe is invented.
+    let blind = answer(review, Endpoint::Mutate, &NoContext);
+    if let Some(ops) = decoded_patch(response(&blind)) {
+        assert!(!ops.to_string().contains("livenessProbe"), "{ops}");
+        assert!(!ops.to_string().contains("/ports/"), "{ops}");
+    }
+}
+
 fn object_group(o: &Value) -> &str {
     o["apiVersion"]
         .as_str()

@@ -200,6 +200,7 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
             "FLK304/fail-no-log4j.yaml", // the ConfigMap lacks log4j-console.properties
             "FLK306/fail.yaml",       // which address is right is the author's
             "FLK307/fail-range.yaml", // which port of the range is the author's
+            "FLK310/fail-args.yaml",  // the host must come right after `jobmanager`
             "FLK401/fail-scope-all.yaml", // not a Flink container: no size is known to fit
             "FLK401/fail-sidecar.yaml", // a sidecar: no size is known to fit
         ]

@@ -75,6 +75,8 @@ spec:
       - name: jobmanager
         image: flink:1.20
         args: [jobmanager]
+        ports: [{{containerPort: 6123, name: rpc}}, {{containerPort: 6124, name: blob-server}}, {{containerPort: 8081, name: webui}}]
+        livenessProbe: {{tcpSocket: {{port: 6123}}, initialDelaySeconds: 30, periodSeconds: 60}}
         resources: {{requests: {{cpu: "1", memory: {size_mi}Mi}}, limits: {{memory: {size_mi}Mi}}}}
         volumeMounts: [{{name: conf, mountPath: /opt/flink/conf}}]
       volumes: [{{name: conf, configMap: {{name: flink-config}}}}]

@@ -9,6 +9,7 @@ mod security;
 mod session;
 pub mod standalone;
 mod values;
+mod wiring;
 
 use std::sync::{Arc, OnceLock};
 
@@ -60,6 +61,8 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ("flink_conf_dir", security::flink_conf_dir),
     ("flink_host_network", security::flink_host_network),
     ("session_job_target", session::session_job_target),
+    ("container_wiring", wiring::container_wiring),
+    ("ha_pod_ip", wiring::ha_pod_ip),
 ];
 
 /// Checks the engine itself answers (they need what only the engine has).
