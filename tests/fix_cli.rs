@@ -196,6 +196,7 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
         [
             "FLK101/fail-scale.yaml", // a Scale request (kubectl scale), not a file to edit
             "FLK304/fail-flink2-legacy-file.yaml", // moving between file formats needs review
+            "FLK304/fail-item-without-key.yaml", // the ConfigMap lacks the key the item names
             "FLK304/fail-last-applied-wins.yaml", // the ConfigMap lacks the key: text to write
             "FLK304/fail-no-log4j.yaml", // the ConfigMap lacks log4j-console.properties
             "FLK306/fail.yaml",       // which address is right is the author's

@@ -131,10 +131,12 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             .arg("problem", problem)
     };
     // Items naming keys the ConfigMap lacks: the kubelet cannot mount the volume.
+    let mut missing_items: Vec<&str> = Vec::new();
     if let Some(items) = source.items {
         for (i, item) in items.iter().enumerate() {
             let key = object::str_at(item, "/key").unwrap_or("");
             if !keys.contains(&key) && !source.optional {
+                missing_items.push(key);
                 hits.push(hit(
                     format!("{src_ptr}/items/{i}/key"),
                     format!("has no key '{key}' that the volume's items name, so the pod cannot start; add the key or drop the item"),
@@ -205,7 +207,8 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
         _ => {}
     }
     // Single files mounted with subPath leave the image's own log4j configuration in place.
-    if single_files.is_none() && !has_file(LOG4J) {
+    // An item naming the missing key was reported above: one cause, one finding.
+    if single_files.is_none() && !has_file(LOG4J) && !missing_items.contains(&LOG4J) {
         let problem = if has_key(LOG4J) {
             "has log4j-console.properties but the volume's items do not mount it; add it to items"
                 .to_string()
