@@ -22,6 +22,8 @@ use tokio_rustls::client::TlsStream;
 
 #[allow(dead_code)] // engine() is for the other suites
 mod common;
+#[path = "common/secret_volume.rs"]
+mod secret_volume;
 use common::fixture;
 #[path = "common/apiserver.rs"]
 mod apiserver;
@@ -56,28 +58,10 @@ impl Pki {
         self.dir.path().join(name)
     }
     fn publish(&self, pair: &certs::Pair, generation: usize) {
-        let root = self.path("secret");
-        let versioned = root.join(format!("..gen_{generation}"));
-        std::fs::create_dir_all(&versioned).unwrap();
-        std::fs::write(versioned.join("tls.crt"), &pair.cert_pem).unwrap();
-        std::fs::write(versioned.join("tls.key"), &pair.key_pem).unwrap();
-        let tmp = root.join("..data_tmp");
-        let _ = std::fs::remove_file(&tmp);
-        std::os::unix::fs::symlink(format!("..gen_{generation}"), &tmp).unwrap();
-        std::fs::rename(&tmp, root.join("..data")).unwrap();
-        for f in ["tls.crt", "tls.key"] {
-            let link = root.join(f);
-            if std::fs::symlink_metadata(&link).is_err() {
-                std::os::unix::fs::symlink(format!("..data/{f}"), &link).unwrap();
-            }
-        }
+        secret_volume::publish(&self.path("secret"), pair, generation);
     }
     fn files(&self) -> TlsFiles {
-        TlsFiles {
-            cert: self.path("secret/tls.crt"),
-            key: self.path("secret/tls.key"),
-            client_ca: None,
-        }
+        secret_volume::files(&self.path("secret"))
     }
     fn connector(&self) -> TlsConnector {
         let mut roots = rustls::RootCertStore::empty();

@@ -30,6 +30,8 @@ const NS: &str = "webhooks";
 const HOST: &str = "flink-admission.webhooks.svc";
 
 mod common;
+#[path = "common/secret_volume.rs"]
+mod secret_volume;
 use common::{engine, fixture};
 
 fn state_with(
@@ -593,32 +595,11 @@ impl Pki {
             )
             .unwrap()
     }
-    /// Lay out `tls.crt`/`tls.key` as a kubelet does for a Secret volume: the files are
-    /// symlinks through `..data`, which is swapped atomically on update.
     fn publish(&self, pair: &certs::Pair, generation: usize) {
-        let root = self.path("secret");
-        std::fs::create_dir_all(&root).unwrap();
-        let versioned = root.join(format!("..gen_{generation}"));
-        std::fs::create_dir_all(&versioned).unwrap();
-        std::fs::write(versioned.join("tls.crt"), &pair.cert_pem).unwrap();
-        std::fs::write(versioned.join("tls.key"), &pair.key_pem).unwrap();
-        let tmp = root.join("..data_tmp");
-        let _ = std::fs::remove_file(&tmp);
-        std::os::unix::fs::symlink(format!("..gen_{generation}"), &tmp).unwrap();
-        std::fs::rename(&tmp, root.join("..data")).unwrap();
-        for f in ["tls.crt", "tls.key"] {
-            let link = root.join(f);
-            if std::fs::symlink_metadata(&link).is_err() {
-                std::os::unix::fs::symlink(format!("..data/{f}"), &link).unwrap();
-            }
-        }
+        secret_volume::publish(&self.path("secret"), pair, generation);
     }
     fn files(&self) -> TlsFiles {
-        TlsFiles {
-            cert: self.path("secret/tls.crt"),
-            key: self.path("secret/tls.key"),
-            client_ca: None,
-        }
+        secret_volume::files(&self.path("secret"))
     }
 }
 
