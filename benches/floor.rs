@@ -4,9 +4,13 @@
 //! multi-thread, one worker per core), same routes and body limit; each request's body is read
 //! in full and answered with one fixed AdmissionReview, never parsed.
 //!
+//! With `--parse` it is the floor of any webhook that reads the object: the body is parsed
+//! into a `serde_json::Value` (as the webhook does) and the answer carries the request's uid;
+//! no rule runs. The gap between the two floors is what reading the review costs by itself.
+//!
 //! ```text
 //! cargo bench --bench floor --no-run      # build it (release settings); scripts/load.sh does this
-//! <bench executable> --cert tls.crt --key tls.key [--addr 127.0.0.1:18444]
+//! <bench executable> --cert tls.crt --key tls.key [--addr 127.0.0.1:18444] [--parse]
 //! ```
 //!
 //! Run by `cargo bench` without `--cert`, it only says how to use it: it measures nothing on
@@ -46,6 +50,10 @@ struct Args {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:18444")]
     addr: SocketAddr,
+    /// Parse each body as JSON and answer with its uid (the floor of a webhook that reads
+    /// the review) instead of answering without reading it.
+    #[arg(long)]
+    parse: bool,
     /// Passed by `cargo bench`.
     #[arg(long, hide = true)]
     bench: bool,
@@ -53,6 +61,29 @@ struct Args {
 
 async fn answer(_body: Bytes) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], ANSWER)
+}
+
+/// Reads the review the way the webhook does (the whole body into a `Value`) and answers it
+/// with the request's uid; a body that is not JSON gets 400.
+async fn parse_and_answer(body: Bytes) -> axum::response::Response {
+    let review: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return (axum::http::StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let uid = review
+        .pointer("/request/uid")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let answer = serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "response": {"uid": uid, "allowed": true},
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        answer.to_string(),
+    )
+        .into_response()
 }
 
 fn main() -> ExitCode {
@@ -91,10 +122,16 @@ fn main() -> ExitCode {
         }
     };
     let result = rt.block_on(async move {
-        let app = Router::new()
-            .route("/validate", post(answer))
-            .route("/mutate", post(answer))
-            .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        let app = if args.parse {
+            Router::new()
+                .route("/validate", post(parse_and_answer))
+                .route("/mutate", post(parse_and_answer))
+        } else {
+            Router::new()
+                .route("/validate", post(answer))
+                .route("/mutate", post(answer))
+        };
+        let app = app.layer(DefaultBodyLimit::max(BODY_LIMIT));
         let listener = std::net::TcpListener::bind(args.addr).map_err(|e| e.to_string())?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         println!(

@@ -6,19 +6,22 @@
 #   2. makes certificates with `flink-admission certs` (rcgen);
 #   3. times start-up to ready without a cluster (`serve --no-cluster`, spawn until
 #      GET /readyz answers 200), STARTS times;
-#   4. starts both servers and drives them with wrk over HTTPS keep-alive, POSTing real
-#      AdmissionReview bodies (FlinkDeployment CREATE, standalone JobManager Deployment
-#      UPDATE, a non-Flink Deployment CREATE) to /validate and /mutate at each concurrency;
-#   5. prints requests/s, p50/p95/p99, errors, our server's RSS, and our requests/s as a
-#      ratio of the floor's for the same body and concurrency.
+#   4. starts our server, the floor, and the floor with `--parse` (it parses each body into a
+#      JSON value and echoes the uid: the least any webhook that reads the object does), and
+#      drives them with wrk over HTTPS keep-alive, POSTing real AdmissionReview bodies
+#      (FlinkDeployment CREATE, standalone JobManager Deployment UPDATE, a non-Flink
+#      Deployment CREATE) to /validate and /mutate at each concurrency;
+#   5. prints requests/s, p50/p95/p99, errors, RSS, and each server's requests/s as a ratio
+#      of the floor's for the same body and concurrency (row `parse-flr`: the parsing floor).
 #
 #   scripts/load.sh                                  # the whole matrix, 5 s per run
 #   DURATION=10s CONCURRENCY="4 64" BODIES=jobmanager ENDPOINTS=validate scripts/load.sh
 #   NO_BUILD=1 scripts/load.sh                       # use the binaries already built
+#   NO_BUILD=1 BIN=DIR/flink-admission FLOOR=DIR/floor-HASH scripts/load.sh   # other builds
 #
 # Knobs: DURATION (wrk -d, default 5s), CONCURRENCY ("1 4 16 64 256"), THREADS (wrk threads,
 # default 2, never more than the connections), BODIES ("flinkdeployment jobmanager web"),
-# ENDPOINTS ("validate mutate"), STARTS (start-up samples, 10), PORT/FLOOR_PORT/PROBE_PORT,
+# ENDPOINTS ("validate mutate"), STARTS (start-up samples, 10), PORT/FLOOR_PORT/PARSE_PORT/PROBE_PORT,
 # FLOOR (a floor executable built before; default: build it with cargo bench --no-run),
 # SERVER_LOG (where our server's per-request log lines go; default /dev/null), RUST_LOG.
 # Needs wrk (installed with apt-get when run as root), curl, python3 and bash 5.
@@ -34,6 +37,7 @@ ENDPOINTS=${ENDPOINTS:-"validate mutate"}
 STARTS=${STARTS:-10}
 PORT=${PORT:-18443}
 FLOOR_PORT=${FLOOR_PORT:-18444}
+PARSE_PORT=${PARSE_PORT:-18445}
 PROBE_PORT=${PROBE_PORT:-18080}
 SERVER_LOG=${SERVER_LOG:-/dev/null}
 
@@ -57,7 +61,7 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 
-BIN=target/release/flink-admission
+BIN=${BIN:-target/release/flink-admission}
 if [ -z "${NO_BUILD:-}" ]; then
   cargo build --release --quiet --bin flink-admission
 fi
@@ -148,10 +152,17 @@ pids+=("$ours")
   >"$tmp/floor.log" 2>&1 &
 floor=$!
 pids+=("$floor")
+# The same floor parsing each body into a JSON value (what reading the review costs alone).
+"$FLOOR" --cert "$tmp/certs/tls.crt" --key "$tmp/certs/tls.key" --addr "127.0.0.1:$PARSE_PORT" \
+  --parse >"$tmp/parse-floor.log" 2>&1 &
+parse_floor=$!
+pids+=("$parse_floor")
 for _ in $(seq 200); do ready && break; sleep 0.05; done
 ready || { echo "our server did not get ready" >&2; exit 1; }
 for _ in $(seq 200); do grep -q '^floor: https' "$tmp/floor.log" && break; sleep 0.05; done
 grep -q '^floor: https' "$tmp/floor.log" || { cat "$tmp/floor.log" >&2; exit 1; }
+for _ in $(seq 200); do grep -q '^floor: https' "$tmp/parse-floor.log" && break; sleep 0.05; done
+grep -q '^floor: https' "$tmp/parse-floor.log" || { cat "$tmp/parse-floor.log" >&2; exit 1; }
 
 # Every body is answered as expected by ours (uid echoed, the decision right), once each,
 # through a client that checks the certificate against the CA and the Service name.
@@ -172,6 +183,7 @@ if ep == "validate":
 ' "$tmp/bodies/$b.json" "$ep" "${ALLOWED[$b]}"
   done
   post "$FLOOR_PORT" /validate "$tmp/bodies/$b.json" | grep -q '"allowed":true'
+  post "$PARSE_PORT" /validate "$tmp/bodies/$b.json" | grep -q '"allowed":true'
 done
 
 cat >"$tmp/post.lua" <<'LUA'
@@ -216,6 +228,10 @@ for b in $BODIES; do
     read -r frps f50 f95 f99 ferr _ < <(drive "https://127.0.0.1:$FLOOR_PORT/validate" "$body" "$c")
     printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
       "$b" floor "$c" "$frps" "$f50" "$f95" "$f99" "$ferr" "$(rss_mib "$floor" VmRSS)" 1.00
+    read -r prps p50 p95 p99 err _ < <(drive "https://127.0.0.1:$PARSE_PORT/validate" "$body" "$c")
+    ratio=$(python3 -c "print(f'{$prps / $frps:.2f}' if $frps else '-')")
+    printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
+      "$b" parse-flr "$c" "$prps" "$p50" "$p95" "$p99" "$err" "$(rss_mib "$parse_floor" VmRSS)" "$ratio"
     for ep in $ENDPOINTS; do
       read -r rps p50 p95 p99 err _ < <(drive "https://127.0.0.1:$PORT/$ep" "$body" "$c")
       ratio=$(python3 -c "print(f'{$rps / $frps:.2f}' if $frps else '-')")
@@ -229,5 +245,6 @@ echo "our server: peak RSS $(rss_mib "$ours" VmHWM) MiB, RSS now $(rss_mib "$our
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 stop "$floor"
+stop "$parse_floor"
 kill -TERM "$ours"
 if wait "$ours"; then echo "our server stopped cleanly on SIGTERM"; else echo "our server exited $? on SIGTERM" >&2; exit 1; fi

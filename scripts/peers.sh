@@ -14,6 +14,7 @@
 #   scripts/peers.sh
 #   OBJECTS=1000 RUNS=3 scripts/peers.sh       # a smaller generated corpus, best of 3
 #   NO_BUILD=1 PEERS_VENV=/tmp/venv scripts/peers.sh
+#   NO_BUILD=1 LINT=/path/to/flink-lint scripts/peers.sh   # another build of flink-lint
 #
 # Needs python3 (with venv), pip access to PyPI, /usr/bin/time (`apt-get install -y time`).
 # Not part of CI; BENCHMARKS.md says how the figures there were taken.
@@ -26,7 +27,7 @@ CORPUS=${CORPUS:-../shared/corpus}
 VENV=${PEERS_VENV:-target/peers-venv}
 CHECKOV_VERSION=${CHECKOV_VERSION:-3.3.30}
 KV_VERSION=${KV_VERSION:-1.37.0}
-LINT=target/release/flink-lint
+LINT=${LINT:-target/release/flink-lint}
 
 [ -x /usr/bin/time ] || { echo "/usr/bin/time not found: apt-get install -y time" >&2; exit 1; }
 if [ ! -x "$VENV/bin/checkov" ] || [ ! -x "$VENV/bin/kubernetes-validate" ] ||
