@@ -950,3 +950,60 @@ proptest! {
         }
     }
 }
+
+/// A fix that edits another object of the set (FLK304 writing the key the mounted ConfigMap
+/// lacks) is left out whole by the webhook, which can only patch the admitted object, and the
+/// finding says so; `flink-lint fix`'s path (`fix_with(.., true)`) hands the edit out.
+#[test]
+fn the_webhook_leaves_out_edits_of_other_objects_and_says_so() {
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf"},
+        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\n"}});
+    let tm = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "flink-taskmanager"},
+        "spec": {"template": {"metadata": {"labels": {"component": "taskmanager"}},
+            "spec": {"containers": [{"name": "taskmanager", "image": "flink:1.17",
+                "args": ["taskmanager"],
+                "volumeMounts": [{"name": "c", "mountPath": "/opt/flink/conf"}]}],
+            "volumes": [{"name": "c", "configMap": {"name": "conf"}}]}}}});
+    let engine = Engine::embedded(Settings::default()).unwrap();
+    let ctx = world(&[cm.clone(), tm.clone()], false);
+    let subject = Subject::offline(&tm, &ctx);
+    let report = engine.check(&subject);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "FLK304")
+        .expect("FLK304");
+    assert!(
+        f.message.contains("the webhook cannot edit the ConfigMap"),
+        "{}",
+        f.message
+    );
+    let fx = f.fix.as_ref().unwrap();
+    assert!(fx.ops.is_empty());
+    assert_eq!(fx.edits.len(), 1);
+    assert_eq!(fx.edits[0].object, ObjectRef::of(&cm));
+    // The webhook: nothing of the edit, FLK304 still reported.
+    let out = engine.fix(&subject);
+    assert!(out.edited.is_empty());
+    assert!(!out.ops.iter().any(|o| o.path().starts_with("/data")));
+    assert!(out.report.findings.iter().any(|f| f.rule == "FLK304"));
+    let (patch, _) = mutate(&engine, &tm, &ctx);
+    if let Some(p) = patch {
+        let patched = json_patch_apply(&tm, &p).unwrap();
+        assert!(patched.pointer("/data").is_none());
+    }
+    // `flink-lint fix`: the edit, once, with the default text.
+    let out = engine.fix_with(&subject, None, false, true);
+    assert_eq!(out.edited.len(), 1);
+    let mut edited = cm.clone();
+    flink_admission::engine::fix::apply(&mut edited, &out.edited[0].ops).unwrap();
+    assert_eq!(
+        edited["data"]["log4j-console.properties"],
+        json!(flink_admission::engine::settings::DEFAULT_LOG4J_CONSOLE)
+    );
+    assert_eq!(
+        edited["data"]["flink-conf.yaml"],
+        cm["data"]["flink-conf.yaml"]
+    );
+}
