@@ -472,8 +472,12 @@ pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-/// FLK308: `taskmanager.numberOfTaskSlots` is not set (Flink's default is one slot).
+/// FLK308: `taskmanager.numberOfTaskSlots` is not set (Flink's default is one slot), in a
+/// standalone cluster's configuration file or a FlinkDeployment's `flinkConfiguration`.
 pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if object::kind(ctx.obj) != "ConfigMap" {
+        return super::flinkdeployment::task_slots_unset(ctx);
+    }
     files_of(ctx)
         .iter()
         .filter(|(_, cfg)| cfg.get(config::TASK_SLOTS).is_none())
@@ -481,6 +485,7 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
             let slots = ctx.settings.fix.task_slots.to_string();
             Hit::at(data_ptr(&f.key))
                 .arg("file", f.key.clone())
+                .arg("default", "one slot")
                 .fix(vec![append_op(f, config::TASK_SLOTS, &slots)])
         })
         .collect()

@@ -1,0 +1,170 @@
+//! What fixes inject into a FlinkDeployment's `flinkConfiguration`, judged as the operator
+//! builds the cluster's configuration: its own defaults first (`FlinkConfigBuilder` sets
+//! `kubernetes.rest-service.exposed.type: ClusterIP` when the CR leaves it unset), then the CR's
+//! keys, flat or nested.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::engine::{Hit, Op};
+use crate::flink::config;
+use crate::flink::object::{self, Class, CrKind, Pointer as _};
+
+/// The key that picks the type of the REST Service Flink's Kubernetes decorators create.
+pub const REST_EXPOSED_TYPE: &str = "kubernetes.rest-service.exposed.type";
+
+const FLINK_CONFIGURATION: &str = "/spec/flinkConfiguration";
+
+fn is_flink_deployment(obj: &Value) -> bool {
+    matches!(
+        object::classify(obj),
+        Class::Resource(CrKind::FlinkDeployment)
+    ) && !object::label(obj, "flink.apache.org/canary")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// Where `key` is written in `spec.flinkConfiguration`: flat (`a.b.c`), nested (`a: {b: {c:}}`)
+/// or mixed (`a: {b.c:}`). `None` when it is not there.
+pub fn key_pointer(obj: &Value, key: &str) -> Option<String> {
+    fn find(node: &Value, at: &str, rest: &str) -> Option<String> {
+        let map = node.as_object()?;
+        if map.contains_key(rest) {
+            return Some(format!("{at}/{}", object::escape_token(rest)));
+        }
+        map.iter().find_map(|(k, v)| {
+            let below = rest.strip_prefix(k.as_str())?.strip_prefix('.')?;
+            find(v, &format!("{at}/{}", object::escape_token(k)), below)
+        })
+    }
+    find(obj.at(FLINK_CONFIGURATION)?, FLINK_CONFIGURATION, key)
+}
+
+/// Where to add `key` to `spec.flinkConfiguration`: into the deepest nested map the
+/// configuration already has for its prefix (`taskmanager: {memory: ..}` gets
+/// `numberOfTaskSlots` there), else flat at the top.
+pub fn add_pointer(obj: &Value, key: &str) -> String {
+    let mut at = FLINK_CONFIGURATION.to_string();
+    let mut node = obj.at(FLINK_CONFIGURATION);
+    let mut rest = key;
+    while let Some(map) = node.and_then(Value::as_object) {
+        let next = map.iter().find_map(|(k, v)| {
+            let below = rest.strip_prefix(k.as_str())?.strip_prefix('.')?;
+            v.is_object().then_some((k, v, below))
+        });
+        let Some((k, v, below)) = next else { break };
+        at = format!("{at}/{}", object::escape_token(k));
+        node = Some(v);
+        rest = below;
+    }
+    format!("{at}/{}", object::escape_token(rest))
+}
+
+/// FLK240: the REST Service is exposed outside the cluster (NodePort or LoadBalancer). Unset is
+/// fine: the operator then sets ClusterIP.
+pub fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    if !is_flink_deployment(obj) {
+        return Vec::new();
+    }
+    let cfg = super::jobmanager::flink_configuration(obj);
+    let Some(value) = cfg.get(REST_EXPOSED_TYPE) else {
+        return Vec::new();
+    };
+    // Flink reads enum options case-insensitively.
+    let reach = match value.trim().to_ascii_lowercase().as_str() {
+        "nodeport" => "a port on every node",
+        "loadbalancer" => "a load balancer",
+        _ => return Vec::new(),
+    };
+    let at = key_pointer(obj, REST_EXPOSED_TYPE).unwrap_or_else(|| FLINK_CONFIGURATION.into());
+    let hit = Hit::at(&at).arg("value", value.trim()).arg("reach", reach);
+    if at == FLINK_CONFIGURATION {
+        return vec![hit];
+    }
+    vec![hit.fix(vec![Op::Replace {
+        path: at,
+        value: json!("ClusterIP"),
+    }])]
+}
+
+/// FLK308 on a FlinkDeployment: `taskmanager.numberOfTaskSlots` is not in
+/// `spec.flinkConfiguration`, so the operator's default configuration decides (one slot as the
+/// operator ships it, Flink's own default).
+pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    if !is_flink_deployment(obj) {
+        return Vec::new();
+    }
+    if super::jobmanager::flink_configuration(obj)
+        .get(config::TASK_SLOTS)
+        .is_some()
+    {
+        return Vec::new();
+    }
+    let at = if obj.at(FLINK_CONFIGURATION).is_some() {
+        FLINK_CONFIGURATION
+    } else {
+        "/spec"
+    };
+    vec![
+        Hit::at(at)
+            .arg("file", "spec.flinkConfiguration")
+            .arg(
+                "default",
+                "the operator's default (one slot as the operator ships it)",
+            )
+            .fix(vec![Op::Add {
+                path: add_pointer(obj, config::TASK_SLOTS),
+                value: json!(ctx.settings.fix.task_slots.to_string()),
+            }]),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_found_flat_nested_and_mixed() {
+        let fd = |cfg: Value| json!({"spec": {"flinkConfiguration": cfg}});
+        let flat = fd(json!({"kubernetes.rest-service.exposed.type": "NodePort"}));
+        assert_eq!(
+            key_pointer(&flat, REST_EXPOSED_TYPE).as_deref(),
+            Some("/spec/flinkConfiguration/kubernetes.rest-service.exposed.type")
+        );
+        let nested = fd(json!({"kubernetes": {"rest-service": {"exposed": {"type": "x"}}}}));
+        assert_eq!(
+            key_pointer(&nested, REST_EXPOSED_TYPE).as_deref(),
+            Some("/spec/flinkConfiguration/kubernetes/rest-service/exposed/type")
+        );
+        let mixed = fd(json!({"kubernetes": {"rest-service.exposed.type": "x"}}));
+        assert_eq!(
+            key_pointer(&mixed, REST_EXPOSED_TYPE).as_deref(),
+            Some("/spec/flinkConfiguration/kubernetes/rest-service.exposed.type")
+        );
+        assert_eq!(key_pointer(&fd(json!({})), REST_EXPOSED_TYPE), None);
+    }
+
+    #[test]
+    fn added_keys_go_into_the_nested_map_that_is_there() {
+        let fd = |cfg: Value| json!({"spec": {"flinkConfiguration": cfg}});
+        assert_eq!(
+            add_pointer(
+                &fd(json!({"taskmanager": {"memory": {}}})),
+                config::TASK_SLOTS
+            ),
+            "/spec/flinkConfiguration/taskmanager/numberOfTaskSlots"
+        );
+        assert_eq!(
+            add_pointer(
+                &fd(json!({"taskmanager.memory.process.size": "1g"})),
+                config::TASK_SLOTS
+            ),
+            "/spec/flinkConfiguration/taskmanager.numberOfTaskSlots"
+        );
+        assert_eq!(
+            add_pointer(&json!({"spec": {}}), config::TASK_SLOTS),
+            "/spec/flinkConfiguration/taskmanager.numberOfTaskSlots"
+        );
+    }
+}
