@@ -1007,3 +1007,70 @@ fn the_webhook_leaves_out_edits_of_other_objects_and_says_so() {
         cm["data"]["flink-conf.yaml"]
     );
 }
+
+/// Two rules whose fixes create one field: FLK212 (seccompProfile) and FLK214 (runAsNonRoot)
+/// both add to the pod's missing `securityContext`, FLK208 and FLK210 to the container's, and
+/// FLK235 then adds runAsUser next to FLK214's runAsNonRoot. Each fix is materialised against
+/// the object as the fixes before it left it, so the later ones add members to the map the
+/// first one created instead of replacing it: the patch applies with `json-patch`, keeps every
+/// rule's member, and a second fix has nothing to do.
+#[test]
+fn fixes_of_several_rules_on_one_field_give_one_valid_object() {
+    let tm = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "flink-taskmanager"},
+        "spec": {"template": {"metadata": {"labels": {"component": "taskmanager"}},
+            "spec": {"containers": [{"name": "taskmanager", "image": "flink:1.20",
+                "args": ["taskmanager"], "x-unknown": 1}]}}}});
+    let settings = Settings {
+        platform: Platform::Kubernetes,
+        pod_security: flink_admission::engine::rule::PodSecurity::Restricted,
+        ..Settings::default()
+    };
+    let engine = Engine::embedded(settings).unwrap();
+    let ctx = world(std::slice::from_ref(&tm), false);
+    let subject = Subject::offline(&tm, &ctx);
+    let before: Vec<String> = engine
+        .check(&subject)
+        .findings
+        .iter()
+        .map(|f| f.rule.clone())
+        .collect();
+    for rule in ["FLK208", "FLK210", "FLK212", "FLK214"] {
+        assert!(before.iter().any(|r| r == rule), "{rule} in {before:?}");
+    }
+    let out = engine.fix(&subject);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let patched = json_patch_apply(&tm, &serde_json::to_value(&out.ops).unwrap()).unwrap();
+    assert_eq!(patched, out.object);
+    // One op creates each securityContext; the others add members to it.
+    for at in [
+        "/spec/template/spec/securityContext",
+        "/spec/template/spec/containers/0/securityContext",
+    ] {
+        assert_eq!(
+            out.ops.iter().filter(|o| o.path() == at).count(),
+            1,
+            "{at}: {:?}",
+            out.ops
+        );
+    }
+    let pod = &patched["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["runAsUser"], 9999);
+    let c = &pod["containers"][0];
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(c["x-unknown"], 1);
+    for rule in ["FLK208", "FLK210", "FLK212", "FLK214", "FLK235"] {
+        assert!(
+            !out.report.findings.iter().any(|f| f.rule == rule),
+            "{rule} left"
+        );
+    }
+    let again = engine.fix(&Subject::offline(&out.object, &ctx));
+    assert!(again.ops.is_empty(), "{:?}", again.ops);
+}
