@@ -54,8 +54,12 @@ fn fixture_files(path: &Path) -> (Vec<PathBuf>, Vec<String>) {
     (files, flags)
 }
 
-fn settings_for(flags: &[String]) -> Settings {
-    let mut s = Settings::default();
+/// The settings `flink-lint` uses for `fixture`: a `.flink-lint.yaml` next to it, then `flags`.
+fn settings_for(fixture: &Path, flags: &[String]) -> Settings {
+    let mut s = match std::fs::read_to_string(fixture.with_file_name(".flink-lint.yaml")) {
+        Ok(text) => Settings::from_yaml(&text).unwrap(),
+        Err(_) => Settings::default(),
+    };
     let joined = flags.join(" ");
     if joined.contains("--scope all") {
         s.scope = Scope::All;
@@ -93,7 +97,7 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
                 continue;
             }
             let (_, flags0) = fixture_files(&fail);
-            let engine = Engine::embedded(settings_for(&flags0)).unwrap();
+            let engine = Engine::embedded(settings_for(&fail, &flags0)).unwrap();
             let fixable_before = {
                 let (files, _) = fixture_files(&fail);
                 let mut inputs = Inputs::default();

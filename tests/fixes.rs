@@ -29,7 +29,15 @@ fn header(text: &str, key: &str) -> Option<String> {
 
 /// The engine and world a fixture asks for (as `tests/rules.rs` reads its header).
 fn setup(text: &str) -> (Engine, Vec<Value>, bool) {
-    let mut settings = Settings::default();
+    setup_at(None, text)
+}
+
+/// [`setup`] for the fixture at `path`, with the `.flink-lint.yaml` next to it if any.
+fn setup_at(path: Option<&Path>, text: &str) -> (Engine, Vec<Value>, bool) {
+    let mut settings = path
+        .and_then(|p| std::fs::read_to_string(p.with_file_name(".flink-lint.yaml")).ok())
+        .map(|t| Settings::from_yaml(&t).unwrap())
+        .unwrap_or_default();
     if let Some(flags) = header(text, "flink-lint") {
         if flags.contains("--scope all") {
             settings.scope = Scope::All;
@@ -119,7 +127,7 @@ fn fixture_patches_apply_with_json_patch_and_lint_agrees_with_the_webhook() {
     let mut patches_seen = 0;
     for (rule, fail) in fixable_fail_fixtures() {
         let text = std::fs::read_to_string(&fail).unwrap();
-        let (engine, objects, complete) = setup(&text);
+        let (engine, objects, complete) = setup_at(Some(&fail), &text);
         let name = fail.display().to_string();
         let mut inputs = Inputs::default();
         inputs.add(&name, &text);

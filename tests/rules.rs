@@ -29,9 +29,19 @@ fn header(text: &str, key: &str) -> Option<String> {
         })
 }
 
+/// The settings of a `.flink-lint.yaml` next to the fixture (as `flink-lint` finds it), else
+/// the defaults.
+fn dir_settings(path: &Path) -> Settings {
+    let cfg = path.with_file_name(".flink-lint.yaml");
+    match std::fs::read_to_string(&cfg) {
+        Ok(text) => Settings::from_yaml(&text).unwrap(),
+        Err(_) => Settings::default(),
+    }
+}
+
 fn run(path: &Path) -> Outcome {
     let text = std::fs::read_to_string(path).unwrap();
-    let mut settings = Settings::default();
+    let mut settings = dir_settings(path);
     if let Some(flags) = header(&text, "flink-lint") {
         if flags.contains("--scope all") {
             settings.scope = Scope::All;

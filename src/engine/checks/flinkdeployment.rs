@@ -120,6 +120,34 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// FLK311: with `fix.log-configuration` on, a FlinkDeployment whose `spec.logConfiguration`
+/// has neither `log4j-console.properties` nor `logback-console.xml` (the keys the operator
+/// accepts) gets `log4j-console.properties` from `fix.log4j-console`.
+pub fn log_configuration_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let obj = ctx.obj;
+    if !ctx.settings.fix.log_configuration || !is_flink_deployment(obj) {
+        return Vec::new();
+    }
+    let log = obj.at("/spec/logConfiguration");
+    if log
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.contains_key(LOG4J) || m.contains_key("logback-console.xml"))
+    {
+        return Vec::new();
+    }
+    let at = if log.is_some() {
+        "/spec/logConfiguration"
+    } else {
+        "/spec"
+    };
+    vec![Hit::at(at).fix(vec![Op::Add {
+        path: format!("/spec/logConfiguration/{}", object::escape_token(LOG4J)),
+        value: json!(ctx.settings.fix.log4j_console),
+    }])]
+}
+
+const LOG4J: &str = "log4j-console.properties";
+
 #[cfg(test)]
 mod tests {
     use super::*;

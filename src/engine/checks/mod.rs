@@ -45,6 +45,10 @@ const NATIVE: &[(&str, CheckFn)] = &[
         "rest_service_exposed",
         flinkdeployment::rest_service_exposed,
     ),
+    (
+        "log_configuration_unset",
+        flinkdeployment::log_configuration_unset,
+    ),
     ("ha_storage_dir", config::ha_storage_dir),
     ("container_resources", resources::container_resources),
     ("flinkdeployment_memory", resources::flinkdeployment_memory),
