@@ -221,6 +221,12 @@ fn fixed_fixtures_are_what_the_rules_fix_makes_of_the_failing_ones() {
                 let i = refs.iter().position(|r| *r == l.finding.object).unwrap();
                 let applied = fix::apply(&mut objects[i], &fx.ops).unwrap();
                 fixed_any |= !applied.is_empty();
+                // Edits of other objects (the key a mounted ConfigMap lacks): the object of that
+                // identity, the last one when several (as the last applied wins).
+                for e in &fx.edits {
+                    let j = refs.iter().rposition(|r| *r == e.object).unwrap();
+                    fixed_any |= !fix::apply(&mut objects[j], &e.ops).unwrap().is_empty();
+                }
                 // Objects the fix creates (a missing Service) come after the file's own.
                 for created in &fx.create {
                     if !objects.contains(created) {
