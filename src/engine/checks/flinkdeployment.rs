@@ -59,10 +59,103 @@ pub fn add_pointer(obj: &Value, key: &str) -> String {
     format!("{at}/{}", object::escape_token(rest))
 }
 
-/// FLK240: the REST Service is exposed outside the cluster (NodePort or LoadBalancer). Unset is
-/// fine: the operator then sets ClusterIP.
+/// What a Service of this type exposes the JobManager through, if anything beyond the cluster.
+fn reach_of(service_type: &str) -> Option<&'static str> {
+    // Flink reads enum options case-insensitively.
+    match service_type.trim().to_ascii_lowercase().as_str() {
+        "nodeport" => Some("a port on every node"),
+        "loadbalancer" => Some("a load balancer"),
+        _ => None,
+    }
+}
+
+/// Fields of a Service that only a NodePort or LoadBalancer Service may have: a ClusterIP
+/// Service that keeps them is rejected by the API server.
+const EXTERNAL_ONLY: &[&str] = &[
+    "externalTrafficPolicy",
+    "healthCheckNodePort",
+    "loadBalancerIP",
+    "loadBalancerSourceRanges",
+    "loadBalancerClass",
+    "allocateLoadBalancerNodePorts",
+];
+
+/// FLK240 on a Service: a NodePort or LoadBalancer Service that selects a standalone
+/// JobManager's pods exposes its REST API (and RPC, blob) outside the cluster.
+fn exposed_service(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let svc = ctx.obj;
+    let Some(kind) = object::str_at(svc, "/spec/type") else {
+        return Vec::new();
+    };
+    // Kubernetes Service types are exact.
+    let Some(reach) = reach_of(kind).filter(|_| kind == "NodePort" || kind == "LoadBalancer")
+    else {
+        return Vec::new();
+    };
+    let mut jobmanagers: Vec<String> = ctx
+        .workloads()
+        .iter()
+        .filter(|w| {
+            matches!(
+                object::classify(w),
+                Class::Workload(Some(crate::flink::object::Role::JobManager))
+            ) && super::standalone::service_selects(svc, w)
+        })
+        .map(|w| object::name(w).to_string())
+        .collect();
+    // A session Deployment and an application Job of one name are two files, one name.
+    jobmanagers.sort();
+    jobmanagers.dedup();
+    if jobmanagers.is_empty() {
+        return Vec::new();
+    }
+    let mut ops = vec![Op::Replace {
+        path: "/spec/type".into(),
+        value: json!("ClusterIP"),
+    }];
+    for (i, p) in svc
+        .at("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if p.get("nodePort").is_some() {
+            ops.push(Op::Remove {
+                path: format!("/spec/ports/{i}/nodePort"),
+            });
+        }
+    }
+    for f in EXTERNAL_ONLY {
+        if svc.at(&format!("/spec/{f}")).is_some() {
+            ops.push(Op::Remove {
+                path: format!("/spec/{f}"),
+            });
+        }
+    }
+    vec![
+        Hit::at("/spec/type")
+            .arg(
+                "what",
+                format!(
+                    "Service {} is {kind} and selects the pods of JobManager {}",
+                    object::name(svc),
+                    jobmanagers.join(", ")
+                ),
+            )
+            .arg("reach", reach)
+            .fix(ops),
+    ]
+}
+
+/// FLK240: the REST Service is exposed outside the cluster (NodePort or LoadBalancer): set so
+/// in a FlinkDeployment (unset is fine: the operator then sets ClusterIP), or a standalone
+/// cluster's Service in front of the JobManager.
 pub fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
+    if object::kind(obj) == "Service" && object::group(obj).is_empty() {
+        return exposed_service(ctx);
+    }
     if !is_flink_deployment(obj) {
         return Vec::new();
     }
@@ -70,14 +163,13 @@ pub fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(value) = cfg.get(REST_EXPOSED_TYPE) else {
         return Vec::new();
     };
-    // Flink reads enum options case-insensitively.
-    let reach = match value.trim().to_ascii_lowercase().as_str() {
-        "nodeport" => "a port on every node",
-        "loadbalancer" => "a load balancer",
-        _ => return Vec::new(),
+    let Some(reach) = reach_of(value) else {
+        return Vec::new();
     };
     let at = key_pointer(obj, REST_EXPOSED_TYPE).unwrap_or_else(|| FLINK_CONFIGURATION.into());
-    let hit = Hit::at(&at).arg("value", value.trim()).arg("reach", reach);
+    let hit = Hit::at(&at)
+        .arg("what", format!("{REST_EXPOSED_TYPE} is {}", value.trim()))
+        .arg("reach", reach);
     if at == FLINK_CONFIGURATION {
         return vec![hit];
     }
