@@ -54,8 +54,12 @@ fn fixture_files(path: &Path) -> (Vec<PathBuf>, Vec<String>) {
     (files, flags)
 }
 
-fn settings_for(flags: &[String]) -> Settings {
-    let mut s = Settings::default();
+/// The settings `flink-lint` uses for `fixture`: a `.flink-lint.yaml` next to it, then `flags`.
+fn settings_for(fixture: &Path, flags: &[String]) -> Settings {
+    let mut s = match std::fs::read_to_string(fixture.with_file_name(".flink-lint.yaml")) {
+        Ok(text) => Settings::from_yaml(&text).unwrap(),
+        Err(_) => Settings::default(),
+    };
     let joined = flags.join(" ");
     if joined.contains("--scope all") {
         s.scope = Scope::All;
@@ -93,7 +97,7 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
                 continue;
             }
             let (_, flags0) = fixture_files(&fail);
-            let engine = Engine::embedded(settings_for(&flags0)).unwrap();
+            let engine = Engine::embedded(settings_for(&fail, &flags0)).unwrap();
             let fixable_before = {
                 let (files, _) = fixture_files(&fail);
                 let mut inputs = Inputs::default();
@@ -195,10 +199,6 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
         unfixable,
         [
             "FLK101/fail-scale.yaml", // a Scale request (kubectl scale), not a file to edit
-            "FLK304/fail-flink2-legacy-file.yaml", // moving between file formats needs review
-            "FLK304/fail-item-without-key.yaml", // the ConfigMap lacks the key the item names
-            "FLK304/fail-last-applied-wins.yaml", // the ConfigMap lacks the key: text to write
-            "FLK304/fail-no-log4j.yaml", // the ConfigMap lacks log4j-console.properties
             "FLK306/fail.yaml",       // which address is right is the author's
             "FLK307/fail-range.yaml", // which port of the range is the author's
             "FLK310/fail-args.yaml",  // the host must come right after `jobmanager`
@@ -701,4 +701,190 @@ spec:
         "{after}"
     );
     assert!(!after.contains("kind: ConfigMap"), "{after}");
+}
+
+const SHARED_CONFIG_MAP: &str = "\
+# The cluster's configuration, kept by hand.
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: orders-config   # both Deployments mount it
+data:
+  # nothing here yet
+
+  readme.txt: 'see the wiki'
+";
+
+const TWO_WORKLOADS: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders-jobmanager}
+spec:
+  template:
+    metadata:
+      labels: {app: orders, component: jobmanager}
+    spec:
+      containers:
+      - name: jobmanager
+        image: flink:2.0
+        args: [jobmanager]
+        volumeMounts: [{name: conf, mountPath: /opt/flink/conf}]
+      volumes:
+      - name: conf
+        configMap: {name: orders-config}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders-taskmanager}
+spec:
+  template:
+    metadata:
+      labels: {app: orders, component: taskmanager}
+    spec:
+      containers:
+      - name: taskmanager
+        image: flink:2.0
+        args: [taskmanager]
+        volumeMounts: [{name: conf, mountPath: /opt/flink/conf}]
+      volumes:
+      - name: conf
+        configMap: {name: orders-config}
+";
+
+/// FLK304: the ConfigMap two Flink 2.0 workloads mount (in another file) lacks config.yaml and
+/// log4j-console.properties. `fix` writes each key once into the ConfigMap's file (config.yaml,
+/// the file Flink 2.0 reads; the log4j text from `fix.log4j-console`), keeps its comments and
+/// its other keys, and a second run changes nothing.
+#[test]
+fn a_key_the_mounted_config_map_lacks_is_written_into_it_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cm = tmp.path().join("configmap.yaml");
+    let workloads = tmp.path().join("cluster.yaml");
+    std::fs::write(&cm, SHARED_CONFIG_MAP).unwrap();
+    std::fs::write(&workloads, TWO_WORKLOADS).unwrap();
+    std::fs::write(
+        tmp.path().join(".flink-lint.yaml"),
+        "fix:\n  log4j-console: |\n    rootLogger.level = WARN\n",
+    )
+    .unwrap();
+    let run = || {
+        flint()
+            .current_dir(tmp.path())
+            .args([
+                "fix",
+                "--select",
+                "FLK304",
+                "cluster.yaml",
+                "configmap.yaml",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&cm).unwrap();
+    lines_kept(SHARED_CONFIG_MAP, &after);
+    assert_eq!(after.matches("config.yaml: |").count(), 1, "{after}");
+    assert_eq!(
+        after.matches("log4j-console.properties:").count(),
+        1,
+        "{after}"
+    );
+    assert!(after.contains("    rootLogger.level = WARN\n"), "{after}");
+    assert!(after.contains("    jobmanager.rpc.port: 6123\n"), "{after}");
+    // The workloads mount the whole ConfigMap: their file is not touched.
+    assert_eq!(std::fs::read_to_string(&workloads).unwrap(), TWO_WORKLOADS);
+    // FLK305 reads the written config.yaml as valid, FLK304 is gone.
+    let mut inputs = Inputs::default();
+    inputs.add("configmap.yaml", &after);
+    inputs.add("cluster.yaml", TWO_WORKLOADS);
+    let engine = Engine::embedded(Settings::default()).unwrap();
+    let outcome = lint::lint(&engine, inputs);
+    let left: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| ["FLK304", "FLK305"].contains(&f.finding.rule.as_str()))
+        .map(|f| f.finding.message.clone())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    run();
+    assert_eq!(std::fs::read_to_string(&cm).unwrap(), after);
+}
+
+/// FLK304 with `items`: the ConfigMap gets the key in one pass, the volume the item in the
+/// next; an existing key is never overwritten, and an immutable ConfigMap is not edited.
+#[test]
+fn missing_keys_with_items_existing_keys_and_immutable_config_maps() {
+    let workload = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders-taskmanager}
+spec:
+  template:
+    metadata:
+      labels: {app: orders, component: taskmanager}
+    spec:
+      containers:
+      - name: taskmanager
+        image: flink:1.17
+        args: [taskmanager]
+        volumeMounts: [{name: conf, mountPath: /opt/flink/conf}]
+      volumes:
+      - name: conf
+        configMap:
+          name: orders-config
+          items:
+          - {key: flink-conf.yaml, path: flink-conf.yaml}
+";
+    let cm = "\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: orders-config}
+data:
+  flink-conf.yaml: |
+    taskmanager.numberOfTaskSlots: 2
+";
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("all.yaml");
+    std::fs::write(&file, format!("{cm}---\n{workload}")).unwrap();
+    flint()
+        .args(["fix", "--select", "FLK304"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        after.contains("    taskmanager.numberOfTaskSlots: 2\n  log4j-console.properties: |\n"),
+        "{after}"
+    );
+    assert!(
+        after.ends_with(
+            "- {key: flink-conf.yaml, path: flink-conf.yaml}\n          - key: log4j-console.properties\n            path: log4j-console.properties\n"
+        ),
+        "{after}"
+    );
+    assert_eq!(after.matches("flink-conf.yaml: |").count(), 1, "{after}");
+
+    let frozen = cm.replace("\ndata:", "\nimmutable: true\ndata:");
+    std::fs::write(&file, format!("{frozen}---\n{workload}")).unwrap();
+    let out = flint()
+        .args(["fix", "--select", "FLK304"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{frozen}---\n{workload}")
+    );
 }

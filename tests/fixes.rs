@@ -29,7 +29,15 @@ fn header(text: &str, key: &str) -> Option<String> {
 
 /// The engine and world a fixture asks for (as `tests/rules.rs` reads its header).
 fn setup(text: &str) -> (Engine, Vec<Value>, bool) {
-    let mut settings = Settings::default();
+    setup_at(None, text)
+}
+
+/// [`setup`] for the fixture at `path`, with the `.flink-lint.yaml` next to it if any.
+fn setup_at(path: Option<&Path>, text: &str) -> (Engine, Vec<Value>, bool) {
+    let mut settings = path
+        .and_then(|p| std::fs::read_to_string(p.with_file_name(".flink-lint.yaml")).ok())
+        .map(|t| Settings::from_yaml(&t).unwrap())
+        .unwrap_or_default();
     if let Some(flags) = header(text, "flink-lint") {
         if flags.contains("--scope all") {
             settings.scope = Scope::All;
@@ -119,7 +127,7 @@ fn fixture_patches_apply_with_json_patch_and_lint_agrees_with_the_webhook() {
     let mut patches_seen = 0;
     for (rule, fail) in fixable_fail_fixtures() {
         let text = std::fs::read_to_string(&fail).unwrap();
-        let (engine, objects, complete) = setup(&text);
+        let (engine, objects, complete) = setup_at(Some(&fail), &text);
         let name = fail.display().to_string();
         let mut inputs = Inputs::default();
         inputs.add(&name, &text);
@@ -189,15 +197,30 @@ fn fixture_patches_apply_with_json_patch_and_lint_agrees_with_the_webhook() {
                 }
             }
         }
-        // Objects a fix creates (a new ConfigMap) are not patches: tests/rules.rs checks them.
+        // Objects a fix creates (a new ConfigMap) are not patches, nor are its edits of other
+        // objects (the key a mounted ConfigMap lacks): tests/rules.rs checks them.
+        let edited: Vec<ObjectRef> = outcome
+            .findings
+            .iter()
+            .filter(|l| l.finding.rule == rule)
+            .filter_map(|l| l.finding.fix.as_ref())
+            .flat_map(|fx| fx.edits.iter().map(|e| e.object.clone()))
+            .collect();
+        let unedited = |v: Vec<Value>| -> Vec<Value> {
+            v.into_iter()
+                .filter(|o| !edited.contains(&ObjectRef::of(o)))
+                .collect()
+        };
         let fixed = fixed.map(|f| {
             let ids: Vec<ObjectRef> = objects.iter().map(ObjectRef::of).collect();
-            f.into_iter()
-                .filter(|o| ids.contains(&ObjectRef::of(o)))
-                .collect::<Vec<_>>()
+            unedited(
+                f.into_iter()
+                    .filter(|o| ids.contains(&ObjectRef::of(o)))
+                    .collect::<Vec<_>>(),
+            )
         });
         if let Some(fixed) = &fixed
-            && *fixed != by_rule
+            && *fixed != unedited(by_rule.clone())
         {
             problems.push(format!(
                 "{name}: {rule}: the printed patches do not give {}",
@@ -949,4 +972,128 @@ proptest! {
             Err(e) => prop_assert!(false, "{op:?} on\n{text}\nfailed: {e}"),
         }
     }
+}
+
+/// A fix that edits another object of the set (FLK304 writing the key the mounted ConfigMap
+/// lacks) is left out whole by the webhook, which can only patch the admitted object, and the
+/// finding says so; `flink-lint fix`'s path (`fix_with(.., true)`) hands the edit out.
+#[test]
+fn the_webhook_leaves_out_edits_of_other_objects_and_says_so() {
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf"},
+        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\n"}});
+    let tm = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "flink-taskmanager"},
+        "spec": {"template": {"metadata": {"labels": {"component": "taskmanager"}},
+            "spec": {"containers": [{"name": "taskmanager", "image": "flink:1.17",
+                "args": ["taskmanager"],
+                "volumeMounts": [{"name": "c", "mountPath": "/opt/flink/conf"}]}],
+            "volumes": [{"name": "c", "configMap": {"name": "conf"}}]}}}});
+    let engine = Engine::embedded(Settings::default()).unwrap();
+    let ctx = world(&[cm.clone(), tm.clone()], false);
+    let subject = Subject::offline(&tm, &ctx);
+    let report = engine.check(&subject);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "FLK304")
+        .expect("FLK304");
+    assert!(
+        f.message.contains("the webhook cannot edit the ConfigMap"),
+        "{}",
+        f.message
+    );
+    let fx = f.fix.as_ref().unwrap();
+    assert!(fx.ops.is_empty());
+    assert_eq!(fx.edits.len(), 1);
+    assert_eq!(fx.edits[0].object, ObjectRef::of(&cm));
+    // The webhook: nothing of the edit, FLK304 still reported.
+    let out = engine.fix(&subject);
+    assert!(out.edited.is_empty());
+    assert!(!out.ops.iter().any(|o| o.path().starts_with("/data")));
+    assert!(out.report.findings.iter().any(|f| f.rule == "FLK304"));
+    let (patch, _) = mutate(&engine, &tm, &ctx);
+    if let Some(p) = patch {
+        let patched = json_patch_apply(&tm, &p).unwrap();
+        assert!(patched.pointer("/data").is_none());
+    }
+    // `flink-lint fix`: the edit, once, with the default text.
+    let out = engine.fix_with(&subject, None, false, true);
+    assert_eq!(out.edited.len(), 1);
+    let mut edited = cm.clone();
+    flink_admission::engine::fix::apply(&mut edited, &out.edited[0].ops).unwrap();
+    assert_eq!(
+        edited["data"]["log4j-console.properties"],
+        json!(flink_admission::engine::settings::DEFAULT_LOG4J_CONSOLE)
+    );
+    assert_eq!(
+        edited["data"]["flink-conf.yaml"],
+        cm["data"]["flink-conf.yaml"]
+    );
+}
+
+/// Two rules whose fixes create one field: FLK212 (seccompProfile) and FLK214 (runAsNonRoot)
+/// both add to the pod's missing `securityContext`, FLK208 and FLK210 to the container's, and
+/// FLK235 then adds runAsUser next to FLK214's runAsNonRoot. Each fix is materialised against
+/// the object as the fixes before it left it, so the later ones add members to the map the
+/// first one created instead of replacing it: the patch applies with `json-patch`, keeps every
+/// rule's member, and a second fix has nothing to do.
+#[test]
+fn fixes_of_several_rules_on_one_field_give_one_valid_object() {
+    let tm = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "flink-taskmanager"},
+        "spec": {"template": {"metadata": {"labels": {"component": "taskmanager"}},
+            "spec": {"containers": [{"name": "taskmanager", "image": "flink:1.20",
+                "args": ["taskmanager"], "x-unknown": 1}]}}}});
+    let settings = Settings {
+        platform: Platform::Kubernetes,
+        pod_security: flink_admission::engine::rule::PodSecurity::Restricted,
+        ..Settings::default()
+    };
+    let engine = Engine::embedded(settings).unwrap();
+    let ctx = world(std::slice::from_ref(&tm), false);
+    let subject = Subject::offline(&tm, &ctx);
+    let before: Vec<String> = engine
+        .check(&subject)
+        .findings
+        .iter()
+        .map(|f| f.rule.clone())
+        .collect();
+    for rule in ["FLK208", "FLK210", "FLK212", "FLK214"] {
+        assert!(before.iter().any(|r| r == rule), "{rule} in {before:?}");
+    }
+    let out = engine.fix(&subject);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let patched = json_patch_apply(&tm, &serde_json::to_value(&out.ops).unwrap()).unwrap();
+    assert_eq!(patched, out.object);
+    // One op creates each securityContext; the others add members to it.
+    for at in [
+        "/spec/template/spec/securityContext",
+        "/spec/template/spec/containers/0/securityContext",
+    ] {
+        assert_eq!(
+            out.ops.iter().filter(|o| o.path() == at).count(),
+            1,
+            "{at}: {:?}",
+            out.ops
+        );
+    }
+    let pod = &patched["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["runAsUser"], 9999);
+    let c = &pod["containers"][0];
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(c["x-unknown"], 1);
+    for rule in ["FLK208", "FLK210", "FLK212", "FLK214", "FLK235"] {
+        assert!(
+            !out.report.findings.iter().any(|f| f.rule == rule),
+            "{rule} left"
+        );
+    }
+    let again = engine.fix(&Subject::offline(&out.object, &ctx));
+    assert!(again.ops.is_empty(), "{:?}", again.ops);
 }

@@ -29,9 +29,19 @@ fn header(text: &str, key: &str) -> Option<String> {
         })
 }
 
+/// The settings of a `.flink-lint.yaml` next to the fixture (as `flink-lint` finds it), else
+/// the defaults.
+fn dir_settings(path: &Path) -> Settings {
+    let cfg = path.with_file_name(".flink-lint.yaml");
+    match std::fs::read_to_string(&cfg) {
+        Ok(text) => Settings::from_yaml(&text).unwrap(),
+        Err(_) => Settings::default(),
+    }
+}
+
 fn run(path: &Path) -> Outcome {
     let text = std::fs::read_to_string(path).unwrap();
-    let mut settings = Settings::default();
+    let mut settings = dir_settings(path);
     if let Some(flags) = header(&text, "flink-lint") {
         if flags.contains("--scope all") {
             settings.scope = Scope::All;
@@ -211,6 +221,12 @@ fn fixed_fixtures_are_what_the_rules_fix_makes_of_the_failing_ones() {
                 let i = refs.iter().position(|r| *r == l.finding.object).unwrap();
                 let applied = fix::apply(&mut objects[i], &fx.ops).unwrap();
                 fixed_any |= !applied.is_empty();
+                // Edits of other objects (the key a mounted ConfigMap lacks): the object of that
+                // identity, the last one when several (as the last applied wins).
+                for e in &fx.edits {
+                    let j = refs.iter().rposition(|r| *r == e.object).unwrap();
+                    fixed_any |= !fix::apply(&mut objects[j], &e.ops).unwrap().is_empty();
+                }
                 // Objects the fix creates (a missing Service) come after the file's own.
                 for created in &fx.create {
                     if !objects.contains(created) {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use context::{Context, NoContext, ObjectSet};
-pub use report::{Applicability, Finding, Fix, FixOutcome, FixProblem, Op, Report, Severity};
+pub use report::{Applicability, Edit, Finding, Fix, FixOutcome, FixProblem, Op, Report, Severity};
 pub use rule::{Registry, Rule, Target};
 pub use settings::{Scope, Settings};
 
@@ -72,6 +72,8 @@ pub struct Hit {
     pub fix: Vec<Op>,
     /// Objects the fix creates (see [`Fix::create`]).
     pub create: Vec<Value>,
+    /// Operations on other objects of the set (see [`Fix::edits`]).
+    pub edit: Vec<Edit>,
     /// What the check could not see (config outside the set, a Secret): the finding is at most
     /// a warning, and its message says what was unseen.
     pub unseen: Option<String>,
@@ -95,6 +97,18 @@ impl Hit {
     /// Objects the fix creates next to the subject.
     pub fn create(mut self, objects: Vec<Value>) -> Self {
         self.create = objects;
+        self
+    }
+    /// Operations the fix makes on `object`, another object of the set, read from `file`.
+    pub fn edit(mut self, object: &Arc<Value>, file: Option<String>, ops: Vec<Op>) -> Self {
+        if !ops.is_empty() {
+            self.edit.push(Edit {
+                object: ObjectRef::of(object),
+                file,
+                ops,
+                target: Some(object.clone()),
+            });
+        }
         self
     }
     /// Mark the hit as depending on something unseen (`None`: everything was seen).
@@ -233,12 +247,15 @@ impl Engine {
                     continue;
                 }
                 let fix = rule.fix.as_ref().and_then(|spec| {
-                    (!hit.fix.is_empty() || !hit.create.is_empty()).then(|| Fix {
-                        applicability: spec.applicability,
-                        title: spec.title.clone(),
-                        ops: hit.fix.clone(),
-                        create: hit.create.clone(),
-                    })
+                    (!hit.fix.is_empty() || !hit.create.is_empty() || !hit.edit.is_empty()).then(
+                        || Fix {
+                            applicability: spec.applicability,
+                            title: spec.title.clone(),
+                            ops: hit.fix.clone(),
+                            create: hit.create.clone(),
+                            edits: hit.edit.clone(),
+                        },
+                    )
                 });
                 let mut message = interpolate(&rule.message, &hit.args);
                 if let Some(what) = &hit.unseen {
@@ -283,8 +300,9 @@ impl Engine {
     /// [`Engine::fix_after`]; with `unsafe_fixes` the unsafe fixes are applied too (what
     /// `flink-lint fix --unsafe-fixes` asks for). A fix that creates objects is applied only
     /// with `create_objects` (the caller writes [`FixOutcome::created`] next to the subject, as
-    /// `flink-lint fix` does); without it (the webhook) such a fix is left out whole, so that
-    /// nothing points at an object that will not exist.
+    /// `flink-lint fix` does), and so is a fix that edits other objects of the set
+    /// ([`FixOutcome::edited`]); without it (the webhook) such a fix is left out whole, so that
+    /// nothing points at an object that will not exist or a key that was not written.
     pub fn fix_with(
         &self,
         subject: &Subject<'_>,
@@ -309,10 +327,11 @@ impl Engine {
             f.fix
                 .as_ref()
                 .filter(|x| unsafe_fixes || x.applicability == Applicability::Safe)
-                .filter(|x| create_objects || x.create.is_empty())
+                .filter(|x| create_objects || !x.beyond_subject())
                 .map(|x| x.ops.clone())
         };
         let mut created: Vec<Value> = Vec::new();
+        let mut edited: Vec<Edit> = Vec::new();
         let mut last_round: Vec<String> = Vec::new();
         for _ in 0..FIX_ROUNDS {
             let report = match first.take() {
@@ -332,6 +351,11 @@ impl Engine {
                     for obj in &fx.create {
                         if !created.contains(obj) {
                             created.push(obj.clone());
+                        }
+                    }
+                    for e in &fx.edits {
+                        if !edited.contains(e) {
+                            edited.push(e.clone());
                         }
                     }
                 }
@@ -358,6 +382,7 @@ impl Engine {
                     report,
                     problems,
                     created,
+                    edited,
                 };
             }
             last_round = changed_by;
@@ -388,6 +413,7 @@ impl Engine {
             report,
             problems,
             created,
+            edited,
         }
     }
 }

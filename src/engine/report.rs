@@ -76,9 +76,35 @@ pub struct Fix {
     /// the object it admits, leaves them to the user.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub create: Vec<Value>,
+    /// Operations on other objects of the set (the ConfigMap a workload mounts): `flink-lint
+    /// fix` writes them into those objects' documents; the webhook, which can only patch the
+    /// object it admits, leaves the whole fix out, as it does for `create`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+}
+
+/// Operations on an object other than the subject: which object (its identity and the file it
+/// was read from, as the world resolved it), and the operations as the check states them (the
+/// caller materialises them against that object).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Edit {
+    pub object: ObjectRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub ops: Vec<Op>,
+    /// The object as the world resolved it: among objects of one identity in one file (the
+    /// last applied wins), the one it is.
+    #[serde(skip)]
+    pub target: Option<std::sync::Arc<Value>>,
 }
 
 impl Fix {
+    /// Whether the fix reaches beyond the subject (creates objects or edits others): only
+    /// `flink-lint fix` applies such a fix, the webhook cannot.
+    pub fn beyond_subject(&self) -> bool {
+        !self.create.is_empty() || !self.edits.is_empty()
+    }
+
     /// The fix as a patch that applies as it is to `object` (the object the finding is about),
     /// computed as `Engine::fix` computes the webhook's: see `fix::apply`.
     pub fn patch(&self, object: &Value) -> Result<Vec<Op>, super::fix::FixError> {
@@ -167,6 +193,8 @@ pub struct FixOutcome {
     pub problems: Vec<FixProblem>,
     /// Objects the applied fixes create (only when asked for: see `Engine::fix_with`).
     pub created: Vec<Value>,
+    /// Operations the applied fixes make on other objects (only when asked for, as `created`).
+    pub edited: Vec<Edit>,
 }
 
 impl FixOutcome {

@@ -116,6 +116,11 @@ pub struct FixSettings {
     /// `taskmanager.numberOfTaskSlots` of a Flink ConfigMap a fix writes.
     #[serde(default = "one")]
     pub task_slots: u32,
+    /// FLK311: a FlinkDeployment without `spec.logConfiguration` gets `log4j-console.properties`
+    /// from `log4j-console`. Off by default: without it the operator mounts its own default
+    /// logging configuration, so injecting one only changes something when asked for.
+    #[serde(default)]
+    pub log_configuration: bool,
 }
 
 impl Default for FixSettings {
@@ -125,6 +130,7 @@ impl Default for FixSettings {
             config_mount: true,
             log4j_console: default_log4j(),
             task_slots: 1,
+            log_configuration: false,
         }
     }
 }

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use super::source::{self, SourceFile};
 use super::{InputError, Inputs, Outcome};
 use crate::engine::fix::{join, tokens};
-use crate::engine::{Engine, Op, Subject};
+use crate::engine::{Edit, Engine, Op, Subject};
 use crate::flink::object::ObjectRef;
 
 /// The operations for one object of a file: the document it is in (its position among the
@@ -856,6 +856,8 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
             .iter()
             .map(|o| ObjectRef::of(&o.value))
             .collect();
+        let mut own: std::collections::HashMap<usize, Vec<Op>> = Default::default();
+        let mut foreign: Vec<(usize, Edit)> = Vec::new();
         for (i, o) in inputs.objects.iter().enumerate() {
             if broken[o.file] || frozen[o.file] {
                 continue;
@@ -874,12 +876,59 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
                     created[o.file].push(obj.clone());
                 }
             }
+            // Operations on other objects of the set (a key the mounted ConfigMap lacks):
+            // applied below, to that object's document, once each.
+            for e in &out.edited {
+                if let Some(j) = edit_target(&inputs, &current, e)
+                    && !foreign.iter().any(|(k, f)| *k == j && f == e)
+                {
+                    foreign.push((j, e.clone()));
+                }
+            }
             if !out.ops.is_empty() {
+                own.insert(i, out.ops.clone());
                 per_file[o.file].push(ObjectEdit {
                     document: o.document,
                     prefix: o.prefix.clone(),
                     ops: out.ops,
                 });
+            }
+        }
+        // Each edit is materialised against its object as the object's own fixes and the
+        // edits before it leave it: two workloads asking for the same key write it once.
+        let mut states: std::collections::HashMap<usize, Value> = Default::default();
+        for (j, e) in &foreign {
+            let o = &inputs.objects[*j];
+            if broken[o.file] || frozen[o.file] {
+                continue;
+            }
+            let state = states.entry(*j).or_insert_with(|| {
+                let mut v = (*o.value).clone();
+                if let Some(ops) = own.get(j) {
+                    // The object's own ops are materialised against it: they apply as they are.
+                    let _ = crate::engine::fix::apply(&mut v, ops);
+                }
+                v
+            });
+            match crate::engine::fix::apply(state, &e.ops) {
+                Ok(ops) if ops.is_empty() => {}
+                Ok(ops) => per_file[o.file].push(ObjectEdit {
+                    document: o.document,
+                    prefix: o.prefix.clone(),
+                    ops,
+                }),
+                Err(err) => {
+                    let name = current[o.file].name.clone();
+                    errors.push(InputError {
+                        file: name.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!(
+                            "{name}: {err}; the edit of {} {} is left out",
+                            e.object.kind, e.object.name
+                        ),
+                    });
+                }
             }
         }
         let mut changed = false;
@@ -922,6 +971,35 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
         errors,
         outcome,
     }
+}
+
+/// The object an [`Edit`] is for: the one with its identity read from its file (any file when
+/// the edit names none); among several there, the one the world resolved (the same value; of
+/// identical copies the last, as the last one applied wins). `None` when objects in several
+/// files answer: an edit never lands on a guess.
+fn edit_target(inputs: &Inputs, files: &[FixedFile], e: &Edit) -> Option<usize> {
+    let found: Vec<usize> = inputs
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            ObjectRef::of(&o.value) == e.object
+                && e.file.as_ref().is_none_or(|f| files[o.file].name == *f)
+        })
+        .map(|(j, _)| j)
+        .collect();
+    let same_file = found
+        .windows(2)
+        .all(|w| inputs.objects[w[0]].file == inputs.objects[w[1]].file);
+    if !same_file {
+        return None;
+    }
+    let resolved = |j: &&usize| {
+        e.target
+            .as_ref()
+            .is_none_or(|t| **t == *inputs.objects[**j].value)
+    };
+    found.iter().rfind(resolved).copied()
 }
 
 /// A unified diff of one file, empty when nothing changed. A relative name gets git's `a/` and

@@ -1,7 +1,9 @@
 //! Family 3: the configuration standalone pods need: the ConfigMap at `/opt/flink/conf`, its
 //! keys, and the settings the manifests rely on.
 
-use serde_json::json;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
 
 use super::Ctx;
 use super::jobmanager::flink_configuration;
@@ -137,10 +139,26 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             let key = object::str_at(item, "/key").unwrap_or("");
             if !keys.contains(&key) && !source.optional {
                 missing_items.push(key);
-                hits.push(hit(
+                let h = hit(
                     format!("{src_ptr}/items/{i}/key"),
-                    format!("has no key '{key}' that the volume's items name, so the pod cannot start; add the key or drop the item"),
-                ));
+                    format!(
+                        "has no key '{key}' that the volume's items name, so the pod cannot start; add the key or drop the item"
+                    ),
+                );
+                // A file Flink reads gets its default text; any other key is the author's.
+                let reads = key == LOG4J
+                    || match image::expected_config_file(pc.version) {
+                        ConfigFileName::Yaml => key == CONFIG_YAML,
+                        ConfigFileName::Legacy => key == FLINK_CONF_YAML,
+                        ConfigFileName::Either => {
+                            pc.version.is_some() && (key == CONFIG_YAML || key == FLINK_CONF_YAML)
+                        }
+                    };
+                hits.push(if reads {
+                    write_missing(ctx, cm, h, key)
+                } else {
+                    h
+                });
             }
         }
     }
@@ -163,8 +181,14 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             value: serde_json::json!({"key": key, "path": key}),
         }]
     };
+    // The key the ConfigMap lacks altogether is written into it (see `write_missing`).
+    let with_key = |h: Hit, key: Option<&str>| match key {
+        Some(k) => write_missing(ctx, cm, h, k),
+        None => h,
+    };
     match expected {
         ConfigFileName::Yaml if !has_file(CONFIG_YAML) => {
+            let mut write_key = None;
             let problem = if has_file(FLINK_CONF_YAML) || has_key(FLINK_CONF_YAML) {
                 format!(
                     "provides flink-conf.yaml, but {} reads only config.yaml; rename the key to config.yaml (standard YAML)",
@@ -173,11 +197,16 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             } else if has_key(CONFIG_YAML) {
                 "has config.yaml but the volume's items do not mount it; add it to items".into()
             } else {
+                write_key = Some(CONFIG_YAML);
                 "has no config.yaml key; add the Flink configuration under config.yaml".into()
             };
-            hits.push(hit(at.clone(), problem).fix(add_item(CONFIG_YAML)));
+            hits.push(with_key(
+                hit(at.clone(), problem).fix(add_item(CONFIG_YAML)),
+                write_key,
+            ));
         }
         ConfigFileName::Legacy if !has_file(FLINK_CONF_YAML) => {
+            let mut write_key = None;
             let problem = if has_file(CONFIG_YAML) || has_key(CONFIG_YAML) {
                 format!(
                     "provides config.yaml, but {} reads only flink-conf.yaml; rename the key to flink-conf.yaml",
@@ -186,15 +215,25 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             } else if has_key(FLINK_CONF_YAML) {
                 "has flink-conf.yaml but the volume's items do not mount it; add it to items".into()
             } else {
+                write_key = Some(FLINK_CONF_YAML);
                 "has no flink-conf.yaml key; add the Flink configuration under flink-conf.yaml"
                     .into()
             };
-            hits.push(hit(at.clone(), problem).fix(add_item(FLINK_CONF_YAML)));
+            hits.push(with_key(
+                hit(at.clone(), problem).fix(add_item(FLINK_CONF_YAML)),
+                write_key,
+            ));
         }
         ConfigFileName::Either if !has_file(CONFIG_YAML) && !has_file(FLINK_CONF_YAML) => {
+            let mut write_key = None;
             let problem = if has_key(CONFIG_YAML) || has_key(FLINK_CONF_YAML) {
                 "holds the Flink configuration but the volume's items do not mount it; add it to items".into()
             } else {
+                // Flink 1.19 and 1.20 read config.yaml when it is there; an image whose version
+                // is unknown may be older and read only flink-conf.yaml: no file is written.
+                if pc.version.is_some() {
+                    write_key = Some(CONFIG_YAML);
+                }
                 "has no Flink configuration (config.yaml, or flink-conf.yaml before Flink 2.0); add one".into()
             };
             let key = if has_key(FLINK_CONF_YAML) {
@@ -202,7 +241,10 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             } else {
                 CONFIG_YAML
             };
-            hits.push(hit(at.clone(), problem).fix(add_item(key)));
+            hits.push(with_key(
+                hit(at.clone(), problem).fix(add_item(key)),
+                write_key,
+            ));
         }
         _ => {}
     }
@@ -215,9 +257,57 @@ pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
         } else {
             "has no log4j-console.properties key, so Flink starts without its console logging configuration; add one".to_string()
         };
-        hits.push(hit(at, problem).fix(add_item(LOG4J)));
+        let log4j_hit = hit(at, problem).fix(add_item(LOG4J));
+        hits.push(if has_key(LOG4J) {
+            log4j_hit
+        } else {
+            write_missing(ctx, cm, log4j_hit, LOG4J)
+        });
     }
     hits
+}
+
+/// The text a fix writes under a key the Flink ConfigMap lacks: `fix.log4j-console` for
+/// `log4j-console.properties`; for the configuration file, a minimal valid one holding only
+/// Flink's default RPC port, so that the cluster runs as it did without the file (on defaults)
+/// and the other rules' fixes have a file to add their keys to.
+fn default_text(ctx: &Ctx<'_>, key: &str) -> String {
+    if key == LOG4J {
+        return ctx.settings.fix.log4j_console.clone();
+    }
+    format!(
+        "# Flink configuration ({key}), written by flink-lint fix with Flink's default RPC port\n{}: 6123\n",
+        config::JOBMANAGER_RPC_PORT
+    )
+}
+
+/// `hit` with a fix that writes `key` into the ConfigMap `cm` (another object of the set: only
+/// `flink-lint fix` applies it, the webhook cannot edit the ConfigMap and says so). Never over an
+/// existing key; not into an immutable ConfigMap (re-applying it would fail: it must be
+/// recreated, which the author decides).
+fn write_missing(ctx: &Ctx<'_>, cm: &Arc<Value>, hit: Hit, key: &str) -> Hit {
+    if standalone::config_map_keys(cm).contains(&key)
+        || cm.get("immutable").and_then(Value::as_bool) == Some(true)
+    {
+        return hit;
+    }
+    let origin = ctx.subject.context.origin(cm);
+    let hit = hit.edit(
+        cm,
+        origin,
+        vec![Op::Add {
+            path: data_ptr(key),
+            value: json!(default_text(ctx, key)),
+        }],
+    );
+    let mut hit = hit;
+    if let Some((_, p)) = hit.args.iter_mut().find(|(k, _)| *k == "problem") {
+        p.push_str(&format!(
+            " (flink-lint fix writes it into ConfigMap {}; the webhook cannot edit the ConfigMap)",
+            object::name(cm)
+        ));
+    }
+    hit
 }
 
 /// Pointer to a key under a ConfigMap's `data`.
@@ -382,8 +472,12 @@ pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-/// FLK308: `taskmanager.numberOfTaskSlots` is not set (Flink's default is one slot).
+/// FLK308: `taskmanager.numberOfTaskSlots` is not set (Flink's default is one slot), in a
+/// standalone cluster's configuration file or a FlinkDeployment's `flinkConfiguration`.
 pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if object::kind(ctx.obj) != "ConfigMap" {
+        return super::flinkdeployment::task_slots_unset(ctx);
+    }
     files_of(ctx)
         .iter()
         .filter(|(_, cfg)| cfg.get(config::TASK_SLOTS).is_none())
@@ -391,6 +485,7 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
             let slots = ctx.settings.fix.task_slots.to_string();
             Hit::at(data_ptr(&f.key))
                 .arg("file", f.key.clone())
+                .arg("default", "one slot")
                 .fix(vec![append_op(f, config::TASK_SLOTS, &slots)])
         })
         .collect()

@@ -2,6 +2,7 @@
 //! the rule's `check.native`. Each returns [`Hit`]s; the engine turns them into findings.
 
 mod config;
+mod flinkdeployment;
 pub mod inject;
 mod jobmanager;
 mod resources;
@@ -40,6 +41,14 @@ const NATIVE: &[(&str, CheckFn)] = &[
     ("rpc_address", config::rpc_address),
     ("ports_not_fixed", config::ports_not_fixed),
     ("task_slots_unset", config::task_slots_unset),
+    (
+        "rest_service_exposed",
+        flinkdeployment::rest_service_exposed,
+    ),
+    (
+        "log_configuration_unset",
+        flinkdeployment::log_configuration_unset,
+    ),
     ("ha_storage_dir", config::ha_storage_dir),
     ("container_resources", resources::container_resources),
     ("flinkdeployment_memory", resources::flinkdeployment_memory),
