@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::flink::object::{self, ObjectRef};
+use crate::flink::object::{self, Class, ObjectRef};
 
 /// What looking up one object by name found.
 #[derive(Debug, Clone)]
@@ -56,6 +56,12 @@ pub trait Context: Send + Sync {
 
     /// Where an object this context gave out comes from (`prod/flink.yaml`), for messages.
     fn origin(&self, _obj: &Value) -> Option<String> {
+        None
+    }
+
+    /// What an object this context gave out is, when the context classified it already (a
+    /// world classifies each object once, not once per subject and rule). `None`: classify it.
+    fn class_of(&self, _obj: &Value) -> Option<Class> {
         None
     }
 
@@ -178,7 +184,10 @@ pub struct World {
     kinds: HashMap<String, HashMap<String, KindIndex>>,
     /// group -> kind -> name -> objects.
     names: HashMap<String, HashMap<String, HashMap<String, Vec<u32>>>>,
-    by_address: HashMap<usize, u32>,
+    /// Object index by the address of its value (our own keys: a fast hasher).
+    by_address: foldhash::HashMap<usize, u32>,
+    /// Each object's class, worked out once.
+    class: Vec<Class>,
     complete: bool,
     configs: ConfigMemo,
 }
@@ -241,6 +250,7 @@ impl World {
                 .or_default()
                 .push(i);
             w.by_address.insert(Arc::as_ptr(&value) as usize, i);
+            w.class.push(object::classify(&value));
             w.objects.push(value);
             w.file.push(file);
             w.dir.push(dir);
@@ -480,6 +490,10 @@ impl Context for View<'_> {
         let f = w.file[i as usize];
         w.files.get(f as usize).cloned()
     }
+
+    fn class_of(&self, obj: &Value) -> Option<Class> {
+        self.world.class_of(obj)
+    }
 }
 
 impl Context for World {
@@ -502,6 +516,10 @@ impl Context for World {
     }
     fn origin(&self, obj: &Value) -> Option<String> {
         self.view_all().origin(obj)
+    }
+    fn class_of(&self, obj: &Value) -> Option<Class> {
+        let i = *self.by_address.get(&(obj as *const Value as usize))?;
+        self.class.get(i as usize).copied()
     }
 }
 
@@ -604,6 +622,30 @@ mod tests {
             marker(&w.resolve("", "ConfigMap", Some("other"), "cfg")),
             "no-ns"
         );
+    }
+
+    #[test]
+    fn a_world_classifies_its_own_objects_once_and_only_those() {
+        let jm = Arc::new(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "jm"},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "c", "image": "flink:1.20", "args": ["jobmanager"]}]}}}}));
+        let w = World::build(
+            vec![(cm("a", "x"), at("d/a.yaml")), (jm.clone(), None)],
+            false,
+        );
+        for o in w.objects() {
+            assert_eq!(w.class_of(o), Some(object::classify(o)));
+            assert_eq!(w.view(0).class_of(o), Some(object::classify(o)));
+        }
+        assert_eq!(
+            w.class_of(&jm),
+            Some(Class::Workload(Some(object::Role::JobManager)))
+        );
+        // An equal copy that the world did not hand out is not known by address.
+        let copy = (*jm).clone();
+        assert_eq!(w.class_of(&copy), None);
+        assert_eq!(NoContext.class_of(&jm), None);
     }
 
     #[test]

@@ -10,7 +10,6 @@ mod schema;
 pub mod settings;
 pub mod suppress;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -118,17 +117,28 @@ impl Hit {
     }
 }
 
-/// The rule registry plus the user's settings, with schema validators compiled once.
+/// The rule registry plus the user's settings, with schema validators compiled once and each
+/// rule's effective severity worked out once.
 pub struct Engine {
     registry: &'static Registry,
     settings: Settings,
-    schemas: HashMap<String, jsonschema::Validator>,
+    /// By rule index (the order of `registry.rules()`): the compiled schema of a schema rule.
+    schemas: Vec<Option<jsonschema::Validator>>,
+    /// By rule index: the severity under these settings, `None` when the rule is off.
+    severities: Vec<Option<Severity>>,
+    /// By rule index: the function of a native rule (not for the engine's own checks).
+    natives: Vec<Option<checks::CheckFn>>,
 }
 
 /// The targets an object offers rules, in the given scope.
 pub fn targets(obj: &Value, scope: Scope) -> Vec<Target> {
+    targets_of(object::classify(obj), scope)
+}
+
+/// The targets an object of class `class` offers rules, in the given scope.
+pub fn targets_of(class: Class, scope: Scope) -> Vec<Target> {
     use Target::*;
-    match object::classify(obj) {
+    match class {
         Class::Resource(CrKind::FlinkDeployment) => vec![FlinkDeployment, Any],
         Class::Resource(CrKind::FlinkSessionJob) => vec![FlinkSessionJob, Any],
         Class::Resource(CrKind::FlinkStateSnapshot) => vec![FlinkStateSnapshot, Any],
@@ -151,23 +161,40 @@ pub fn targets(obj: &Value, scope: Scope) -> Vec<Target> {
 impl Engine {
     pub fn new(registry: &'static Registry, settings: Settings) -> Result<Engine, String> {
         settings.validate(registry)?;
-        let mut schemas = HashMap::new();
+        let mut schemas = Vec::with_capacity(registry.rules().len());
         for rule in registry.rules() {
+            let mut compiled = None;
             if let Check::Schema { schema, .. } = &rule.check {
                 let v = jsonschema::options()
                     .build(schema)
                     .map_err(|e| format!("{}: invalid schema: {e}", rule.id))?;
-                schemas.insert(rule.id.clone(), v);
+                compiled = Some(v);
             } else if let Check::Native { native } = &rule.check
                 && !checks::exists(native)
             {
                 return Err(format!("{}: no native check named {native}", rule.id));
             }
+            schemas.push(compiled);
         }
+        let severities = registry
+            .rules()
+            .iter()
+            .map(|r| settings.effective_severity(r))
+            .collect();
+        let natives = registry
+            .rules()
+            .iter()
+            .map(|r| match &r.check {
+                Check::Native { native } => checks::lookup(native),
+                Check::Schema { .. } => None,
+            })
+            .collect();
         Ok(Engine {
             registry,
             settings,
             schemas,
+            severities,
+            natives,
         })
     }
 
@@ -187,16 +214,19 @@ impl Engine {
     /// Judge one subject.
     pub fn check(&self, subject: &Subject<'_>) -> Report {
         let obj = subject.object;
-        let targets = targets(obj, self.settings.scope);
+        let class = object::classify(obj);
+        let targets = targets_of(class, self.settings.scope);
         if targets.is_empty() || !obj.is_object() {
             return Report::default();
         }
-        let ctx = Ctx::new(subject, &self.settings);
+        let ctx = Ctx::with_class(subject, &self.settings, class);
         let oref = ObjectRef::of(obj);
         let (ignores, bad_ignores) = suppress::parse(obj, self.registry);
+        // The nodes schema rules look at, listed once for every schema rule.
+        let nodes = std::cell::OnceCell::new();
         let mut findings = Vec::new();
-        for rule in self.registry.rules() {
-            let Some(severity) = self.settings.effective_severity(rule) else {
+        for (index, rule) in self.registry.rules().iter().enumerate() {
+            let Some(severity) = self.severities[index] else {
                 continue;
             };
             if !rule.targets.iter().any(|t| targets.contains(t)) {
@@ -225,9 +255,18 @@ impl Engine {
                         .arg("problem", &b.problem)
                     })
                     .collect(),
-                Check::Native { native } => checks::run(native, &ctx),
-                Check::Schema { each, .. } => match self.schemas.get(&rule.id) {
-                    Some(v) => schema::run(v, *each, rule.fix.as_ref(), obj),
+                Check::Native { .. } => match self.natives[index] {
+                    Some(f) => f(&ctx),
+                    None => Vec::new(),
+                },
+                Check::Schema { each, .. } => match &self.schemas[index] {
+                    Some(v) => schema::run(
+                        v,
+                        *each,
+                        rule.fix.as_ref(),
+                        obj,
+                        nodes.get_or_init(|| schema::Nodes::of(obj)),
+                    ),
                     None => Vec::new(),
                 },
             };

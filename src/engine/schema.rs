@@ -11,32 +11,83 @@ use super::report::Op;
 use super::rule::{Each, FixSpec};
 use crate::flink::object;
 
+/// One node a schema may be applied to: its pointer, the node, and for a container its name.
+pub(super) struct Node<'a> {
+    pointer: String,
+    value: &'a Value,
+    container: Option<&'a str>,
+}
+
+/// The nodes of one object that schema rules look at, found once per check: each pod spec
+/// followed by its containers, in order.
+pub(super) struct Nodes<'a> {
+    object: Node<'a>,
+    /// Pod specs and containers, in the order the rules visit them.
+    nested: Vec<Node<'a>>,
+}
+
+impl<'a> Nodes<'a> {
+    pub(super) fn of(obj: &'a Value) -> Nodes<'a> {
+        let mut nested = Vec::new();
+        for spec in object::pod_specs(obj) {
+            let Some(value) = obj.at(&spec) else {
+                continue;
+            };
+            // The containers as `object::all_containers` lists them.
+            let mut containers = Vec::new();
+            for list in ["initContainers", "containers", "ephemeralContainers"] {
+                let items = value.get(list).and_then(Value::as_array);
+                for (i, c) in items.into_iter().flatten().enumerate() {
+                    containers.push(Node {
+                        pointer: format!("{spec}/{list}/{i}"),
+                        value: c,
+                        container: Some(object::str_at(c, "/name").unwrap_or("")),
+                    });
+                }
+            }
+            nested.push(Node {
+                pointer: spec,
+                value,
+                container: None,
+            });
+            nested.extend(containers);
+        }
+        Nodes {
+            object: Node {
+                pointer: String::new(),
+                value: obj,
+                container: None,
+            },
+            nested,
+        }
+    }
+
+    fn each(&self, each: Each) -> impl Iterator<Item = &Node<'a>> {
+        let object = (each == Each::Object).then_some(&self.object);
+        let nested = self.nested.iter().filter(move |n| match each {
+            Each::Object => false,
+            Each::PodSpec => n.container.is_none(),
+            Each::Container => n.container.is_some(),
+            Each::PodSpecAndContainer => true,
+        });
+        object.into_iter().chain(nested)
+    }
+}
+
 pub(super) fn run(
     validator: &jsonschema::Validator,
     each: Each,
     fix: Option<&FixSpec>,
     obj: &Value,
+    nodes: &Nodes<'_>,
 ) -> Vec<Hit> {
-    let mut nodes: Vec<(String, Option<String>)> = Vec::new();
-    match each {
-        Each::Object => nodes.push((String::new(), None)),
-        Each::PodSpec => nodes.extend(object::pod_specs(obj).into_iter().map(|p| (p, None))),
-        Each::Container | Each::PodSpecAndContainer => {
-            for spec in object::pod_specs(obj) {
-                if each == Each::PodSpecAndContainer {
-                    nodes.push((spec.clone(), None));
-                }
-                for c in object::all_containers(obj, &spec) {
-                    nodes.push((c.pointer(), Some(c.name().to_string())));
-                }
-            }
-        }
-    }
     let mut hits = Vec::new();
-    for (pointer, container) in nodes {
-        let Some(node) = obj.at(&pointer) else {
+    for n in nodes.each(each) {
+        let (pointer, node) = (&n.pointer, n.value);
+        // Most nodes pass: answer those without collecting errors.
+        if validator.is_valid(node) {
             continue;
-        };
+        }
         // Every failing field of the node, once each (a pod spec check may fail in several
         // containers).
         let mut seen = std::collections::BTreeSet::new();
@@ -48,12 +99,13 @@ pub(super) fn run(
             let at = format!("{pointer}{rel}");
             let mut hit = Hit::at(at).arg("value", short(err.instance()));
             if let Some(spec) = fix {
-                hit = hit.fix(declared_ops(spec, &pointer, &rel));
+                hit = hit.fix(declared_ops(spec, pointer, &rel));
             }
             // `{where}`: "container 'x'" or "the pod", for messages of rules on both levels.
-            let name = container
-                .clone()
-                .or_else(|| container_in(obj, &pointer, &rel));
+            let name = n
+                .container
+                .map(str::to_string)
+                .or_else(|| container_in(obj, pointer, &rel));
             match name {
                 Some(name) => {
                     hit = hit

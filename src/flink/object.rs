@@ -34,6 +34,14 @@ impl ObjectRef {
         }
     }
 
+    /// Whether `obj` has this identity: `ObjectRef::of(obj) == *self` without building one.
+    pub fn is(&self, obj: &Value) -> bool {
+        str_at(obj, "/apiVersion").unwrap_or_default() == self.api_version
+            && kind(obj) == self.kind
+            && namespace(obj) == self.namespace.as_deref()
+            && name(obj) == self.name
+    }
+
     /// `Kind/name` or `Kind/namespace/name`, for messages.
     pub fn display(&self) -> String {
         match &self.namespace {
@@ -206,10 +214,20 @@ pub fn pod_metadata_pointer(obj: &Value) -> Option<String> {
     })
 }
 
+/// The metadata of the pods a workload makes, found without building a pointer (the same node
+/// as [`pod_metadata_pointer`] points at).
+fn pod_metadata(obj: &Value) -> Option<&Value> {
+    let spec = pod_spec_pointer(obj)?;
+    let base = match spec.strip_suffix("/spec") {
+        Some(prefix) => obj.at(prefix)?,
+        None => obj,
+    };
+    base.get("metadata")
+}
+
 /// Labels the workload's pods get.
 pub fn pod_labels(obj: &Value) -> Option<&Map<String, Value>> {
-    let meta = pod_metadata_pointer(obj)?;
-    obj.at(&format!("{meta}/labels")).and_then(Value::as_object)
+    pod_metadata(obj)?.get("labels").and_then(Value::as_object)
 }
 
 /// One container of a pod spec, with the pointer to it.
@@ -342,7 +360,8 @@ fn list_containers<'a>(
     pod_spec: &'a str,
     list: &'static str,
 ) -> Vec<Container<'a>> {
-    obj.at(&format!("{pod_spec}/{list}"))
+    obj.at(pod_spec)
+        .and_then(|spec| spec.get(list))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -407,10 +426,11 @@ pub enum Class {
 /// Classify one object on its own (no other objects needed).
 pub fn classify(obj: &Value) -> Class {
     let kind = kind(obj);
-    if group(obj) != FLINK_GROUP && is_generated(obj) {
+    let group = group(obj);
+    if group != FLINK_GROUP && is_generated(obj) {
         return Class::Generated;
     }
-    if group(obj) == FLINK_GROUP {
+    if group == FLINK_GROUP {
         return match kind {
             "FlinkDeployment" => Class::Resource(CrKind::FlinkDeployment),
             "FlinkSessionJob" => Class::Resource(CrKind::FlinkSessionJob),
@@ -419,7 +439,7 @@ pub fn classify(obj: &Value) -> Class {
             _ => Class::Other,
         };
     }
-    match (group(obj), kind) {
+    match (group, kind) {
         ("", "ConfigMap") => return Class::ConfigMap,
         ("", "Service") => return Class::Service,
         ("autoscaling", "HorizontalPodAutoscaler") => return Class::HorizontalPodAutoscaler,
@@ -474,11 +494,21 @@ fn role(obj: &Value, containers: &[Container<'_>]) -> Option<Role> {
     from_labels(pod_labels(obj)).or_else(|| from_labels(labels(obj)))
 }
 
+/// `jobmanager` or `taskmanager` in any case, with any `-` and `_` in between.
 fn role_from_word(word: &str) -> Option<Role> {
-    match word.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
-        "jobmanager" => Some(Role::JobManager),
-        "taskmanager" => Some(Role::TaskManager),
-        _ => None,
+    let is = |target: &str| {
+        let mut letters = word.bytes().filter(|b| !matches!(b, b'-' | b'_'));
+        target
+            .bytes()
+            .all(|t| letters.next().is_some_and(|b| b.eq_ignore_ascii_case(&t)))
+            && letters.next().is_none()
+    };
+    if is("jobmanager") {
+        Some(Role::JobManager)
+    } else if is("taskmanager") {
+        Some(Role::TaskManager)
+    } else {
+        None
     }
 }
 
@@ -826,6 +856,52 @@ mod tests {
         let nginx = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "n"},
             "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
         assert_eq!(classify(&nginx), Class::OtherWorkload);
+    }
+
+    #[test]
+    fn role_words_ignore_case_hyphens_and_underscores() {
+        for w in [
+            "jobmanager",
+            "JobManager",
+            "job-manager",
+            "JOB_MANAGER",
+            "job--manager_",
+        ] {
+            assert_eq!(role_from_word(w), Some(Role::JobManager), "{w}");
+        }
+        for w in ["taskmanager", "Task-Manager", "task_manager"] {
+            assert_eq!(role_from_word(w), Some(Role::TaskManager), "{w}");
+        }
+        for w in [
+            "",
+            "job",
+            "jobmanagers",
+            "xjobmanager",
+            "jobmanagér",
+            "task manager",
+        ] {
+            assert_eq!(role_from_word(w), None, "{w}");
+        }
+    }
+
+    #[test]
+    fn object_ref_is_agrees_with_building_one() {
+        let objs = [
+            jm(),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "flink-jobmanager", "namespace": "a"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "flink-jobmanager", "namespace": ""}}),
+            json!({"apiVersion": "apps/v1beta1", "kind": "Deployment", "metadata": {"name": "flink-jobmanager"}}),
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "flink-jobmanager"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"generateName": "flink-jobmanager"}}),
+            json!({"kind": "Deployment"}),
+            json!(null),
+        ];
+        for a in &objs {
+            let r = ObjectRef::of(a);
+            for b in &objs {
+                assert_eq!(r.is(b), ObjectRef::of(b) == r, "{a} vs {b}");
+            }
+        }
     }
 
     #[test]

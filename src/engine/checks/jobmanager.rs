@@ -12,10 +12,10 @@ use crate::flink::object::{self, Class, CrKind, Role};
 /// FLK101: more than one JobManager without high availability.
 pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    if object::classify(obj) == Class::Scale {
+    if ctx.class() == Class::Scale {
         return scale(ctx);
     }
-    if object::classify(obj) == Class::Resource(CrKind::FlinkDeployment) {
+    if ctx.class() == Class::Resource(CrKind::FlinkDeployment) {
         let n = obj
             .at("/spec/jobManager/replicas")
             .and_then(Value::as_i64)
@@ -76,8 +76,7 @@ fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
         .iter()
         .flat_map(|k| ctx.list("apps", k))
         .find(|w| {
-            object::name(w) == name
-                && object::classify(w) == Class::Workload(Some(Role::JobManager))
+            object::name(w) == name && ctx.class_of(w) == Class::Workload(Some(Role::JobManager))
         });
     let Some(w) = target else {
         return Vec::new();
@@ -192,7 +191,7 @@ pub fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
         ]
     };
     match found {
-        Some(w) if object::classify(&w) == Class::Workload(Some(Role::JobManager)) => {
+        Some(w) if ctx.class_of(&w) == Class::Workload(Some(Role::JobManager)) => {
             match standalone::resolve(ctx, &w) {
                 Some(pc) if pc.ha_or_likely() => Vec::new(),
                 pc => hit(format!("{kind}/{name}"), pc.and_then(|pc| pc.ha_unseen())),
@@ -300,10 +299,14 @@ pub fn duplicate(ctx: &Ctx<'_>) -> Vec<Hit> {
     let (my_cm, my_id, my_rpc) = cluster_facts(me);
     let me_ref = object::ObjectRef::of(obj);
     let mut found: Vec<(String, String)> = Vec::new();
-    for other in standalone::jobmanagers(ctx) {
-        if object::ObjectRef::of(&other) == me_ref
-            || matches!(object::replicas(&other), Some((0, _)))
-        {
+    // The other JobManagers in sight: what `standalone::jobmanagers` lists without the subject
+    // (which is skipped anyway), so the subject is never copied into the list.
+    let others = super::WORKLOAD_KINDS
+        .iter()
+        .flat_map(|k| ctx.others(k.group, k.kind))
+        .filter(|w| ctx.class_of(w) == Class::Workload(Some(Role::JobManager)));
+    for other in others {
+        if me_ref.is(&other) || matches!(object::replicas(&other), Some((0, _))) {
             continue;
         }
         let why = if let Some(s) = services
@@ -490,7 +493,7 @@ pub fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
     let workloads = ctx.workloads();
     let flink: Vec<_> = workloads
         .iter()
-        .filter_map(|w| match object::classify(w) {
+        .filter_map(|w| match ctx.class_of(w) {
             Class::Workload(Some(role)) => Some((w, role)),
             _ => None,
         })
@@ -595,7 +598,7 @@ pub fn service_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
                 == app
     };
     let taskmanagers = ctx.workloads().iter().any(|w| {
-        object::classify(w) == object::Class::Workload(Some(Role::TaskManager)) && same_cluster(w)
+        ctx.class_of(w) == object::Class::Workload(Some(Role::TaskManager)) && same_cluster(w)
     });
     if !taskmanagers {
         return Vec::new();

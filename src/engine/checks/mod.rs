@@ -20,7 +20,7 @@ use super::settings::Settings;
 use super::{Hit, Subject};
 use crate::flink::object;
 
-type CheckFn = fn(&Ctx<'_>) -> Vec<Hit>;
+pub(super) type CheckFn = fn(&Ctx<'_>) -> Vec<Hit>;
 
 /// Every native check, by the name policies use.
 const NATIVE: &[(&str, CheckFn)] = &[
@@ -89,12 +89,9 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         .chain(BUILTIN.iter().copied())
 }
 
-pub(super) fn run(name: &str, ctx: &Ctx<'_>) -> Vec<Hit> {
-    NATIVE
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, f)| f(ctx))
-        .unwrap_or_default()
+/// The native check called `name`, looked up once when the engine is built.
+pub(super) fn lookup(name: &str) -> Option<CheckFn> {
+    NATIVE.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
 /// What a check sees: the subject, the settings, and the world around the subject.
@@ -102,6 +99,8 @@ pub struct Ctx<'a> {
     pub subject: &'a Subject<'a>,
     pub obj: &'a Value,
     pub settings: &'a Settings,
+    /// What the subject is, classified once per check.
+    class: object::Class,
     /// The subject as the world sees it, cloned at most once per check (only when the world
     /// does not hold it already).
     shared: OnceLock<Arc<Value>>,
@@ -116,15 +115,47 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(subject: &'a Subject<'a>, settings: &'a Settings) -> Self {
+        Ctx::with_class(subject, settings, object::classify(subject.object))
+    }
+
+    /// [`Ctx::new`] for a subject already classified as `class`.
+    pub fn with_class(
+        subject: &'a Subject<'a>,
+        settings: &'a Settings,
+        class: object::Class,
+    ) -> Self {
         Ctx {
             subject,
             obj: subject.object,
             settings,
+            class,
             shared: OnceLock::new(),
             me: OnceLock::new(),
             read_files: OnceLock::new(),
             workloads: OnceLock::new(),
         }
+    }
+
+    /// What the subject is ([`object::classify`]), worked out once per check.
+    pub fn class(&self) -> object::Class {
+        self.class
+    }
+
+    /// What `obj` is: the subject's class for the subject, else what the context knows (a
+    /// world classifies its objects once), else [`object::classify`].
+    pub fn class_of(&self, obj: &Value) -> object::Class {
+        if std::ptr::eq(obj, self.obj)
+            || self
+                .shared
+                .get()
+                .is_some_and(|s| std::ptr::eq(s.as_ref(), obj))
+        {
+            return self.class;
+        }
+        self.subject
+            .context
+            .class_of(obj)
+            .unwrap_or_else(|| object::classify(obj))
     }
 
     pub fn namespace(&self) -> Option<&'a str> {
@@ -143,11 +174,10 @@ impl<'a> Ctx<'a> {
     /// not the old one.
     pub fn list(&self, group: &str, kind: &str) -> Vec<Arc<Value>> {
         let mine = object::group(self.obj) == group && object::kind(self.obj) == kind;
-        let me = object::ObjectRef::of(self.obj);
         let mut out = Vec::new();
         let mut have_me = false;
         for o in self.subject.context.list(group, kind, self.namespace()) {
-            if mine && same_identity(&o, &me) {
+            if mine && same_identity(&o, self.obj) {
                 if std::ptr::eq(o.as_ref(), self.obj) {
                     have_me = true;
                     out.push(o);
@@ -168,12 +198,11 @@ impl<'a> Ctx<'a> {
 
     /// Like `list`, without the subject.
     pub fn others(&self, group: &str, kind: &str) -> Vec<Arc<Value>> {
-        let me = object::ObjectRef::of(self.obj);
         self.subject
             .context
             .list(group, kind, self.namespace())
             .into_iter()
-            .filter(|o| !same_identity(o, &me))
+            .filter(|o| !same_identity(o, self.obj))
             .collect()
     }
 
@@ -214,9 +243,11 @@ impl<'a> Ctx<'a> {
 /// Kinds whose pods can run Flink: the workloads of the kinds table.
 pub const WORKLOAD_KINDS: &[crate::flink::kinds::Kind] = crate::flink::kinds::WORKLOADS;
 
-fn same_identity(o: &Value, me: &object::ObjectRef) -> bool {
-    object::kind(o) == me.kind
-        && object::name(o) == me.name
-        && object::group(o) == object::group_of(&me.api_version)
-        && object::same_namespace(object::namespace(o), me.namespace.as_deref())
+/// Whether `o` is `me` as far as a cluster can tell (same group, kind and name, and a namespace
+/// that may be the same).
+fn same_identity(o: &Value, me: &Value) -> bool {
+    object::kind(o) == object::kind(me)
+        && object::name(o) == object::name(me)
+        && object::group(o) == object::group(me)
+        && object::same_namespace(object::namespace(o), object::namespace(me))
 }

@@ -169,7 +169,7 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
     let pod_spec = obj.at(spec_pointer)?;
     let containers = object::containers(obj, spec_pointer);
     let container = main_container(&containers)?;
-    let role = match object::classify(obj) {
+    let role = match ctx.class_of(obj) {
         object::Class::Workload(r) => r,
         _ => None,
     };
@@ -412,7 +412,7 @@ pub fn users_of<'w>(
 pub fn jobmanagers(ctx: &Ctx<'_>) -> Vec<Arc<Value>> {
     ctx.workloads()
         .into_iter()
-        .filter(|w| object::classify(w) == object::Class::Workload(Some(Role::JobManager)))
+        .filter(|w| ctx.class_of(w) == object::Class::Workload(Some(Role::JobManager)))
         .collect()
 }
 
