@@ -1,15 +1,17 @@
 //! Reading manifest files: multi-document YAML (or JSON) text in, one `serde_json::Value` per
 //! document out, each with a [`SpanIndex`] that maps a JSON pointer to a `line:column`.
 //!
-//! YAML values come from serde-saphyr, so scalars resolve as serde-saphyr resolves them: YAML 1.1
-//! booleans (`yes`, `on`), integers stay integers, legacy octal (`defaultMode: 0644` is 420, as
-//! the API server reads it), `null`/`~`/empty are null, aliases and `<<` merge keys are expanded,
-//! duplicate keys are errors. Positions come from a separate pass over the granit-parser event
-//! stream, which also finds the document boundaries, skips empty documents and recovers after a
-//! syntax error at the next `---`. Without any syntax error the whole text then goes to
-//! serde-saphyr at once; otherwise (or if serde-saphyr rejects something, like a duplicate key)
-//! each document goes on its own, as its slice of the text, so one bad document hides neither
-//! the documents before it nor the ones after it.
+//! YAML is read in one pass over the granit-parser event stream (the parser serde-saphyr uses),
+//! which gives each document's span index and its value at once, and finds the document
+//! boundaries, skips empty documents and recovers after a syntax error at the next `---`.
+//! Scalars resolve as serde-saphyr resolves them (tests compare the two on every file of the
+//! corpus): YAML 1.1 booleans (`yes`, `on`), integers stay integers, legacy octal
+//! (`defaultMode: 0644` is 420, as the API server reads it), `null`/`~`/empty are null, quoted
+//! and block scalars are strings. The rare documents the one pass does not resolve itself
+//! (tags, aliases and `<<` merge keys, duplicate keys, null keys, non-finite floats, deep
+//! nesting) are read again by serde-saphyr, each from its own slice of the text, so its
+//! semantics and messages hold for them and one bad document hides neither the documents
+//! before it nor the ones after it.
 //!
 //! Empty documents (nothing, or only comments) and null documents (`~`, `null`, `!!null`) are
 //! skipped, as serde-saphyr and kubectl skip them; [`Document::index`] still counts them.
@@ -465,6 +467,10 @@ type Parsed = (Vec<Document>, Vec<ParseError>);
 /// limit, of the same size, applies per document).
 const MAX_REPLAYED_EVENTS: u64 = 1_000_000;
 
+/// Documents with more events or bytes than this are left to serde-saphyr and its budget.
+const MAX_BUILT_EVENTS: u64 = 1_000_000;
+const MAX_BUILT_BYTES: usize = 32 * 1024 * 1024;
+
 fn saphyr_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     // 10 000 documents in one file is legitimate (the default allows 1 024), and so is a 2 MB
@@ -515,32 +521,13 @@ impl SliceStart {
     }
 }
 
-/// What a document's root is, to check that serde-saphyr's documents line up with ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RootKind {
-    Map,
-    Seq,
-    Scalar,
-    Alias,
-}
-
-impl RootKind {
-    fn matches(self, value: &Value) -> bool {
-        match self {
-            RootKind::Map => value.is_object(),
-            RootKind::Seq => value.is_array(),
-            RootKind::Scalar => !value.is_object() && !value.is_array(),
-            RootKind::Alias => true,
-        }
-    }
-}
-
 /// The document being read.
 struct DocState {
     index: usize,
     start: SliceStart,
     builder: Builder,
-    root: Option<RootKind>,
+    /// The document has a root node.
+    root: bool,
     /// Empty, or only a null (`~`, `null`, `!!null`): skipped, as serde-saphyr and kubectl do.
     null: bool,
 }
@@ -551,7 +538,8 @@ struct Pending {
     start: SliceStart,
     end: usize,
     spans: SpanIndex,
-    root: RootKind,
+    /// The value built from the events, `None` when serde-saphyr must read the document.
+    value: Option<Value>,
 }
 
 /// A root that makes the document count as empty.
@@ -569,6 +557,12 @@ fn is_null_root(event: &Event<'_>) -> bool {
 }
 
 fn parse_yaml(text: &str) -> Parsed {
+    parse_yaml_with(text, true)
+}
+
+/// [`parse_yaml`]; with `one_pass` false every document's value comes from serde-saphyr (the
+/// reference the one pass is compared with in tests).
+fn parse_yaml_with(text: &str, one_pass: bool) -> Parsed {
     let mut errors = Vec::new();
     let mut pending = Vec::new();
     let mut parser = Parser::new_from_str_with_options(text, granit_options());
@@ -626,7 +620,7 @@ fn parse_yaml(text: &str) -> Parsed {
                     index: doc_count,
                     start,
                     builder: Builder::default(),
-                    root: None,
+                    root: false,
                     null: false,
                 });
                 doc_count += 1;
@@ -635,9 +629,9 @@ fn parse_yaml(text: &str) -> Parsed {
                 let end = pos(text, &span.end);
                 next_start = SliceStart::at(end);
                 let Some(d) = doc.take() else { continue };
-                let Some(root) = d.root.filter(|_| !d.null) else {
+                if !d.root || d.null {
                     continue;
-                };
+                }
                 if d.builder.replayed > replay_budget {
                     // An alias bomb: refuse before serde-saphyr spends its own (per document)
                     // budget on it, so that the whole file stays cheap.
@@ -653,24 +647,22 @@ fn parse_yaml(text: &str) -> Parsed {
                     continue;
                 }
                 replay_budget -= d.builder.replayed;
+                let huge = d.builder.events > MAX_BUILT_EVENTS
+                    || end.byte.saturating_sub(d.start.byte) > MAX_BUILT_BYTES;
+                let (spans, value) = d.builder.finish();
                 pending.push(Pending {
                     index: d.index,
                     start: d.start,
                     end: end.byte,
-                    spans: d.builder.into_index(),
-                    root,
+                    spans,
+                    value: value.filter(|_| one_pass && !huge),
                 });
             }
             Event::StreamStart | Event::StreamEnd => {}
             event => {
                 let Some(d) = doc.as_mut() else { continue };
-                if d.root.is_none() {
-                    d.root = Some(match &event {
-                        Event::MappingStart(..) => RootKind::Map,
-                        Event::SequenceStart(..) => RootKind::Seq,
-                        Event::Scalar(..) => RootKind::Scalar,
-                        _ => RootKind::Alias,
-                    });
+                if !d.root {
+                    d.root = true;
                     d.null = is_null_root(&event);
                 }
                 if !d.null {
@@ -681,41 +673,21 @@ fn parse_yaml(text: &str) -> Parsed {
     }
 
     let options = saphyr_options();
-    // Fast path: no syntax error anywhere, so serde-saphyr can read the whole stream at once
-    // (one parser instead of one per document), provided its documents line up with ours.
-    let whole = if errors.is_empty() && !pending.is_empty() {
-        serde_saphyr::from_multiple_with_options::<Value>(text, options.clone())
-            .ok()
-            .filter(|values| {
-                values.len() == pending.len()
-                    && values.iter().zip(&pending).all(|(v, p)| p.root.matches(v))
-            })
-    } else {
-        None
-    };
     let mut documents = Vec::with_capacity(pending.len());
-    match whole {
-        Some(values) => {
-            for (value, p) in values.into_iter().zip(pending) {
-                documents.push(Document {
-                    value,
-                    spans: p.spans,
-                    index: p.index,
-                });
-            }
-        }
-        // Each document on its own: an error stays in its document and is placed exactly.
-        None => {
-            for p in pending {
-                match document_value(text, &p, &options) {
-                    Ok(value) => documents.push(Document {
-                        value,
-                        spans: p.spans,
-                        index: p.index,
-                    }),
-                    Err(e) => errors.push(e),
-                }
-            }
+    for p in pending {
+        let value = match p.value {
+            Some(value) => Ok(value),
+            // What the one pass left to serde-saphyr: this document alone, from its own slice
+            // of the text, so that an error stays in its document and is placed exactly.
+            None => document_value(text, &p, &options),
+        };
+        match value {
+            Ok(value) => documents.push(Document {
+                value,
+                spans: p.spans,
+                index: p.index,
+            }),
+            Err(e) => errors.push(e),
         }
     }
     errors.sort_by_key(|e| (e.line, e.column));
@@ -838,20 +810,23 @@ struct Builder {
     replayed: u64,
     /// Expanded size (in events) of each anchored node, by anchor id.
     anchor_sizes: HashMap<usize, u64>,
+    /// The document's value, from the same events.
+    values: ValueBuilder,
 }
 
 impl Builder {
-    /// The finished index, compacted.
-    fn into_index(self) -> SpanIndex {
+    /// The finished index, compacted, and the value if the one pass could build it.
+    fn finish(self) -> (SpanIndex, Option<Value>) {
         let mut index = self.index;
         index.shrink();
-        index
+        (index, self.values.finish())
     }
 
     fn event(&mut self, text: &str, event: &Event<'_>, span: &Span) {
         let start = pos(text, &span.start);
         let end = marker_byte(text, &span.end);
         let events_before = self.events;
+        self.values.event(event);
         match event {
             Event::Scalar(_, _, anchor, _) => {
                 self.events = self.events.saturating_add(1);
@@ -1059,6 +1034,257 @@ fn block_scalar_range(text: &str, from: usize, content: usize, end: usize) -> Ra
         end -= 1;
     }
     start..end
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML values, from the same events as the span index
+
+/// Documents nested deeper than this are left to serde-saphyr (which refuses past 64 levels).
+const MAX_BUILT_DEPTH: usize = 60;
+
+/// A collection being read.
+#[derive(Debug)]
+enum Partial {
+    /// Entries so far, and the key waiting for its value.
+    Map(Vec<(String, Value)>, Option<String>),
+    Seq(Vec<Value>),
+}
+
+/// Builds a document's `serde_json::Value` from its events, resolving scalars as serde-saphyr
+/// does with [`saphyr_options`] (and as the API server reads YAML): plain scalars are null, YAML
+/// 1.1 booleans, integers (`0x`, `0o`, `0b`, legacy octal `0644`, `_` between digits), floats,
+/// else strings; quoted and block scalars are strings.
+///
+/// What it does not resolve itself it gives up on (`failed`), and the document is then read by
+/// serde-saphyr from its own slice of the text: tags, aliases, `<<` merge keys, null-like or
+/// collection keys, duplicate keys, non-finite floats, deep nesting. These are rare in
+/// manifests, and serde-saphyr's semantics and messages for them stay exactly as they were.
+#[derive(Debug, Default)]
+struct ValueBuilder {
+    stack: Vec<Partial>,
+    root: Option<Value>,
+    failed: bool,
+}
+
+impl ValueBuilder {
+    fn event(&mut self, event: &Event<'_>) {
+        if self.failed {
+            return;
+        }
+        let ok = match event {
+            Event::Scalar(text, style, _, None) => self.scalar(text, *style),
+            Event::MappingStart(_, _, None) if self.expects_value() => {
+                self.stack.push(Partial::Map(Vec::new(), None));
+                self.stack.len() <= MAX_BUILT_DEPTH
+            }
+            Event::SequenceStart(_, _, None) if self.expects_value() => {
+                self.stack.push(Partial::Seq(Vec::new()));
+                self.stack.len() <= MAX_BUILT_DEPTH
+            }
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Partial::Map(entries, None)) => {
+                    let n = entries.len();
+                    let map: serde_json::Map<String, Value> = entries.into_iter().collect();
+                    // Fewer entries than keys: a duplicate key.
+                    map.len() == n && self.value(Value::Object(map))
+                }
+                _ => false,
+            },
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Partial::Seq(mut items)) => {
+                    items.shrink_to_fit();
+                    self.value(Value::Array(items))
+                }
+                _ => false,
+            },
+            // Tags, aliases, collection keys.
+            _ => false,
+        };
+        if !ok {
+            self.fail();
+        }
+    }
+
+    fn fail(&mut self) {
+        self.failed = true;
+        self.stack = Vec::new();
+        self.root = None;
+    }
+
+    /// The next node is a value, not a mapping key.
+    fn expects_value(&self) -> bool {
+        !matches!(self.stack.last(), Some(Partial::Map(_, None)))
+    }
+
+    fn scalar(&mut self, text: &str, style: ScalarStyle) -> bool {
+        let plain = style == ScalarStyle::Plain;
+        if let Some(Partial::Map(_, key @ None)) = self.stack.last_mut() {
+            // serde-saphyr refuses a null key for a JSON object and merges `<<`; it compares
+            // plain integer keys by value (`1` and `0x1` are the same key), so only integer
+            // keys in their canonical spelling stay here, where keys compare by their text.
+            if (plain && (is_nullish(text) || !canonical_if_integer(text))) || text == "<<" {
+                return false;
+            }
+            *key = Some(text.to_string());
+            return true;
+        }
+        let value = if plain {
+            match resolve_plain(text) {
+                Some(v) => v,
+                None => return false,
+            }
+        } else {
+            Value::String(text.to_string())
+        };
+        self.value(value)
+    }
+
+    /// A finished node: into its parent, or the root.
+    fn value(&mut self, value: Value) -> bool {
+        match self.stack.last_mut() {
+            None if self.root.is_none() => {
+                self.root = Some(value);
+                true
+            }
+            None => false,
+            Some(Partial::Map(entries, key)) => match key.take() {
+                Some(k) => {
+                    entries.push((k, value));
+                    true
+                }
+                None => false,
+            },
+            Some(Partial::Seq(items)) => {
+                items.push(value);
+                true
+            }
+        }
+    }
+
+    /// The value, if the builder read the whole document.
+    fn finish(self) -> Option<Value> {
+        if self.failed || !self.stack.is_empty() {
+            return None;
+        }
+        self.root
+    }
+}
+
+fn is_nullish(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// An untagged plain scalar's value; `None` for what is left to serde-saphyr (a non-finite
+/// float: `.inf`, `.nan`, `1e999`).
+fn resolve_plain(text: &str) -> Option<Value> {
+    if is_nullish(text) {
+        return Some(Value::Null);
+    }
+    let t = text.trim_matches([' ', '\t', '\r', '\n']);
+    if let Some(b) = yaml11_bool(t) {
+        return Some(Value::Bool(b));
+    }
+    if let Some(rest) = t.strip_prefix('-') {
+        if let Some(v) = int_magnitude(rest)
+            .filter(|&m| m <= 1u128 << 63)
+            .and_then(|m| i64::try_from(-(m as i128)).ok())
+        {
+            return Some(Value::from(v));
+        }
+    } else if let Some(v) =
+        int_magnitude(t.strip_prefix('+').unwrap_or(t)).and_then(|m| u64::try_from(m).ok())
+    {
+        return Some(Value::from(v));
+    }
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if matches!(
+        unsigned,
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF"
+    ) {
+        return None;
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => serde_json::Number::from_f64(v).map(Value::Number),
+        // `1e999`: a number too large for a float.
+        Ok(_) if unsigned.starts_with(|c: char| c.is_ascii_digit()) => None,
+        _ => Some(Value::String(text.to_string())),
+    }
+}
+
+/// False for a plain scalar that is an integer spelled other than in plain decimal (`01`,
+/// `0x1`, `1_0`, `+1`, `-0`).
+fn canonical_if_integer(text: &str) -> bool {
+    let t = text.trim_matches([' ', '\t', '\r', '\n']);
+    let (negative, rest) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    match int_magnitude(rest) {
+        None => true,
+        Some(0) => t == "0",
+        Some(m) if negative => t.strip_prefix('-') == Some(m.to_string().as_str()),
+        Some(m) => t == m.to_string(),
+    }
+}
+
+/// `y|yes|true|on` and `n|no|false|off`, any case (YAML 1.1, as the API server reads YAML).
+fn yaml11_bool(t: &str) -> Option<bool> {
+    let is = |words: [&str; 4]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
+    if is(["y", "yes", "true", "on"]) {
+        Some(true)
+    } else if is(["n", "no", "false", "off"]) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The magnitude of an unsigned integer spelling: decimal, `0x`/`0o`/`0b` with any case of
+/// prefix, or a legacy octal with a leading `0`; `_` may separate digits.
+fn int_magnitude(s: &str) -> Option<u128> {
+    let prefixed = |p: &str| {
+        s.get(..2)
+            .filter(|h| h.eq_ignore_ascii_case(p))
+            .map(|_| &s[2..])
+    };
+    let (radix, digits) = if let Some(d) = prefixed("0x") {
+        (16, d)
+    } else if let Some(d) = prefixed("0o") {
+        (8, d)
+    } else if let Some(d) = prefixed("0b") {
+        (2, d)
+    } else if s == "0" {
+        return Some(0);
+    } else if let Some(d) = s.strip_prefix('0') {
+        (8, d)
+    } else {
+        return digits_value(s, 10);
+    };
+    // After a prefix, one `_` may come first.
+    digits_value(digits.strip_prefix('_').unwrap_or(digits), radix)
+}
+
+/// Digits in `radix` with single `_` between them (not first, not last, not doubled).
+fn digits_value(digits: &str, radix: u32) -> Option<u128> {
+    let bytes = digits.as_bytes();
+    let mut value: u128 = 0;
+    let mut any = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'_' {
+            let between =
+                i > 0 && bytes[i - 1] != b'_' && bytes.get(i + 1).is_some_and(|&n| n != b'_');
+            if !between {
+                return None;
+            }
+            continue;
+        }
+        let d = char::from(b).to_digit(radix)?;
+        value = value
+            .checked_mul(u128::from(radix))?
+            .checked_add(u128::from(d))?;
+        any = true;
+    }
+    any.then_some(value)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2123,6 +2349,232 @@ kind: Fine
         let src = parse(&std::fs::read_to_string(ha).unwrap(), false);
         assert_eq!((src.errors[0].line, src.errors[0].column), (45, 7));
         assert!(src.errors[0].message.contains("serviceAccountName"));
+    }
+
+    /// How many of `text`'s documents the one pass built itself, of how many it read.
+    fn built_by_one_pass(text: &str) -> (usize, usize) {
+        let (mut built, mut total) = (0, 0);
+        let mut builder = Builder::default();
+        let mut parser = Parser::new_from_str_with_options(text, granit_options());
+        while let Some(Ok((event, span))) = parser.next_event() {
+            match event {
+                Event::StreamStart | Event::StreamEnd => {}
+                Event::DocumentStart(..) => builder = Builder::default(),
+                Event::DocumentEnd => {
+                    total += 1;
+                    built += usize::from(std::mem::take(&mut builder).finish().1.is_some());
+                }
+                event => builder.event(text, &event, &span),
+            }
+        }
+        (built, total)
+    }
+
+    /// The one pass and serde-saphyr (document by document) read `text` alike: the same
+    /// documents, values, positions and errors.
+    fn assert_same_as_saphyr(name: &str, text: &str) {
+        let (docs, errors) = parse_yaml_with(text, true);
+        let (reference, reference_errors) = parse_yaml_with(text, false);
+        assert_eq!(errors, reference_errors, "{name}");
+        assert_eq!(docs.len(), reference.len(), "{name}");
+        for (a, b) in docs.iter().zip(&reference) {
+            assert_eq!(a.index, b.index, "{name}");
+            assert_eq!(a.value, b.value, "{name} document {}", a.index);
+            let mut all = Vec::new();
+            pointers(&a.value, &mut String::new(), &mut all);
+            for p in &all {
+                assert_eq!(a.spans.get(p), b.spans.get(p), "{name} {p}");
+                assert_eq!(a.spans.value_range(p), b.spans.value_range(p), "{name} {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_resolves_scalars_as_serde_saphyr() {
+        let scalars = [
+            "true",
+            "False",
+            "TRUE",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "N",
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "nul",
+            "0",
+            "-0",
+            "+0",
+            "7",
+            "-7",
+            "+7",
+            "0644",
+            "-0644",
+            "08",
+            "0_7",
+            "0x1F",
+            "0X1f",
+            "-0x10",
+            "0x_1f",
+            "0o17",
+            "0O17",
+            "0b101",
+            "0B_1",
+            "0x",
+            "0b2",
+            "1_000",
+            "1__0",
+            "_1",
+            "1_",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1.5",
+            "-1.5",
+            "+1.5",
+            ".5",
+            "1.",
+            "1e3",
+            "1E-3",
+            "6.02e+23",
+            "1.0.3",
+            "1e",
+            "e3",
+            "inf",
+            "-inf",
+            "nan",
+            "infinity",
+            ".in",
+            "-.Infinity",
+            "10Gi",
+            "500m",
+            "1h",
+            "2048m",
+            "1.17",
+            "v1",
+            "apps/v1",
+            "a b",
+            "-a",
+            "+",
+            ".",
+            "0.0",
+            "-0.0",
+            "00",
+            "0_",
+            "1:30",
+            "2001-12-14",
+            "'quoted'",
+            "\"0644\"",
+            "\"true\"",
+            "\"\"",
+            "''",
+            "|\n  x",
+        ];
+        let mut text = String::new();
+        for (i, s) in scalars.iter().enumerate() {
+            text.push_str(&format!("k{i}: {s}\n"));
+        }
+        let keys: String = scalars
+            .iter()
+            .filter(|s| !s.starts_with('|') && !is_nullish(s))
+            .enumerate()
+            .map(|(i, s)| format!("- {s}: {i}\n"))
+            .collect();
+        for t in [
+            &text,
+            &keys,
+            &format!("- {}\n", scalars[..scalars.len() - 1].join("\n- ")),
+        ] {
+            let (docs, errors) = parse_yaml(t);
+            assert!(errors.is_empty() && docs.len() == 1, "{errors:?}");
+            assert_same_as_saphyr("scalars", t);
+        }
+        let finite = format!("{text}k: [1, {{a: b}}]\n");
+        assert_eq!(built_by_one_pass(&finite), (1, 1));
+        // Left to serde-saphyr: tags, aliases, merge keys, null keys, duplicates, non-finite
+        // floats, deep nesting.
+        for text in [
+            "a: !!str 1\n",
+            "a: &x 1\nb: *x\n",
+            "a: &x {p: 1}\nb:\n  <<: *x\n",
+            "~: 1\n",
+            "a: 1\na: 2\n",
+            "1: a\n0x1: b\n",
+            "0: a\n-0: b\n",
+            "1: a\n'1': b\n",
+            "a: .inf\n",
+            "a: -.Inf\n",
+            "a: .NaN\n",
+            "a: 1e999\n",
+            "? [a]\n: 1\n",
+            &format!("{}1{}\n", "[".repeat(70), "]".repeat(70)),
+        ] {
+            assert_eq!(built_by_one_pass(text), (0, 1), "{text:?}");
+            assert_same_as_saphyr(text, text);
+        }
+    }
+
+    #[test]
+    fn one_pass_agrees_with_serde_saphyr_on_the_whole_corpus() {
+        let root = corpus();
+        if !root.is_dir() {
+            eprintln!("skipping: {} not found", root.display());
+            return;
+        }
+        let mut files = Vec::new();
+        files_under(&root, &mut files);
+        let (mut yaml, mut built, mut total) = (0, 0, 0);
+        for path in &files {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let name = path.display().to_string();
+            assert_same_as_saphyr(&name, &text);
+            yaml += 1;
+            let (b, t) = built_by_one_pass(&text);
+            built += b;
+            total += t;
+        }
+        assert!(yaml > 100, "{yaml}");
+        // The one pass is the rule, serde-saphyr the exception.
+        assert!(built * 100 >= total * 95, "{built} of {total}");
+        eprintln!("one pass built {built} of {total} documents");
+    }
+
+    /// A one-off check beside the corpus: `FLINK_LINT_COMPARE_DIR=DIR cargo test --lib
+    /// one_pass_agrees_on_a_directory -- --ignored` (for example a `scripts/gen-corpus.py` tree).
+    #[test]
+    #[ignore]
+    fn one_pass_agrees_on_a_directory() {
+        let Some(dir) = std::env::var_os("FLINK_LINT_COMPARE_DIR") else {
+            return;
+        };
+        let mut files = Vec::new();
+        files_under(std::path::Path::new(&dir), &mut files);
+        assert!(!files.is_empty());
+        for path in &files {
+            let text = std::fs::read_to_string(path).unwrap();
+            assert_same_as_saphyr(&path.display().to_string(), &text);
+        }
+        eprintln!("{} files agree", files.len());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn one_pass_agrees_with_serde_saphyr_on_numberlike_scalars(
+            s in "[-+]?(0[xXoObB]?)?[0-9a-fA-F_.eE+-]{0,10}|[yYnN]|[oO][nNfF]{1,2}|~|[-+]?\\.[a-zA-Z]{3}",
+            t in "[-+]?0?[0-9xo_]{0,4}",
+        ) {
+            for text in [format!("v: {s}\n"), format!("- {s}\n"), format!("{s}: 1\n"), format!("v: [{s}]\n"), format!("{s}: 1\n{t}: 2\n"), format!("{t}: 1\n'{s}': 2\n")] {
+                assert_same_as_saphyr(&text, &text);
+            }
+        }
     }
 
     // The parsers and the span index without `parse`'s catch_unwind net: a panic here fails
