@@ -84,8 +84,8 @@ pub fn line_column(text: &str, byte: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Maps with more keys than this get a hash index.
-const LINEAR_KEYS: usize = 12;
+/// Mappings with more keys than this, and sequences with more items, get a side index.
+const LINEAR_KEYS: u32 = 12;
 
 /// A position as stored in the index: 12 bytes instead of 24. Values past `u32::MAX`
 /// (a file over 4 GiB) saturate.
@@ -118,47 +118,45 @@ impl Packed {
     }
 }
 
-/// A key of a small mapping: its text in [`SpanIndex::keys`], and its node.
-#[derive(Debug, Clone, Copy)]
-struct KeyRef {
-    start: u32,
-    len: u32,
-    node: u32,
-}
+/// No node, no key, no range.
+const NONE: u32 = u32::MAX;
 
-#[derive(Debug, Clone, Default)]
-enum Children {
-    #[default]
-    Leaf,
-    Seq(Vec<u32>),
-    /// A mapping of at most [`LINEAR_KEYS`] keys, searched linearly.
-    Small(Vec<KeyRef>),
-    /// A larger mapping (boxed: a `HashMap` inline would make every node 16 bytes larger).
-    #[allow(clippy::box_collection)]
-    Large(Box<HashMap<Box<str>, u32>>),
-}
-
-/// One node: 56 bytes (the key text lives in [`SpanIndex::keys`]).
+/// One node: 36 bytes and no allocation of its own. A collection's children are a linked list
+/// (`first_child`, then `next`), in document order; a mapping's children have keys, whose text
+/// lives in [`SpanIndex::keys`].
 #[derive(Debug, Clone)]
 struct Node {
     pos: Packed,
-    /// Byte range of the value; `NO_RANGE` when unknown.
+    /// Byte range of the value; `(NONE, NONE)` when unknown.
     value: (u32, u32),
-    children: Children,
+    /// The key's text in [`SpanIndex::keys`] (start, length); `(NONE, 0)` for a sequence item
+    /// or the root.
+    key: (u32, u32),
+    first_child: u32,
+    next: u32,
 }
 
-const NO_RANGE: (u32, u32) = (u32::MAX, u32::MAX);
+const NO_RANGE: (u32, u32) = (NONE, NONE);
+const _: () = assert!(std::mem::size_of::<Node>() == 36);
 
 /// Where each node of one document sits.
 ///
-/// A tree of nodes (node 0 is the root), so that a lookup only hashes pointer segments and a
+/// A tree of nodes (node 0 is the root), so that a lookup only compares pointer segments and a
 /// missing pointer stops at its nearest existing parent on the way down. Kept small, since it
-/// lives as long as the run: packed positions, and the keys of small mappings in one string.
+/// lives as long as the run: packed positions, children as linked lists, the keys in one
+/// string, and hash indexes only for the rare large collections.
 #[derive(Debug, Clone, Default)]
 pub struct SpanIndex {
     nodes: Vec<Node>,
-    /// The text of every key of a small mapping, one after the other.
+    /// The text of every key, one after the other.
     keys: String,
+    /// Mappings of more than [`LINEAR_KEYS`] keys: key -> node.
+    large_maps: HashMap<u32, HashMap<Box<str>, u32>>,
+    /// Sequences of more than [`LINEAR_KEYS`] items: the items.
+    large_seqs: HashMap<u32, Vec<u32>>,
+    /// While building: each collection's last child and number of children (emptied by
+    /// [`SpanIndex::shrink`]).
+    tails: Vec<(u32, u32)>,
 }
 
 impl SpanIndex {
@@ -206,124 +204,164 @@ impl SpanIndex {
         let Some(rest) = pointer.strip_prefix('/') else {
             return (Some(0), false);
         };
-        let mut current = 0;
+        let mut current = 0u32;
         for segment in rest.split('/') {
-            let Some(node) = self.nodes.get(current) else {
+            let Some(node) = self.nodes.get(current as usize) else {
                 return (None, false);
             };
-            let next = match &node.children {
-                Children::Leaf => None,
-                Children::Seq(items) => array_index(segment).and_then(|i| items.get(i).copied()),
-                children => self.find_key(children, &unescape(segment)),
+            let first = node.first_child;
+            let is_seq = self
+                .nodes
+                .get(first as usize)
+                .is_some_and(|c| c.key.0 == NONE);
+            let next = if is_seq {
+                array_index(segment).and_then(|i| self.item(current, i))
+            } else {
+                self.find_key(current, &unescape(segment))
             };
             match next {
-                Some(n) => current = n as usize,
-                None => return (Some(current), false),
+                Some(n) => current = n,
+                None => return (Some(current as usize), false),
             }
         }
-        (Some(current), true)
+        (Some(current as usize), true)
     }
 
-    fn key_text(&self, k: &KeyRef) -> &str {
+    fn children(&self, parent: u32) -> impl Iterator<Item = u32> + '_ {
+        let first = self
+            .nodes
+            .get(parent as usize)
+            .map_or(NONE, |n| n.first_child);
+        std::iter::successors(Some(first).filter(|&c| c != NONE), move |&c| {
+            self.nodes
+                .get(c as usize)
+                .map(|n| n.next)
+                .filter(|&n| n != NONE)
+        })
+    }
+
+    /// Item `i` of the sequence `parent`.
+    fn item(&self, parent: u32, i: usize) -> Option<u32> {
+        match self.large_seqs.get(&parent) {
+            Some(items) => items.get(i).copied(),
+            None => self.children(parent).nth(i),
+        }
+    }
+
+    fn key_text(&self, node: &Node) -> &str {
+        let (start, len) = node.key;
+        if start == NONE {
+            return "";
+        }
         self.keys
-            .get(k.start as usize..k.start as usize + k.len as usize)
+            .get(start as usize..start as usize + len as usize)
             .unwrap_or("")
     }
 
-    fn find_key(&self, children: &Children, key: &str) -> Option<u32> {
-        match children {
-            Children::Small(list) => list
-                .iter()
-                .find(|k| self.key_text(k) == key)
-                .map(|k| k.node),
-            Children::Large(map) => map.get(key).copied(),
-            _ => None,
+    fn find_key(&self, parent: u32, key: &str) -> Option<u32> {
+        if let Some(map) = self.large_maps.get(&parent) {
+            return map.get(key).copied();
         }
+        self.children(parent).find(|&c| {
+            self.nodes
+                .get(c as usize)
+                .is_some_and(|n| n.key.0 != NONE && self.key_text(n) == key)
+        })
     }
 
-    fn new_node(&mut self, pos: Pos) -> Option<u32> {
-        let id = u32::try_from(self.nodes.len()).ok()?;
+    fn new_node(&mut self, pos: Pos, key: (u32, u32)) -> Option<u32> {
+        let id = u32::try_from(self.nodes.len())
+            .ok()
+            .filter(|&id| id != NONE)?;
         self.nodes.push(Node {
             pos: Packed::of(pos),
             value: NO_RANGE,
-            children: Children::Leaf,
+            key,
+            first_child: NONE,
+            next: NONE,
         });
+        self.tails.push((NONE, 0));
         Some(id)
+    }
+
+    /// Link the new node `child` as the last child of `parent`; the number of children now.
+    fn link(&mut self, parent: u32, child: u32) -> u32 {
+        let Some(&(last, count)) = self.tails.get(parent as usize) else {
+            return 0;
+        };
+        if last == NONE {
+            if let Some(p) = self.nodes.get_mut(parent as usize) {
+                p.first_child = child;
+            }
+        } else if let Some(l) = self.nodes.get_mut(last as usize) {
+            l.next = child;
+        }
+        if let Some(t) = self.tails.get_mut(parent as usize) {
+            *t = (child, count + 1);
+        }
+        count + 1
     }
 
     /// Append an item to the sequence `parent`.
     fn push_item(&mut self, parent: u32, pos: Pos) -> Option<u32> {
-        let id = self.new_node(pos)?;
-        let node = self.nodes.get_mut(parent as usize)?;
-        match &mut node.children {
-            Children::Seq(items) => items.push(id),
-            children => *children = Children::Seq(vec![id]),
+        let id = self.new_node(pos, (NONE, 0))?;
+        let count = self.link(parent, id);
+        if count > LINEAR_KEYS {
+            let items = match self.large_seqs.remove(&parent) {
+                Some(mut items) => {
+                    items.push(id);
+                    items
+                }
+                None => self.children(parent).collect(),
+            };
+            self.large_seqs.insert(parent, items);
         }
         Some(id)
     }
 
     /// Add the key `key` to the mapping `parent`; `None` if it is already there.
     fn add_key(&mut self, parent: u32, key: &str, pos: Pos) -> Option<u32> {
-        let id = u32::try_from(self.nodes.len()).ok()?;
-        let children = &self.nodes.get(parent as usize)?.children;
-        if self.find_key(children, key).is_some() {
+        if parent as usize >= self.nodes.len() || self.find_key(parent, key).is_some() {
             return None;
         }
-        let small_len = match children {
-            Children::Small(list) => Some(list.len()),
-            Children::Large(_) => None,
-            Children::Leaf | Children::Seq(_) => Some(0),
-        };
-        let mut children = std::mem::take(&mut self.nodes.get_mut(parent as usize)?.children);
-        match (&mut children, small_len) {
-            (Children::Large(map), _) => {
-                map.insert(key.into(), id);
-            }
-            (_, Some(n)) if n < LINEAR_KEYS => {
-                let start = u32::try_from(self.keys.len()).ok()?;
-                let len = u32::try_from(key.len()).ok()?;
-                self.keys.push_str(key);
-                let entry = KeyRef {
-                    start,
-                    len,
-                    node: id,
-                };
-                match &mut children {
-                    Children::Small(list) => list.push(entry),
-                    other => *other = Children::Small(vec![entry]),
+        let start = u32::try_from(self.keys.len()).ok().filter(|&s| s != NONE)?;
+        let len = u32::try_from(key.len()).ok()?;
+        self.keys.push_str(key);
+        let id = self.new_node(pos, (start, len))?;
+        let count = self.link(parent, id);
+        if count > LINEAR_KEYS {
+            match self.large_maps.get_mut(&parent) {
+                Some(map) => {
+                    map.insert(key.into(), id);
+                }
+                None => {
+                    let map = self
+                        .children(parent)
+                        .filter_map(|c| {
+                            let n = self.nodes.get(c as usize)?;
+                            Some((Box::from(self.key_text(n)), c))
+                        })
+                        .collect();
+                    self.large_maps.insert(parent, map);
                 }
             }
-            (Children::Small(list), _) => {
-                let mut map: HashMap<Box<str>, u32> = list
-                    .iter()
-                    .map(|k| (Box::from(self.key_text(k)), k.node))
-                    .collect();
-                map.insert(key.into(), id);
-                children = Children::Large(Box::new(map));
-            }
-            _ => {}
         }
-        if let Some(node) = self.nodes.get_mut(parent as usize) {
-            node.children = children;
-        }
-        self.new_node(pos)
+        Some(id)
     }
 
     /// The keys of a mapping node.
     fn keys_of(&self, node: u32) -> Vec<String> {
-        match self.nodes.get(node as usize).map(|n| &n.children) {
-            Some(Children::Small(list)) => {
-                list.iter().map(|k| self.key_text(k).to_string()).collect()
-            }
-            Some(Children::Large(map)) => map.keys().map(|k| k.to_string()).collect(),
-            _ => Vec::new(),
-        }
+        self.children(node)
+            .filter_map(|c| self.nodes.get(c as usize))
+            .filter(|n| n.key.0 != NONE)
+            .map(|n| self.key_text(n).to_string())
+            .collect()
     }
 
     fn set_value(&mut self, node: Option<u32>, range: Range<usize>) {
         if let Some(n) = node.and_then(|n| self.nodes.get_mut(n as usize)) {
             n.value = match (u32::try_from(range.start), u32::try_from(range.end)) {
-                (Ok(a), Ok(b)) if b != u32::MAX => (a, b),
+                (Ok(a), Ok(b)) if a != NONE && b != NONE => (a, b),
                 _ => NO_RANGE,
             };
         }
@@ -333,6 +371,7 @@ impl SpanIndex {
     fn shrink(&mut self) {
         self.nodes.shrink_to_fit();
         self.keys.shrink_to_fit();
+        self.tails = Vec::new();
     }
 }
 
@@ -901,7 +940,7 @@ impl Builder {
     fn role(&mut self, start: Pos) -> Role {
         let Some(top) = self.stack.last_mut() else {
             let node = if self.index.nodes.is_empty() {
-                self.index.new_node(start)
+                self.index.new_node(start, (NONE, 0))
             } else {
                 None
             };
@@ -1520,7 +1559,7 @@ impl JsonScanner<'_> {
     fn document(&mut self) -> Result<(), ParseError> {
         let mut stack: Vec<JsonFrame> = Vec::new();
         self.skip_ws();
-        let root = self.index.new_node(self.pos());
+        let root = self.index.new_node(self.pos(), (NONE, 0));
         // The node of the next value, when one is expected.
         let mut target: Option<Option<u32>> = Some(root);
         loop {
@@ -1998,6 +2037,29 @@ kind: Fine
         }
         assert_eq!(together.documents[1].value["x"]["p"], json!(420));
         assert_eq!(together.documents[1].index, 2);
+    }
+
+    #[test]
+    fn large_and_small_collections_alike() {
+        // Past LINEAR_KEYS, keys and items go through the side indexes; below, the lists.
+        for n in [3usize, 12, 13, 40] {
+            let items: String = (0..n).map(|i| format!("  - i{i}\n")).collect();
+            let keys: String = (0..n).map(|i| format!("  k{i}: {i}\n")).collect();
+            let text = format!("list:\n{items}map:\n{keys}after: x\n");
+            let doc = only_doc(&text);
+            for i in 0..n {
+                assert_eq!(at(&doc, &format!("/list/{i}")), (2 + i, 5), "{n} {i}");
+                assert_eq!(at(&doc, &format!("/map/k{i}")), (3 + n + i, 3), "{n} {i}");
+                assert_eq!(range(&text, &doc, &format!("/map/k{i}")), i.to_string());
+            }
+            assert_eq!(doc.spans.get(&format!("/list/{n}")), None);
+            assert_eq!(doc.spans.get(&format!("/map/k{n}")), None);
+            assert_eq!(doc.spans.locate(&format!("/map/k{n}")).line, 2 + n);
+            assert_eq!(at(&doc, "/after"), (3 + 2 * n, 1));
+            // Duplicates are found in both.
+            let dup = format!("map:\n{keys}  k0: again\n");
+            assert_eq!(parse(&dup, false).errors.len(), 1, "{n}");
+        }
     }
 
     #[test]
