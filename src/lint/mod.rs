@@ -337,6 +337,11 @@ fn judge(
     checked: Option<&std::sync::atomic::AtomicUsize>,
 ) -> Outcome {
     let world = inputs.world(complete);
+    let Inputs {
+        files,
+        objects,
+        errors,
+    } = inputs;
     // The objects are judged in parallel, in contiguous chunks (the world is read-only and
     // shared); the chunks' results are joined in input order, so output does not depend on the
     // number of threads.
@@ -344,14 +349,13 @@ fn judge(
         .map(usize::from)
         .unwrap_or(1)
         .clamp(1, 16);
-    let chunk = inputs.objects.len().div_ceil(threads).max(64);
+    let chunk = objects.len().div_ceil(threads).max(64);
     let judged: Vec<Judged> = std::thread::scope(|scope| {
-        let jobs: Vec<_> = inputs
-            .objects
+        let jobs: Vec<_> = objects
             .chunks(chunk)
             .enumerate()
             .map(|(n, part)| {
-                let (world, files) = (&world, &inputs.files);
+                let (world, files) = (&world, &files);
                 scope.spawn(move || {
                     let mut out = Judged::default();
                     for (k, o) in part.iter().enumerate() {
@@ -360,6 +364,9 @@ fn judge(
                             c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                     }
+                    // Give back what growing reserved before the results are joined.
+                    out.findings.shrink_to_fit();
+                    out.objects.shrink_to_fit();
                     out
                 })
             })
@@ -372,13 +379,26 @@ fn judge(
             })
             .collect()
     });
-    let mut findings = Vec::new();
-    let mut objects = Vec::new();
-    let mut fix_problems = Vec::new();
-    for j in judged {
-        findings.extend(j.findings);
-        objects.extend(j.objects);
-        fix_problems.extend(j.fix_problems);
+    // The values are no longer needed: free them before joining and sorting the results.
+    drop(world);
+    drop(objects);
+    // Joined into the first chunk's vectors, grown once to their final size: the results are
+    // held about once, not twice (the world's values are still alive here).
+    let (total, total_objects) = judged.iter().fold((0, 0), |(f, o), j| {
+        (f + j.findings.len(), o + j.objects.len())
+    });
+    let mut judged = judged.into_iter();
+    let Judged {
+        mut findings,
+        mut objects,
+        mut fix_problems,
+    } = judged.next().unwrap_or_default();
+    findings.reserve_exact(total - findings.len());
+    objects.reserve_exact(total_objects - objects.len());
+    for mut j in judged {
+        findings.append(&mut j.findings);
+        objects.append(&mut j.objects);
+        fix_problems.append(&mut j.fix_problems);
     }
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.finding.rule).cmp(&(
@@ -390,10 +410,10 @@ fn judge(
     });
     Outcome {
         findings,
-        errors: inputs.errors,
+        errors,
         fix_problems,
         objects,
-        files: inputs.files,
+        files,
     }
 }
 

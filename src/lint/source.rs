@@ -1,15 +1,17 @@
 //! Reading manifest files: multi-document YAML (or JSON) text in, one `serde_json::Value` per
 //! document out, each with a [`SpanIndex`] that maps a JSON pointer to a `line:column`.
 //!
-//! YAML values come from serde-saphyr, so scalars resolve as serde-saphyr resolves them: YAML 1.1
-//! booleans (`yes`, `on`), integers stay integers, legacy octal (`defaultMode: 0644` is 420, as
-//! the API server reads it), `null`/`~`/empty are null, aliases and `<<` merge keys are expanded,
-//! duplicate keys are errors. Positions come from a separate pass over the granit-parser event
-//! stream, which also finds the document boundaries, skips empty documents and recovers after a
-//! syntax error at the next `---`. Without any syntax error the whole text then goes to
-//! serde-saphyr at once; otherwise (or if serde-saphyr rejects something, like a duplicate key)
-//! each document goes on its own, as its slice of the text, so one bad document hides neither
-//! the documents before it nor the ones after it.
+//! YAML is read in one pass over the granit-parser event stream (the parser serde-saphyr uses),
+//! which gives each document's span index and its value at once, and finds the document
+//! boundaries, skips empty documents and recovers after a syntax error at the next `---`.
+//! Scalars resolve as serde-saphyr resolves them (tests compare the two on every file of the
+//! corpus): YAML 1.1 booleans (`yes`, `on`), integers stay integers, legacy octal
+//! (`defaultMode: 0644` is 420, as the API server reads it), `null`/`~`/empty are null, quoted
+//! and block scalars are strings. The rare documents the one pass does not resolve itself
+//! (tags, aliases and `<<` merge keys, duplicate keys, null keys, non-finite floats, deep
+//! nesting) are read again by serde-saphyr, each from its own slice of the text, so its
+//! semantics and messages hold for them and one bad document hides neither the documents
+//! before it nor the ones after it.
 //!
 //! Empty documents (nothing, or only comments) and null documents (`~`, `null`, `!!null`) are
 //! skipped, as serde-saphyr and kubectl skip them; [`Document::index`] still counts them.
@@ -82,8 +84,8 @@ pub fn line_column(text: &str, byte: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Maps with more keys than this get a hash index.
-const LINEAR_KEYS: usize = 12;
+/// Mappings with more keys than this, and sequences with more items, get a side index.
+const LINEAR_KEYS: u32 = 12;
 
 /// A position as stored in the index: 12 bytes instead of 24. Values past `u32::MAX`
 /// (a file over 4 GiB) saturate.
@@ -116,47 +118,45 @@ impl Packed {
     }
 }
 
-/// A key of a small mapping: its text in [`SpanIndex::keys`], and its node.
-#[derive(Debug, Clone, Copy)]
-struct KeyRef {
-    start: u32,
-    len: u32,
-    node: u32,
-}
+/// No node, no key, no range.
+const NONE: u32 = u32::MAX;
 
-#[derive(Debug, Clone, Default)]
-enum Children {
-    #[default]
-    Leaf,
-    Seq(Vec<u32>),
-    /// A mapping of at most [`LINEAR_KEYS`] keys, searched linearly.
-    Small(Vec<KeyRef>),
-    /// A larger mapping (boxed: a `HashMap` inline would make every node 16 bytes larger).
-    #[allow(clippy::box_collection)]
-    Large(Box<HashMap<Box<str>, u32>>),
-}
-
-/// One node: 56 bytes (the key text lives in [`SpanIndex::keys`]).
+/// One node: 36 bytes and no allocation of its own. A collection's children are a linked list
+/// (`first_child`, then `next`), in document order; a mapping's children have keys, whose text
+/// lives in [`SpanIndex::keys`].
 #[derive(Debug, Clone)]
 struct Node {
     pos: Packed,
-    /// Byte range of the value; `NO_RANGE` when unknown.
+    /// Byte range of the value; `(NONE, NONE)` when unknown.
     value: (u32, u32),
-    children: Children,
+    /// The key's text in [`SpanIndex::keys`] (start, length); `(NONE, 0)` for a sequence item
+    /// or the root.
+    key: (u32, u32),
+    first_child: u32,
+    next: u32,
 }
 
-const NO_RANGE: (u32, u32) = (u32::MAX, u32::MAX);
+const NO_RANGE: (u32, u32) = (NONE, NONE);
+const _: () = assert!(std::mem::size_of::<Node>() == 36);
 
 /// Where each node of one document sits.
 ///
-/// A tree of nodes (node 0 is the root), so that a lookup only hashes pointer segments and a
+/// A tree of nodes (node 0 is the root), so that a lookup only compares pointer segments and a
 /// missing pointer stops at its nearest existing parent on the way down. Kept small, since it
-/// lives as long as the run: packed positions, and the keys of small mappings in one string.
+/// lives as long as the run: packed positions, children as linked lists, the keys in one
+/// string, and hash indexes only for the rare large collections.
 #[derive(Debug, Clone, Default)]
 pub struct SpanIndex {
     nodes: Vec<Node>,
-    /// The text of every key of a small mapping, one after the other.
+    /// The text of every key, one after the other.
     keys: String,
+    /// Mappings of more than [`LINEAR_KEYS`] keys: key -> node.
+    large_maps: HashMap<u32, HashMap<Box<str>, u32>>,
+    /// Sequences of more than [`LINEAR_KEYS`] items: the items.
+    large_seqs: HashMap<u32, Vec<u32>>,
+    /// While building: each collection's last child and number of children (emptied by
+    /// [`SpanIndex::shrink`]).
+    tails: Vec<(u32, u32)>,
 }
 
 impl SpanIndex {
@@ -204,124 +204,164 @@ impl SpanIndex {
         let Some(rest) = pointer.strip_prefix('/') else {
             return (Some(0), false);
         };
-        let mut current = 0;
+        let mut current = 0u32;
         for segment in rest.split('/') {
-            let Some(node) = self.nodes.get(current) else {
+            let Some(node) = self.nodes.get(current as usize) else {
                 return (None, false);
             };
-            let next = match &node.children {
-                Children::Leaf => None,
-                Children::Seq(items) => array_index(segment).and_then(|i| items.get(i).copied()),
-                children => self.find_key(children, &unescape(segment)),
+            let first = node.first_child;
+            let is_seq = self
+                .nodes
+                .get(first as usize)
+                .is_some_and(|c| c.key.0 == NONE);
+            let next = if is_seq {
+                array_index(segment).and_then(|i| self.item(current, i))
+            } else {
+                self.find_key(current, &unescape(segment))
             };
             match next {
-                Some(n) => current = n as usize,
-                None => return (Some(current), false),
+                Some(n) => current = n,
+                None => return (Some(current as usize), false),
             }
         }
-        (Some(current), true)
+        (Some(current as usize), true)
     }
 
-    fn key_text(&self, k: &KeyRef) -> &str {
+    fn children(&self, parent: u32) -> impl Iterator<Item = u32> + '_ {
+        let first = self
+            .nodes
+            .get(parent as usize)
+            .map_or(NONE, |n| n.first_child);
+        std::iter::successors(Some(first).filter(|&c| c != NONE), move |&c| {
+            self.nodes
+                .get(c as usize)
+                .map(|n| n.next)
+                .filter(|&n| n != NONE)
+        })
+    }
+
+    /// Item `i` of the sequence `parent`.
+    fn item(&self, parent: u32, i: usize) -> Option<u32> {
+        match self.large_seqs.get(&parent) {
+            Some(items) => items.get(i).copied(),
+            None => self.children(parent).nth(i),
+        }
+    }
+
+    fn key_text(&self, node: &Node) -> &str {
+        let (start, len) = node.key;
+        if start == NONE {
+            return "";
+        }
         self.keys
-            .get(k.start as usize..k.start as usize + k.len as usize)
+            .get(start as usize..start as usize + len as usize)
             .unwrap_or("")
     }
 
-    fn find_key(&self, children: &Children, key: &str) -> Option<u32> {
-        match children {
-            Children::Small(list) => list
-                .iter()
-                .find(|k| self.key_text(k) == key)
-                .map(|k| k.node),
-            Children::Large(map) => map.get(key).copied(),
-            _ => None,
+    fn find_key(&self, parent: u32, key: &str) -> Option<u32> {
+        if let Some(map) = self.large_maps.get(&parent) {
+            return map.get(key).copied();
         }
+        self.children(parent).find(|&c| {
+            self.nodes
+                .get(c as usize)
+                .is_some_and(|n| n.key.0 != NONE && self.key_text(n) == key)
+        })
     }
 
-    fn new_node(&mut self, pos: Pos) -> Option<u32> {
-        let id = u32::try_from(self.nodes.len()).ok()?;
+    fn new_node(&mut self, pos: Pos, key: (u32, u32)) -> Option<u32> {
+        let id = u32::try_from(self.nodes.len())
+            .ok()
+            .filter(|&id| id != NONE)?;
         self.nodes.push(Node {
             pos: Packed::of(pos),
             value: NO_RANGE,
-            children: Children::Leaf,
+            key,
+            first_child: NONE,
+            next: NONE,
         });
+        self.tails.push((NONE, 0));
         Some(id)
+    }
+
+    /// Link the new node `child` as the last child of `parent`; the number of children now.
+    fn link(&mut self, parent: u32, child: u32) -> u32 {
+        let Some(&(last, count)) = self.tails.get(parent as usize) else {
+            return 0;
+        };
+        if last == NONE {
+            if let Some(p) = self.nodes.get_mut(parent as usize) {
+                p.first_child = child;
+            }
+        } else if let Some(l) = self.nodes.get_mut(last as usize) {
+            l.next = child;
+        }
+        if let Some(t) = self.tails.get_mut(parent as usize) {
+            *t = (child, count + 1);
+        }
+        count + 1
     }
 
     /// Append an item to the sequence `parent`.
     fn push_item(&mut self, parent: u32, pos: Pos) -> Option<u32> {
-        let id = self.new_node(pos)?;
-        let node = self.nodes.get_mut(parent as usize)?;
-        match &mut node.children {
-            Children::Seq(items) => items.push(id),
-            children => *children = Children::Seq(vec![id]),
+        let id = self.new_node(pos, (NONE, 0))?;
+        let count = self.link(parent, id);
+        if count > LINEAR_KEYS {
+            let items = match self.large_seqs.remove(&parent) {
+                Some(mut items) => {
+                    items.push(id);
+                    items
+                }
+                None => self.children(parent).collect(),
+            };
+            self.large_seqs.insert(parent, items);
         }
         Some(id)
     }
 
     /// Add the key `key` to the mapping `parent`; `None` if it is already there.
     fn add_key(&mut self, parent: u32, key: &str, pos: Pos) -> Option<u32> {
-        let id = u32::try_from(self.nodes.len()).ok()?;
-        let children = &self.nodes.get(parent as usize)?.children;
-        if self.find_key(children, key).is_some() {
+        if parent as usize >= self.nodes.len() || self.find_key(parent, key).is_some() {
             return None;
         }
-        let small_len = match children {
-            Children::Small(list) => Some(list.len()),
-            Children::Large(_) => None,
-            Children::Leaf | Children::Seq(_) => Some(0),
-        };
-        let mut children = std::mem::take(&mut self.nodes.get_mut(parent as usize)?.children);
-        match (&mut children, small_len) {
-            (Children::Large(map), _) => {
-                map.insert(key.into(), id);
-            }
-            (_, Some(n)) if n < LINEAR_KEYS => {
-                let start = u32::try_from(self.keys.len()).ok()?;
-                let len = u32::try_from(key.len()).ok()?;
-                self.keys.push_str(key);
-                let entry = KeyRef {
-                    start,
-                    len,
-                    node: id,
-                };
-                match &mut children {
-                    Children::Small(list) => list.push(entry),
-                    other => *other = Children::Small(vec![entry]),
+        let start = u32::try_from(self.keys.len()).ok().filter(|&s| s != NONE)?;
+        let len = u32::try_from(key.len()).ok()?;
+        self.keys.push_str(key);
+        let id = self.new_node(pos, (start, len))?;
+        let count = self.link(parent, id);
+        if count > LINEAR_KEYS {
+            match self.large_maps.get_mut(&parent) {
+                Some(map) => {
+                    map.insert(key.into(), id);
+                }
+                None => {
+                    let map = self
+                        .children(parent)
+                        .filter_map(|c| {
+                            let n = self.nodes.get(c as usize)?;
+                            Some((Box::from(self.key_text(n)), c))
+                        })
+                        .collect();
+                    self.large_maps.insert(parent, map);
                 }
             }
-            (Children::Small(list), _) => {
-                let mut map: HashMap<Box<str>, u32> = list
-                    .iter()
-                    .map(|k| (Box::from(self.key_text(k)), k.node))
-                    .collect();
-                map.insert(key.into(), id);
-                children = Children::Large(Box::new(map));
-            }
-            _ => {}
         }
-        if let Some(node) = self.nodes.get_mut(parent as usize) {
-            node.children = children;
-        }
-        self.new_node(pos)
+        Some(id)
     }
 
     /// The keys of a mapping node.
     fn keys_of(&self, node: u32) -> Vec<String> {
-        match self.nodes.get(node as usize).map(|n| &n.children) {
-            Some(Children::Small(list)) => {
-                list.iter().map(|k| self.key_text(k).to_string()).collect()
-            }
-            Some(Children::Large(map)) => map.keys().map(|k| k.to_string()).collect(),
-            _ => Vec::new(),
-        }
+        self.children(node)
+            .filter_map(|c| self.nodes.get(c as usize))
+            .filter(|n| n.key.0 != NONE)
+            .map(|n| self.key_text(n).to_string())
+            .collect()
     }
 
     fn set_value(&mut self, node: Option<u32>, range: Range<usize>) {
         if let Some(n) = node.and_then(|n| self.nodes.get_mut(n as usize)) {
             n.value = match (u32::try_from(range.start), u32::try_from(range.end)) {
-                (Ok(a), Ok(b)) if b != u32::MAX => (a, b),
+                (Ok(a), Ok(b)) if a != NONE && b != NONE => (a, b),
                 _ => NO_RANGE,
             };
         }
@@ -331,6 +371,7 @@ impl SpanIndex {
     fn shrink(&mut self) {
         self.nodes.shrink_to_fit();
         self.keys.shrink_to_fit();
+        self.tails = Vec::new();
     }
 }
 
@@ -465,6 +506,10 @@ type Parsed = (Vec<Document>, Vec<ParseError>);
 /// limit, of the same size, applies per document).
 const MAX_REPLAYED_EVENTS: u64 = 1_000_000;
 
+/// Documents with more events or bytes than this are left to serde-saphyr and its budget.
+const MAX_BUILT_EVENTS: u64 = 1_000_000;
+const MAX_BUILT_BYTES: usize = 32 * 1024 * 1024;
+
 fn saphyr_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     // 10 000 documents in one file is legitimate (the default allows 1 024), and so is a 2 MB
@@ -515,32 +560,13 @@ impl SliceStart {
     }
 }
 
-/// What a document's root is, to check that serde-saphyr's documents line up with ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RootKind {
-    Map,
-    Seq,
-    Scalar,
-    Alias,
-}
-
-impl RootKind {
-    fn matches(self, value: &Value) -> bool {
-        match self {
-            RootKind::Map => value.is_object(),
-            RootKind::Seq => value.is_array(),
-            RootKind::Scalar => !value.is_object() && !value.is_array(),
-            RootKind::Alias => true,
-        }
-    }
-}
-
 /// The document being read.
 struct DocState {
     index: usize,
     start: SliceStart,
     builder: Builder,
-    root: Option<RootKind>,
+    /// The document has a root node.
+    root: bool,
     /// Empty, or only a null (`~`, `null`, `!!null`): skipped, as serde-saphyr and kubectl do.
     null: bool,
 }
@@ -551,7 +577,8 @@ struct Pending {
     start: SliceStart,
     end: usize,
     spans: SpanIndex,
-    root: RootKind,
+    /// The value built from the events, `None` when serde-saphyr must read the document.
+    value: Option<Value>,
 }
 
 /// A root that makes the document count as empty.
@@ -569,6 +596,12 @@ fn is_null_root(event: &Event<'_>) -> bool {
 }
 
 fn parse_yaml(text: &str) -> Parsed {
+    parse_yaml_with(text, true)
+}
+
+/// [`parse_yaml`]; with `one_pass` false every document's value comes from serde-saphyr (the
+/// reference the one pass is compared with in tests).
+fn parse_yaml_with(text: &str, one_pass: bool) -> Parsed {
     let mut errors = Vec::new();
     let mut pending = Vec::new();
     let mut parser = Parser::new_from_str_with_options(text, granit_options());
@@ -626,7 +659,7 @@ fn parse_yaml(text: &str) -> Parsed {
                     index: doc_count,
                     start,
                     builder: Builder::default(),
-                    root: None,
+                    root: false,
                     null: false,
                 });
                 doc_count += 1;
@@ -635,9 +668,9 @@ fn parse_yaml(text: &str) -> Parsed {
                 let end = pos(text, &span.end);
                 next_start = SliceStart::at(end);
                 let Some(d) = doc.take() else { continue };
-                let Some(root) = d.root.filter(|_| !d.null) else {
+                if !d.root || d.null {
                     continue;
-                };
+                }
                 if d.builder.replayed > replay_budget {
                     // An alias bomb: refuse before serde-saphyr spends its own (per document)
                     // budget on it, so that the whole file stays cheap.
@@ -653,24 +686,22 @@ fn parse_yaml(text: &str) -> Parsed {
                     continue;
                 }
                 replay_budget -= d.builder.replayed;
+                let huge = d.builder.events > MAX_BUILT_EVENTS
+                    || end.byte.saturating_sub(d.start.byte) > MAX_BUILT_BYTES;
+                let (spans, value) = d.builder.finish();
                 pending.push(Pending {
                     index: d.index,
                     start: d.start,
                     end: end.byte,
-                    spans: d.builder.into_index(),
-                    root,
+                    spans,
+                    value: value.filter(|_| one_pass && !huge),
                 });
             }
             Event::StreamStart | Event::StreamEnd => {}
             event => {
                 let Some(d) = doc.as_mut() else { continue };
-                if d.root.is_none() {
-                    d.root = Some(match &event {
-                        Event::MappingStart(..) => RootKind::Map,
-                        Event::SequenceStart(..) => RootKind::Seq,
-                        Event::Scalar(..) => RootKind::Scalar,
-                        _ => RootKind::Alias,
-                    });
+                if !d.root {
+                    d.root = true;
                     d.null = is_null_root(&event);
                 }
                 if !d.null {
@@ -681,41 +712,21 @@ fn parse_yaml(text: &str) -> Parsed {
     }
 
     let options = saphyr_options();
-    // Fast path: no syntax error anywhere, so serde-saphyr can read the whole stream at once
-    // (one parser instead of one per document), provided its documents line up with ours.
-    let whole = if errors.is_empty() && !pending.is_empty() {
-        serde_saphyr::from_multiple_with_options::<Value>(text, options.clone())
-            .ok()
-            .filter(|values| {
-                values.len() == pending.len()
-                    && values.iter().zip(&pending).all(|(v, p)| p.root.matches(v))
-            })
-    } else {
-        None
-    };
     let mut documents = Vec::with_capacity(pending.len());
-    match whole {
-        Some(values) => {
-            for (value, p) in values.into_iter().zip(pending) {
-                documents.push(Document {
-                    value,
-                    spans: p.spans,
-                    index: p.index,
-                });
-            }
-        }
-        // Each document on its own: an error stays in its document and is placed exactly.
-        None => {
-            for p in pending {
-                match document_value(text, &p, &options) {
-                    Ok(value) => documents.push(Document {
-                        value,
-                        spans: p.spans,
-                        index: p.index,
-                    }),
-                    Err(e) => errors.push(e),
-                }
-            }
+    for p in pending {
+        let value = match p.value {
+            Some(value) => Ok(value),
+            // What the one pass left to serde-saphyr: this document alone, from its own slice
+            // of the text, so that an error stays in its document and is placed exactly.
+            None => document_value(text, &p, &options),
+        };
+        match value {
+            Ok(value) => documents.push(Document {
+                value,
+                spans: p.spans,
+                index: p.index,
+            }),
+            Err(e) => errors.push(e),
         }
     }
     errors.sort_by_key(|e| (e.line, e.column));
@@ -838,20 +849,23 @@ struct Builder {
     replayed: u64,
     /// Expanded size (in events) of each anchored node, by anchor id.
     anchor_sizes: HashMap<usize, u64>,
+    /// The document's value, from the same events.
+    values: ValueBuilder,
 }
 
 impl Builder {
-    /// The finished index, compacted.
-    fn into_index(self) -> SpanIndex {
+    /// The finished index, compacted, and the value if the one pass could build it.
+    fn finish(self) -> (SpanIndex, Option<Value>) {
         let mut index = self.index;
         index.shrink();
-        index
+        (index, self.values.finish())
     }
 
     fn event(&mut self, text: &str, event: &Event<'_>, span: &Span) {
         let start = pos(text, &span.start);
         let end = marker_byte(text, &span.end);
         let events_before = self.events;
+        self.values.event(event);
         match event {
             Event::Scalar(_, _, anchor, _) => {
                 self.events = self.events.saturating_add(1);
@@ -926,7 +940,7 @@ impl Builder {
     fn role(&mut self, start: Pos) -> Role {
         let Some(top) = self.stack.last_mut() else {
             let node = if self.index.nodes.is_empty() {
-                self.index.new_node(start)
+                self.index.new_node(start, (NONE, 0))
             } else {
                 None
             };
@@ -1059,6 +1073,257 @@ fn block_scalar_range(text: &str, from: usize, content: usize, end: usize) -> Ra
         end -= 1;
     }
     start..end
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML values, from the same events as the span index
+
+/// Documents nested deeper than this are left to serde-saphyr (which refuses past 64 levels).
+const MAX_BUILT_DEPTH: usize = 60;
+
+/// A collection being read.
+#[derive(Debug)]
+enum Partial {
+    /// Entries so far, and the key waiting for its value.
+    Map(Vec<(String, Value)>, Option<String>),
+    Seq(Vec<Value>),
+}
+
+/// Builds a document's `serde_json::Value` from its events, resolving scalars as serde-saphyr
+/// does with [`saphyr_options`] (and as the API server reads YAML): plain scalars are null, YAML
+/// 1.1 booleans, integers (`0x`, `0o`, `0b`, legacy octal `0644`, `_` between digits), floats,
+/// else strings; quoted and block scalars are strings.
+///
+/// What it does not resolve itself it gives up on (`failed`), and the document is then read by
+/// serde-saphyr from its own slice of the text: tags, aliases, `<<` merge keys, null-like or
+/// collection keys, duplicate keys, non-finite floats, deep nesting. These are rare in
+/// manifests, and serde-saphyr's semantics and messages for them stay exactly as they were.
+#[derive(Debug, Default)]
+struct ValueBuilder {
+    stack: Vec<Partial>,
+    root: Option<Value>,
+    failed: bool,
+}
+
+impl ValueBuilder {
+    fn event(&mut self, event: &Event<'_>) {
+        if self.failed {
+            return;
+        }
+        let ok = match event {
+            Event::Scalar(text, style, _, None) => self.scalar(text, *style),
+            Event::MappingStart(_, _, None) if self.expects_value() => {
+                self.stack.push(Partial::Map(Vec::new(), None));
+                self.stack.len() <= MAX_BUILT_DEPTH
+            }
+            Event::SequenceStart(_, _, None) if self.expects_value() => {
+                self.stack.push(Partial::Seq(Vec::new()));
+                self.stack.len() <= MAX_BUILT_DEPTH
+            }
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Partial::Map(entries, None)) => {
+                    let n = entries.len();
+                    let map: serde_json::Map<String, Value> = entries.into_iter().collect();
+                    // Fewer entries than keys: a duplicate key.
+                    map.len() == n && self.value(Value::Object(map))
+                }
+                _ => false,
+            },
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Partial::Seq(mut items)) => {
+                    items.shrink_to_fit();
+                    self.value(Value::Array(items))
+                }
+                _ => false,
+            },
+            // Tags, aliases, collection keys.
+            _ => false,
+        };
+        if !ok {
+            self.fail();
+        }
+    }
+
+    fn fail(&mut self) {
+        self.failed = true;
+        self.stack = Vec::new();
+        self.root = None;
+    }
+
+    /// The next node is a value, not a mapping key.
+    fn expects_value(&self) -> bool {
+        !matches!(self.stack.last(), Some(Partial::Map(_, None)))
+    }
+
+    fn scalar(&mut self, text: &str, style: ScalarStyle) -> bool {
+        let plain = style == ScalarStyle::Plain;
+        if let Some(Partial::Map(_, key @ None)) = self.stack.last_mut() {
+            // serde-saphyr refuses a null key for a JSON object and merges `<<`; it compares
+            // plain integer keys by value (`1` and `0x1` are the same key), so only integer
+            // keys in their canonical spelling stay here, where keys compare by their text.
+            if (plain && (is_nullish(text) || !canonical_if_integer(text))) || text == "<<" {
+                return false;
+            }
+            *key = Some(text.to_string());
+            return true;
+        }
+        let value = if plain {
+            match resolve_plain(text) {
+                Some(v) => v,
+                None => return false,
+            }
+        } else {
+            Value::String(text.to_string())
+        };
+        self.value(value)
+    }
+
+    /// A finished node: into its parent, or the root.
+    fn value(&mut self, value: Value) -> bool {
+        match self.stack.last_mut() {
+            None if self.root.is_none() => {
+                self.root = Some(value);
+                true
+            }
+            None => false,
+            Some(Partial::Map(entries, key)) => match key.take() {
+                Some(k) => {
+                    entries.push((k, value));
+                    true
+                }
+                None => false,
+            },
+            Some(Partial::Seq(items)) => {
+                items.push(value);
+                true
+            }
+        }
+    }
+
+    /// The value, if the builder read the whole document.
+    fn finish(self) -> Option<Value> {
+        if self.failed || !self.stack.is_empty() {
+            return None;
+        }
+        self.root
+    }
+}
+
+fn is_nullish(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// An untagged plain scalar's value; `None` for what is left to serde-saphyr (a non-finite
+/// float: `.inf`, `.nan`, `1e999`).
+fn resolve_plain(text: &str) -> Option<Value> {
+    if is_nullish(text) {
+        return Some(Value::Null);
+    }
+    let t = text.trim_matches([' ', '\t', '\r', '\n']);
+    if let Some(b) = yaml11_bool(t) {
+        return Some(Value::Bool(b));
+    }
+    if let Some(rest) = t.strip_prefix('-') {
+        if let Some(v) = int_magnitude(rest)
+            .filter(|&m| m <= 1u128 << 63)
+            .and_then(|m| i64::try_from(-(m as i128)).ok())
+        {
+            return Some(Value::from(v));
+        }
+    } else if let Some(v) =
+        int_magnitude(t.strip_prefix('+').unwrap_or(t)).and_then(|m| u64::try_from(m).ok())
+    {
+        return Some(Value::from(v));
+    }
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if matches!(
+        unsigned,
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF"
+    ) {
+        return None;
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => serde_json::Number::from_f64(v).map(Value::Number),
+        // `1e999`: a number too large for a float.
+        Ok(_) if unsigned.starts_with(|c: char| c.is_ascii_digit()) => None,
+        _ => Some(Value::String(text.to_string())),
+    }
+}
+
+/// False for a plain scalar that is an integer spelled other than in plain decimal (`01`,
+/// `0x1`, `1_0`, `+1`, `-0`).
+fn canonical_if_integer(text: &str) -> bool {
+    let t = text.trim_matches([' ', '\t', '\r', '\n']);
+    let (negative, rest) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    match int_magnitude(rest) {
+        None => true,
+        Some(0) => t == "0",
+        Some(m) if negative => t.strip_prefix('-') == Some(m.to_string().as_str()),
+        Some(m) => t == m.to_string(),
+    }
+}
+
+/// `y|yes|true|on` and `n|no|false|off`, any case (YAML 1.1, as the API server reads YAML).
+fn yaml11_bool(t: &str) -> Option<bool> {
+    let is = |words: [&str; 4]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
+    if is(["y", "yes", "true", "on"]) {
+        Some(true)
+    } else if is(["n", "no", "false", "off"]) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The magnitude of an unsigned integer spelling: decimal, `0x`/`0o`/`0b` with any case of
+/// prefix, or a legacy octal with a leading `0`; `_` may separate digits.
+fn int_magnitude(s: &str) -> Option<u128> {
+    let prefixed = |p: &str| {
+        s.get(..2)
+            .filter(|h| h.eq_ignore_ascii_case(p))
+            .map(|_| &s[2..])
+    };
+    let (radix, digits) = if let Some(d) = prefixed("0x") {
+        (16, d)
+    } else if let Some(d) = prefixed("0o") {
+        (8, d)
+    } else if let Some(d) = prefixed("0b") {
+        (2, d)
+    } else if s == "0" {
+        return Some(0);
+    } else if let Some(d) = s.strip_prefix('0') {
+        (8, d)
+    } else {
+        return digits_value(s, 10);
+    };
+    // After a prefix, one `_` may come first.
+    digits_value(digits.strip_prefix('_').unwrap_or(digits), radix)
+}
+
+/// Digits in `radix` with single `_` between them (not first, not last, not doubled).
+fn digits_value(digits: &str, radix: u32) -> Option<u128> {
+    let bytes = digits.as_bytes();
+    let mut value: u128 = 0;
+    let mut any = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'_' {
+            let between =
+                i > 0 && bytes[i - 1] != b'_' && bytes.get(i + 1).is_some_and(|&n| n != b'_');
+            if !between {
+                return None;
+            }
+            continue;
+        }
+        let d = char::from(b).to_digit(radix)?;
+        value = value
+            .checked_mul(u128::from(radix))?
+            .checked_add(u128::from(d))?;
+        any = true;
+    }
+    any.then_some(value)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1294,7 +1559,7 @@ impl JsonScanner<'_> {
     fn document(&mut self) -> Result<(), ParseError> {
         let mut stack: Vec<JsonFrame> = Vec::new();
         self.skip_ws();
-        let root = self.index.new_node(self.pos());
+        let root = self.index.new_node(self.pos(), (NONE, 0));
         // The node of the next value, when one is expected.
         let mut target: Option<Option<u32>> = Some(root);
         loop {
@@ -1775,6 +2040,29 @@ kind: Fine
     }
 
     #[test]
+    fn large_and_small_collections_alike() {
+        // Past LINEAR_KEYS, keys and items go through the side indexes; below, the lists.
+        for n in [3usize, 12, 13, 40] {
+            let items: String = (0..n).map(|i| format!("  - i{i}\n")).collect();
+            let keys: String = (0..n).map(|i| format!("  k{i}: {i}\n")).collect();
+            let text = format!("list:\n{items}map:\n{keys}after: x\n");
+            let doc = only_doc(&text);
+            for i in 0..n {
+                assert_eq!(at(&doc, &format!("/list/{i}")), (2 + i, 5), "{n} {i}");
+                assert_eq!(at(&doc, &format!("/map/k{i}")), (3 + n + i, 3), "{n} {i}");
+                assert_eq!(range(&text, &doc, &format!("/map/k{i}")), i.to_string());
+            }
+            assert_eq!(doc.spans.get(&format!("/list/{n}")), None);
+            assert_eq!(doc.spans.get(&format!("/map/k{n}")), None);
+            assert_eq!(doc.spans.locate(&format!("/map/k{n}")).line, 2 + n);
+            assert_eq!(at(&doc, "/after"), (3 + 2 * n, 1));
+            // Duplicates are found in both.
+            let dup = format!("map:\n{keys}  k0: again\n");
+            assert_eq!(parse(&dup, false).errors.len(), 1, "{n}");
+        }
+    }
+
+    #[test]
     fn pointer_edge_cases() {
         let keys: String = (0..40).map(|i| format!("  k{i}: {i}\n")).collect();
         let text = format!("big:\n{keys}list: [a, b]\n\"\": empty key\n");
@@ -2123,6 +2411,232 @@ kind: Fine
         let src = parse(&std::fs::read_to_string(ha).unwrap(), false);
         assert_eq!((src.errors[0].line, src.errors[0].column), (45, 7));
         assert!(src.errors[0].message.contains("serviceAccountName"));
+    }
+
+    /// How many of `text`'s documents the one pass built itself, of how many it read.
+    fn built_by_one_pass(text: &str) -> (usize, usize) {
+        let (mut built, mut total) = (0, 0);
+        let mut builder = Builder::default();
+        let mut parser = Parser::new_from_str_with_options(text, granit_options());
+        while let Some(Ok((event, span))) = parser.next_event() {
+            match event {
+                Event::StreamStart | Event::StreamEnd => {}
+                Event::DocumentStart(..) => builder = Builder::default(),
+                Event::DocumentEnd => {
+                    total += 1;
+                    built += usize::from(std::mem::take(&mut builder).finish().1.is_some());
+                }
+                event => builder.event(text, &event, &span),
+            }
+        }
+        (built, total)
+    }
+
+    /// The one pass and serde-saphyr (document by document) read `text` alike: the same
+    /// documents, values, positions and errors.
+    fn assert_same_as_saphyr(name: &str, text: &str) {
+        let (docs, errors) = parse_yaml_with(text, true);
+        let (reference, reference_errors) = parse_yaml_with(text, false);
+        assert_eq!(errors, reference_errors, "{name}");
+        assert_eq!(docs.len(), reference.len(), "{name}");
+        for (a, b) in docs.iter().zip(&reference) {
+            assert_eq!(a.index, b.index, "{name}");
+            assert_eq!(a.value, b.value, "{name} document {}", a.index);
+            let mut all = Vec::new();
+            pointers(&a.value, &mut String::new(), &mut all);
+            for p in &all {
+                assert_eq!(a.spans.get(p), b.spans.get(p), "{name} {p}");
+                assert_eq!(a.spans.value_range(p), b.spans.value_range(p), "{name} {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_resolves_scalars_as_serde_saphyr() {
+        let scalars = [
+            "true",
+            "False",
+            "TRUE",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "N",
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "nul",
+            "0",
+            "-0",
+            "+0",
+            "7",
+            "-7",
+            "+7",
+            "0644",
+            "-0644",
+            "08",
+            "0_7",
+            "0x1F",
+            "0X1f",
+            "-0x10",
+            "0x_1f",
+            "0o17",
+            "0O17",
+            "0b101",
+            "0B_1",
+            "0x",
+            "0b2",
+            "1_000",
+            "1__0",
+            "_1",
+            "1_",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1.5",
+            "-1.5",
+            "+1.5",
+            ".5",
+            "1.",
+            "1e3",
+            "1E-3",
+            "6.02e+23",
+            "1.0.3",
+            "1e",
+            "e3",
+            "inf",
+            "-inf",
+            "nan",
+            "infinity",
+            ".in",
+            "-.Infinity",
+            "10Gi",
+            "500m",
+            "1h",
+            "2048m",
+            "1.17",
+            "v1",
+            "apps/v1",
+            "a b",
+            "-a",
+            "+",
+            ".",
+            "0.0",
+            "-0.0",
+            "00",
+            "0_",
+            "1:30",
+            "2001-12-14",
+            "'quoted'",
+            "\"0644\"",
+            "\"true\"",
+            "\"\"",
+            "''",
+            "|\n  x",
+        ];
+        let mut text = String::new();
+        for (i, s) in scalars.iter().enumerate() {
+            text.push_str(&format!("k{i}: {s}\n"));
+        }
+        let keys: String = scalars
+            .iter()
+            .filter(|s| !s.starts_with('|') && !is_nullish(s))
+            .enumerate()
+            .map(|(i, s)| format!("- {s}: {i}\n"))
+            .collect();
+        for t in [
+            &text,
+            &keys,
+            &format!("- {}\n", scalars[..scalars.len() - 1].join("\n- ")),
+        ] {
+            let (docs, errors) = parse_yaml(t);
+            assert!(errors.is_empty() && docs.len() == 1, "{errors:?}");
+            assert_same_as_saphyr("scalars", t);
+        }
+        let finite = format!("{text}k: [1, {{a: b}}]\n");
+        assert_eq!(built_by_one_pass(&finite), (1, 1));
+        // Left to serde-saphyr: tags, aliases, merge keys, null keys, duplicates, non-finite
+        // floats, deep nesting.
+        for text in [
+            "a: !!str 1\n",
+            "a: &x 1\nb: *x\n",
+            "a: &x {p: 1}\nb:\n  <<: *x\n",
+            "~: 1\n",
+            "a: 1\na: 2\n",
+            "1: a\n0x1: b\n",
+            "0: a\n-0: b\n",
+            "1: a\n'1': b\n",
+            "a: .inf\n",
+            "a: -.Inf\n",
+            "a: .NaN\n",
+            "a: 1e999\n",
+            "? [a]\n: 1\n",
+            &format!("{}1{}\n", "[".repeat(70), "]".repeat(70)),
+        ] {
+            assert_eq!(built_by_one_pass(text), (0, 1), "{text:?}");
+            assert_same_as_saphyr(text, text);
+        }
+    }
+
+    #[test]
+    fn one_pass_agrees_with_serde_saphyr_on_the_whole_corpus() {
+        let root = corpus();
+        if !root.is_dir() {
+            eprintln!("skipping: {} not found", root.display());
+            return;
+        }
+        let mut files = Vec::new();
+        files_under(&root, &mut files);
+        let (mut yaml, mut built, mut total) = (0, 0, 0);
+        for path in &files {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let name = path.display().to_string();
+            assert_same_as_saphyr(&name, &text);
+            yaml += 1;
+            let (b, t) = built_by_one_pass(&text);
+            built += b;
+            total += t;
+        }
+        assert!(yaml > 100, "{yaml}");
+        // The one pass is the rule, serde-saphyr the exception.
+        assert!(built * 100 >= total * 95, "{built} of {total}");
+        eprintln!("one pass built {built} of {total} documents");
+    }
+
+    /// A one-off check beside the corpus: `FLINK_LINT_COMPARE_DIR=DIR cargo test --lib
+    /// one_pass_agrees_on_a_directory -- --ignored` (for example a `scripts/gen-corpus.py` tree).
+    #[test]
+    #[ignore]
+    fn one_pass_agrees_on_a_directory() {
+        let Some(dir) = std::env::var_os("FLINK_LINT_COMPARE_DIR") else {
+            return;
+        };
+        let mut files = Vec::new();
+        files_under(std::path::Path::new(&dir), &mut files);
+        assert!(!files.is_empty());
+        for path in &files {
+            let text = std::fs::read_to_string(path).unwrap();
+            assert_same_as_saphyr(&path.display().to_string(), &text);
+        }
+        eprintln!("{} files agree", files.len());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn one_pass_agrees_with_serde_saphyr_on_numberlike_scalars(
+            s in "[-+]?(0[xXoObB]?)?[0-9a-fA-F_.eE+-]{0,10}|[yYnN]|[oO][nNfF]{1,2}|~|[-+]?\\.[a-zA-Z]{3}",
+            t in "[-+]?0?[0-9xo_]{0,4}",
+        ) {
+            for text in [format!("v: {s}\n"), format!("- {s}\n"), format!("{s}: 1\n"), format!("v: [{s}]\n"), format!("{s}: 1\n{t}: 2\n"), format!("{t}: 1\n'{s}': 2\n")] {
+                assert_same_as_saphyr(&text, &text);
+            }
+        }
     }
 
     // The parsers and the span index without `parse`'s catch_unwind net: a panic here fails

@@ -1,0 +1,209 @@
+//! Where `flink-lint`'s memory goes: a counting allocator around the system one, and the live
+//! and peak heap bytes at each stage of a whole lint of a generated Flink monorepo
+//! (`scripts/gen-corpus.py`), through the library as `flink-lint check` runs it.
+//!
+//! `cargo bench --bench lint_memory` (1,000 and 10,000 objects; `OBJECTS=N` for one size).
+//! Heap bytes are what the program asked for; RSS (`/usr/bin/time -v`) adds the allocator's
+//! own overhead and fragmentation, the binary and the stacks.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use flink_admission::engine::{Engine, Settings};
+use flink_admission::lint::{self, Inputs, render};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call goes to the system allocator unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on as it is.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grow(new_size);
+        }
+        p
+    }
+}
+
+fn grow(n: usize) {
+    let live = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn mib(n: usize) -> f64 {
+    n as f64 / (1024.0 * 1024.0)
+}
+
+/// Live heap now, and the peak since the last call (then reset to now).
+fn stage(name: &str, input: usize) {
+    let live = LIVE.load(Ordering::Relaxed);
+    let peak = PEAK.swap(live, Ordering::Relaxed);
+    println!(
+        "  {name:<34} live {:>8.1} MiB ({:>4.1}x input)   peak {:>8.1} MiB ({:>4.1}x input)",
+        mib(live),
+        live as f64 / input as f64,
+        mib(peak),
+        peak as f64 / input as f64
+    );
+}
+
+fn corpus(objects: usize) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("flink-lint-bench-{objects}"));
+    if !dir.join("team-000").is_dir() {
+        let status = Command::new("python3")
+            .arg(root.join("scripts/gen-corpus.py"))
+            .arg(&dir)
+            .arg("--objects")
+            .arg(objects.to_string())
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            other => panic!("scripts/gen-corpus.py failed: {other:?}"),
+        }
+    }
+    let mut files = Vec::new();
+    collect(&dir, &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p.display().to_string(), text)
+        })
+        .collect()
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|e| e == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken.
+    let sizes: Vec<usize> = match std::env::var("OBJECTS") {
+        Ok(n) => vec![n.parse().expect("OBJECTS is a number")],
+        Err(_) => vec![1_000, 10_000],
+    };
+    let engine = Engine::embedded(Settings::default()).expect("built-in rules");
+    for objects in sizes {
+        let files = corpus(objects);
+        let input: usize = files.iter().map(|(_, t)| t.len()).sum();
+        let count = files.len();
+        drop(files);
+        println!(
+            "{objects} objects, {} files, {:.1} MiB of YAML",
+            count,
+            mib(input)
+        );
+        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+        stage("before reading", input);
+
+        // What each part of the parsed inputs holds: parse twice, drop one part at a time.
+        let mut inputs = Inputs::default();
+        inputs.add_all(corpus(objects));
+        stage("parsed (texts + values + spans)", input);
+        let values: Vec<_> = std::mem::take(&mut inputs.objects);
+        let before = LIVE.load(Ordering::Relaxed);
+        drop(values);
+        let values_bytes = before - LIVE.load(Ordering::Relaxed);
+        let before = LIVE.load(Ordering::Relaxed);
+        for f in &mut inputs.files {
+            for d in &mut f.source.documents {
+                d.spans = Default::default();
+            }
+        }
+        let spans_bytes = before - LIVE.load(Ordering::Relaxed);
+        println!(
+            "  of which values {:.1} MiB ({:.1}x input), span indexes {:.1} MiB ({:.1}x input)",
+            mib(values_bytes),
+            values_bytes as f64 / input as f64,
+            mib(spans_bytes),
+            spans_bytes as f64 / input as f64
+        );
+        drop(inputs);
+        stage("dropped", input);
+
+        // What the findings hold, by part.
+        let mut inputs = Inputs::default();
+        inputs.add_all(corpus(objects));
+        let world = inputs.world(false);
+        stage("parsed + world", input);
+        drop(world);
+        let mut outcome = lint::lint(&engine, inputs);
+        let live = |f: &mut dyn FnMut()| {
+            let before = LIVE.load(Ordering::Relaxed);
+            f();
+            mib(before.saturating_sub(LIVE.load(Ordering::Relaxed)))
+        };
+        let n = outcome.findings.len();
+        let patches = live(&mut || outcome.findings.iter_mut().for_each(|l| l.patch = None));
+        let fixes = live(&mut || {
+            outcome
+                .findings
+                .iter_mut()
+                .for_each(|l| l.finding.fix = None)
+        });
+        let files = live(&mut || outcome.files.clear());
+        let objects_list = live(&mut || outcome.objects.clear());
+        let rest = live(&mut || outcome.findings.clear());
+        println!(
+            "  {n} findings: patches {patches:.1} MiB, fixes (ops, created objects) {fixes:.1} MiB, the rest {rest:.1} MiB; files (texts + spans) {files:.1} MiB, object list {objects_list:.1} MiB"
+        );
+        drop(outcome);
+        stage("dropped", input);
+
+        // The run as `flink-lint check --format json|human` does it.
+        for format in ["json", "human"] {
+            let mut inputs = Inputs::default();
+            inputs.add_all(corpus(objects));
+            stage(&format!("{format}: read and parsed"), input);
+            let outcome = lint::lint(&engine, inputs);
+            stage(&format!("{format}: judged"), input);
+            let text = if format == "json" {
+                render::json(&outcome)
+            } else {
+                render::human(&outcome, false)
+            };
+            stage(
+                &format!("{format}: rendered ({} KiB)", text.len() / 1024),
+                input,
+            );
+            drop((outcome, text));
+            stage(&format!("{format}: dropped"), input);
+        }
+    }
+}
