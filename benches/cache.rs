@@ -8,15 +8,22 @@
 //! - printed before the benchmarks: the heap the cache holds per object (a counting global
 //!   allocator: bytes allocated and not freed while the watchers synced), and the process RSS
 //!   growth over the same span.
+//! - printed first: the real server process (`flink-admission serve`, the release-profile
+//!   binary cargo builds for benches) watching the test API server: its RSS once ready (the
+//!   cache synced), after a load of reviews, and its peak (`VmHWM`).
 //!
-//! `cargo bench --bench cache`.
+//! The objects are what a real cluster holds (`apiserver::as_in_a_cluster`: managedFields,
+//! the last-applied annotation, the API server's defaults, a controller's status).
+//!
+//! `cargo bench --bench cache` (`-- --rss-only`: the server measurement alone;
+//! `FLINK_ADMISSION_BIN=path`: measure that binary instead of the one cargo built).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use flink_admission::admission::{self, Endpoint, Policy};
 use flink_admission::engine::Engine;
 use flink_admission::server::cluster::{self, ClusterCache};
@@ -89,8 +96,16 @@ fn deployment(jm: &Value, ns: &str, name: &str) -> Value {
     d
 }
 
-/// The subject's namespace (same in both sizes) and `total` objects in all.
+/// The subject's namespace (same in both sizes) and `total` objects in all, as a cluster
+/// holds them.
 fn world(total: usize) -> Vec<Value> {
+    objects(total)
+        .iter()
+        .map(apiserver::as_in_a_cluster)
+        .collect()
+}
+
+fn objects(total: usize) -> Vec<Value> {
     let jm = fixture("jobmanager-deployment-update.json")["request"]["object"].clone();
     let mut out = vec![
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "streaming"}}),
@@ -131,8 +146,22 @@ fn fill(rt: &tokio::runtime::Runtime, total: usize) -> Filled {
     rt.block_on(async {
         let api = apiserver::ApiServer::start().await;
         let objects = world(total);
-        let wire: usize = objects.iter().map(|o| o.to_string().len()).sum();
         api.apply_all(objects);
+        // on the wire: what a list sends (with the API server's managedFields)
+        let client = api.client();
+        let mut wire = 0;
+        for r in cluster::watched() {
+            let url = if r.group.is_empty() {
+                format!("/api/v1/{}", r.plural)
+            } else {
+                format!("/apis/{}/{}/{}", r.group, r.version, r.plural)
+            };
+            let req = axum::http::Request::get(url).body(Vec::new()).expect("a request");
+            let list: Value = client.request(req).await.expect("a list");
+            wire += list["items"]
+                .as_array()
+                .map_or(0, |items| items.iter().map(|i| i.to_string().len()).sum());
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
         let (heap0, rss0) = (LIVE.load(Ordering::SeqCst), rss_bytes());
         let cache = ClusterCache::new(cluster::watched());
@@ -151,6 +180,17 @@ fn fill(rt: &tokio::runtime::Runtime, total: usize) -> Filled {
             .map(|s| s.len())
             .sum();
         let heap = (heap1 - heap0) as f64;
+        let text: usize = cluster::watched()
+            .iter()
+            .filter_map(|r| cache.store(r.group, r.kind))
+            .map(|s| s.text_bytes())
+            .sum();
+        println!(
+            "  pruned JSON text held: {:.1} MiB ({:.0} bytes/object); hot set {} per store",
+            text as f64 / 1048576.0,
+            text as f64 / held as f64,
+            cluster::HOT
+        );
         println!(
             "cache of {held} objects: synced in {synced_in:?}; heap held {:.1} MiB = {:.0} bytes/object (JSON on the wire {:.0} bytes/object); RSS +{:.1} MiB",
             heap / 1048576.0,
@@ -169,8 +209,154 @@ fn fill(rt: &tokio::runtime::Runtime, total: usize) -> Filled {
     })
 }
 
-fn benches(c: &mut Criterion) {
+fn status_mib(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Kills the server when dropped.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The real server process against the test API server holding `total` objects: RSS once
+/// ready, after `REVIEWS` reviews (16 at a time, /validate and /mutate alternating), and peak.
+fn server_rss(rt: &tokio::runtime::Runtime, total: usize, review: &Value) {
+    use std::io::BufRead;
+    const REVIEWS: usize = 4000;
+    rt.block_on(async {
+        let api = apiserver::ApiServer::start().await;
+        api.apply_all(world(total));
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (tls, ca) = flink_admission::server::dev_files(dir.path()).expect("certificates");
+        let kubeconfig = api.kubeconfig(dir.path());
+        let started = Instant::now();
+        // FLINK_ADMISSION_BIN: a copy of the binary (the target directory may be shared)
+        let bin = std::env::var_os("FLINK_ADMISSION_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_flink-admission").into());
+        let mut child = std::process::Command::new(bin)
+            .args(["serve", "--addr", "127.0.0.1:0", "--probe-addr", "127.0.0.1:0"])
+            .arg("--tls-cert")
+            .arg(&tls.cert)
+            .arg("--tls-key")
+            .arg(&tls.key)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("RUST_LOG", "warn")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the server");
+        let stdout = child.stdout.take().expect("its stdout");
+        let server = Server(child);
+        let pid = server.0.id();
+        let (addr, probe) = tokio::task::spawn_blocking(move || {
+            let (mut addr, mut probe) = (None, None);
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(a) = line.strip_prefix("webhook: https://") {
+                    addr = Some(a.trim().to_string());
+                }
+                if let Some(a) = line.strip_prefix("probes: http://") {
+                    probe = Some(a.trim().to_string());
+                }
+                if addr.is_some() && probe.is_some() {
+                    break;
+                }
+            }
+            (addr.expect("the webhook address"), probe.expect("the probe address"))
+        })
+        .await
+        .expect("the server's addresses");
+        let plain = reqwest::Client::builder().no_proxy().build().expect("a client");
+        loop {
+            let ready = plain
+                .get(format!("http://{probe}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "not ready in 120 s");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let ready_in = started.elapsed();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let rss_ready = status_mib(pid, "VmRSS:").unwrap_or(f64::NAN);
+        let ca_pem = std::fs::read(&ca).expect("the CA");
+        let client = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&ca_pem).expect("a CA certificate")])
+            .no_proxy()
+            .build()
+            .expect("a TLS client");
+        let body = review.to_string();
+        let tasks: Vec<_> = (0..16)
+            .map(|t| {
+                let (client, body, addr) = (client.clone(), body.clone(), addr.clone());
+                tokio::spawn(async move {
+                    let mut ok = 0;
+                    for i in 0..REVIEWS / 16 {
+                        let path = if (i + t) % 2 == 0 { "validate" } else { "mutate" };
+                        let resp = client
+                            .post(format!("https://{addr}/{path}"))
+                            .header("content-type", "application/json")
+                            .body(body.clone())
+                            .send()
+                            .await;
+                        if let Ok(r) = resp
+                            && r.status().is_success()
+                            && r.bytes().await.is_ok()
+                        {
+                            ok += 1;
+                        }
+                    }
+                    ok
+                })
+            })
+            .collect();
+        let mut answered = 0;
+        for t in tasks {
+            answered += t.await.unwrap_or(0);
+        }
+        let rss_load = status_mib(pid, "VmRSS:").unwrap_or(f64::NAN);
+        let peak = status_mib(pid, "VmHWM:").unwrap_or(f64::NAN);
+        println!(
+            "server process, cache of {total} objects: ready in {ready_in:?}; RSS {rss_ready:.1} MiB ready, {rss_load:.1} MiB after {answered}/{REVIEWS} reviews; peak {peak:.1} MiB"
+        );
+        drop(server);
+    });
+}
+
+fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let rss_only = std::env::args().any(|a| a == "--rss-only");
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let mut review = fixture("jobmanager-deployment-update.json");
+        review["request"]["object"]["spec"]["strategy"] = json!({"type": "Recreate"});
+        for total in [10, 10_000] {
+            server_rss(&rt, total, &review);
+        }
+    }
+    if rss_only {
+        return;
+    }
+    cache_benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -228,4 +414,3 @@ criterion_group! {
         .measurement_time(Duration::from_secs(3));
     targets = benches
 }
-criterion_main!(cache_benches);

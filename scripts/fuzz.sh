@@ -107,7 +107,7 @@ for t in "${targets[@]}"; do
     failed+=("$t")
     tail -n 40 "artifacts/$t/log.txt"
   fi
-  grep -E '^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
+  grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
     "artifacts/$t/log.txt" | sed 's/^/   /' || true
 done
 

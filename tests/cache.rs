@@ -253,14 +253,15 @@ async fn dropped_watches_resume_and_410_gone_forces_a_relist() {
         "flink-jobmanager-blue"
     ));
     api.compact();
+    // (the 410 is counted when sent, the re-list when it arrives: wait for both)
     eventually("the re-list after 410 Gone", || async {
         api.expired() > 0
+            && api.lists() > lists
             && cache
                 .list("apps", "Deployment", Some("streaming"))
                 .is_empty()
     })
     .await;
-    assert!(api.lists() > lists, "410 Gone made the watcher list again");
     let r = validate(&st, &recreate_review()).await;
     assert!(!rules(&r).contains("FLK104"), "{r}");
     assert_eq!(r["allowed"], true, "{r}");
@@ -357,4 +358,158 @@ async fn an_uninstalled_crd_counts_as_synced_and_empty() {
             .list("flink.apache.org", "FlinkDeployment", None)
             .is_empty()
     );
+}
+
+/// The cache over full objects: what `list` of the cache gives, with each object replaced by
+/// the full object (as the API server serves it) it was pruned from.
+struct Unpruned<'a> {
+    cache: &'a ClusterCache,
+    full: std::collections::HashMap<(String, String, String), Arc<Value>>,
+}
+
+fn identity(o: &Value) -> (String, String, String) {
+    let s = |p: &str| {
+        o.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (s("/kind"), s("/metadata/namespace"), s("/metadata/name"))
+}
+
+impl Context for Unpruned<'_> {
+    fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
+        self.cache
+            .list(group, kind, namespace)
+            .iter()
+            .map(|o| self.full[&identity(o)].clone())
+            .collect()
+    }
+    fn is_complete(&self, group: &str, kind: &str) -> bool {
+        self.cache.is_complete(group, kind)
+    }
+    fn incomplete_note(&self) -> Option<&str> {
+        self.cache.incomplete_note()
+    }
+    fn unknown_reason(&self) -> &str {
+        self.cache.unknown_reason()
+    }
+}
+
+/// Every rule fixture (failing and passing) loaded into a synced cache as a real cluster holds
+/// it (managedFields, last-applied, status, defaults), every object of it judged as a webhook
+/// subject: the findings against the pruned cache are the findings against the full objects.
+#[test]
+fn pruned_cached_objects_give_the_findings_the_full_objects_give() {
+    use flink_admission::engine::rule::Platform;
+    use flink_admission::engine::{Engine, Settings, Subject};
+    use kube::runtime::watcher::Event;
+
+    let webhook = engine();
+    let openshift = Engine::embedded(Settings {
+        platform: Platform::Openshift,
+        ..Settings::default()
+    })
+    .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut subjects = 0;
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("FLK"))
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let mut inputs = flink_admission::lint::Inputs::default();
+            inputs.add("x.yaml", &std::fs::read_to_string(&file).unwrap());
+            let full: Vec<Value> = inputs
+                .objects
+                .iter()
+                .filter(|o| o.value["metadata"]["name"].is_string())
+                .map(|o| {
+                    let mut v = apiserver::as_in_a_cluster(&o.value);
+                    if v["metadata"].get("namespace").is_none() && v["kind"] != "Namespace" {
+                        v["metadata"]["namespace"] = json!("streaming");
+                    }
+                    v["metadata"]["uid"] = json!("3b0e2c4a-9d8f-4e1b-a6c5-7d2e1f0a9b8c");
+                    v["metadata"]["resourceVersion"] = json!("918273");
+                    v["metadata"]["generation"] = json!(3);
+                    v["metadata"]["creationTimestamp"] = json!("2026-11-30T01:02:03Z");
+                    v["metadata"]["managedFields"] = json!([{"manager": "kubectl", "operation": "Update",
+                        "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:labels": {}}}}]);
+                    v
+                })
+                .collect();
+            let cache = ClusterCache::new(cluster::watched());
+            for r in cluster::watched() {
+                let store = cache.store(r.group, r.kind).unwrap();
+                store.apply(Event::Init);
+                for o in full.iter().filter(|o| {
+                    let api_version = o["apiVersion"].as_str().unwrap_or("");
+                    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+                    o["kind"] == r.kind && group == r.group
+                }) {
+                    store.apply(Event::InitApply(o.clone()));
+                }
+                store.apply(Event::InitDone);
+            }
+            assert!(cache.synced());
+            let unpruned = Unpruned {
+                cache: &cache,
+                full: full
+                    .iter()
+                    .map(|o| (identity(o), Arc::new(o.clone())))
+                    .collect(),
+            };
+            for held in cluster::watched()
+                .iter()
+                .flat_map(|r| cache.list(r.group, r.kind, None))
+            {
+                let text = held.to_string();
+                for gone in [
+                    "managedFields",
+                    "last-applied-configuration",
+                    "\"status\"",
+                    "resourceVersion",
+                    "creationTimestamp",
+                ] {
+                    assert!(
+                        !text.contains(gone),
+                        "{}: {gone} kept: {text}",
+                        file.display()
+                    );
+                }
+            }
+            for subject in &full {
+                subjects += 1;
+                for e in [&webhook, &openshift] {
+                    let pruned = e.check(&Subject::offline(subject, &cache));
+                    let whole = e.check(&Subject::offline(subject, &unpruned));
+                    assert_eq!(
+                        pruned,
+                        whole,
+                        "{}: {} judged with pruned vs full cached objects",
+                        file.display(),
+                        identity(subject).2
+                    );
+                    seen.extend(pruned.findings.iter().map(|f| f.rule.clone()));
+                }
+            }
+        }
+    }
+    assert!(subjects > 100, "{subjects} subjects");
+    // the cross-object rules fired with the cache as their world
+    for rule in [
+        "FLK104", "FLK106", "FLK107", "FLK302", "FLK304", "FLK306", "FLK230",
+    ] {
+        assert!(seen.contains(rule), "{rule} never fired: {seen:?}");
+    }
 }

@@ -1,6 +1,14 @@
 //! Cluster context: kube-rs watchers (one list+watch per resource, never a GET per request)
-//! feeding in-memory stores of raw objects (`Arc<Value>`, so `Context::list` only clones
-//! pointers). [`ClusterCache`] implements the engine's [`Context`] over them.
+//! feeding in-memory stores. [`ClusterCache`] implements the engine's [`Context`] over them.
+//!
+//! What a store holds per object is what the rules can read, computed once when the event
+//! arrives ([`prune`]: no `managedFields`, no `last-applied-configuration` copy, no `status`,
+//! none of the bookkeeping metadata), kept as compact JSON text (Namespaces, which rules list
+//! whole, stay decoded). A lookup hands out the decoded tree (`Arc<Value>`); the most recently
+//! decoded objects of each store stay decoded (a bounded set, [`HOT`]), so the reviews of a
+//! namespace decode its objects once, not on every lookup, and the memory of the cache grows
+//! with the JSON size of what it holds, not with the size of a `serde_json::Value` tree for
+//! every object of the cluster.
 //!
 //! Until every store has synced, `is_complete` is false for every kind and `incomplete_note`
 //! says why, so the admission layer applies the configured fail-open/fail-closed policy.
@@ -9,9 +17,9 @@
 //! re-list succeeds: the cache does not answer "absent" from a picture it can no longer update.
 
 use crate::flink::object::Pointer as _;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -75,19 +83,110 @@ fn owned_by_workload(obj: &Value) -> bool {
 
 type Key = (String, String);
 
+/// How many decoded objects each store keeps alive after the lookups that decoded them (the
+/// objects of the namespaces reviewed last). Beyond it an object is decoded again when looked
+/// up: a namespace with more objects of one kind than this costs a decode per lookup.
+pub const HOT: usize = 512;
+
+/// Metadata no rule reads of another object: bookkeeping the API server writes.
+const UNREAD_METADATA: &[&str] = &[
+    "managedFields",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "selfLink",
+];
+
+/// Annotations no rule reads: `kubectl apply`'s copy of the whole object, Deployment revisions.
+const UNREAD_ANNOTATIONS: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+];
+
+/// Drop from a cluster object what no rule reads when it is another object of a subject's world:
+/// `status`, the API server's bookkeeping metadata (`managedFields`, `uid`, `resourceVersion`,
+/// `generation`, `creationTimestamp`, `selfLink`) and the annotations in [`UNREAD_ANNOTATIONS`].
+/// Everything else (labels, annotations, owner references, the whole `spec` and `data`) stays:
+/// the findings a subject gets are the same with the pruned object as with the full one.
+pub fn prune(obj: &mut Value) {
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
+    map.shift_remove("status");
+    if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+        for k in UNREAD_METADATA {
+            meta.shift_remove(*k);
+        }
+        let mut no_annotations = false;
+        if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            for k in UNREAD_ANNOTATIONS {
+                ann.shift_remove(*k);
+            }
+            no_annotations = ann.is_empty();
+        }
+        if no_annotations {
+            meta.shift_remove("annotations");
+        }
+    }
+}
+
+/// One cached object: its pruned JSON text and the decoded tree while something holds it, or,
+/// for the kinds that are listed whole ([`Store::keeps_trees`]), the tree itself.
+enum Entry {
+    Tree(Arc<Value>),
+    Text {
+        json: Box<str>,
+        decoded: Mutex<Weak<Value>>,
+    },
+}
+
+impl Entry {
+    fn text(obj: &Value) -> Entry {
+        Entry::Text {
+            json: obj.to_string().into_boxed_str(),
+            decoded: Mutex::new(Weak::new()),
+        }
+    }
+
+    /// The decoded object: the live one if any, else decoded now and kept in `hot`.
+    fn get(&self, hot: &Mutex<VecDeque<Arc<Value>>>) -> Option<Arc<Value>> {
+        let (json, decoded) = match self {
+            Entry::Tree(v) => return Some(v.clone()),
+            Entry::Text { json, decoded } => (json, decoded),
+        };
+        let mut decoded = decoded.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = decoded.upgrade() {
+            return Some(v);
+        }
+        // the text was written by `Entry::text` from a `Value`: it always parses back
+        let v = Arc::new(serde_json::from_str::<Value>(json).ok()?);
+        *decoded = Arc::downgrade(&v);
+        drop(decoded);
+        let mut hot = hot.lock().unwrap_or_else(|p| p.into_inner());
+        if hot.len() >= HOT {
+            hot.pop_front();
+        }
+        hot.push_back(v.clone());
+        Some(v)
+    }
+}
+
 #[derive(Default)]
 struct State {
     /// Ordered by namespace, then name: a namespace's objects are one range, so a lookup costs
     /// what that namespace holds, not what the whole cluster holds.
-    objects: BTreeMap<Key, Arc<Value>>,
+    objects: BTreeMap<Key, Entry>,
     /// Objects of a (re)list in progress, swapped in on `InitDone`.
-    buffer: Option<BTreeMap<Key, Arc<Value>>>,
+    buffer: Option<BTreeMap<Key, Entry>>,
 }
 
 /// The objects of one resource, fed by watcher events.
 pub struct Store {
     pub resource: Resource,
     state: RwLock<State>,
+    /// The objects decoded last, kept alive (at most [`HOT`]).
+    hot: Mutex<VecDeque<Arc<Value>>>,
     synced: AtomicBool,
     /// Lost contact for longer than `stale_after`; cleared by the next complete list.
     stale: AtomicBool,
@@ -107,6 +206,7 @@ impl Store {
         Store {
             resource,
             state: RwLock::new(State::default()),
+            hot: Mutex::new(VecDeque::new()),
             synced: AtomicBool::new(false),
             stale: AtomicBool::new(false),
         }
@@ -131,13 +231,14 @@ impl Store {
                 }
                 let o = self.prepare(o);
                 let k = key(&o);
-                st.buffer
-                    .get_or_insert_with(BTreeMap::new)
-                    .insert(k, Arc::new(o));
+                let e = self.entry(o);
+                st.buffer.get_or_insert_with(BTreeMap::new).insert(k, e);
             }
             Event::InitDone => {
                 if let Some(b) = st.buffer.take() {
                     st.objects = b;
+                    // what the old list decoded may be gone or changed
+                    self.hot.lock().unwrap_or_else(|p| p.into_inner()).clear();
                 }
                 self.synced.store(true, Ordering::Release);
                 self.stale.store(false, Ordering::Release);
@@ -148,7 +249,9 @@ impl Store {
                     return;
                 }
                 let o = self.prepare(o);
-                st.objects.insert(key(&o), Arc::new(o));
+                let k = key(&o);
+                let e = self.entry(o);
+                st.objects.insert(k, e);
             }
             Event::Delete(o) => {
                 st.objects.remove(&key(&o));
@@ -188,19 +291,39 @@ impl Store {
         self.len() == 0
     }
 
+    /// The bytes of JSON text the store holds (its objects as kept, pruned; trees not counted).
+    pub fn text_bytes(&self) -> usize {
+        self.state
+            .read()
+            .map(|s| {
+                s.objects
+                    .values()
+                    .map(|e| match e {
+                        Entry::Text { json, .. } => json.len(),
+                        Entry::Tree(_) => 0,
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
     pub fn list(&self, namespace: Option<&str>) -> Vec<Arc<Value>> {
         let Ok(st) = self.state.read() else {
             return Vec::new();
         };
         let Some(ns) = namespace else {
-            return st.objects.values().cloned().collect();
+            return st
+                .objects
+                .values()
+                .filter_map(|e| e.get(&self.hot))
+                .collect();
         };
         // The namespace's own objects, and those without a namespace (which match any).
         let range = |ns: &str| {
             st.objects
                 .range((ns.to_string(), String::new())..)
                 .take_while(move |((n, _), _)| n == ns)
-                .map(|(_, o)| o.clone())
+                .filter_map(|(_, e)| e.get(&self.hot))
                 .collect::<Vec<_>>()
         };
         let mut out = range(ns);
@@ -210,7 +333,21 @@ impl Store {
         out
     }
 
-    /// List items come without `apiVersion`/`kind`; set them. Drop what only costs memory.
+    /// Namespaces: the rules list them all (the platform, the uid ranges), and they are small
+    /// once pruned, so they stay decoded; every other kind is kept as text.
+    fn keeps_trees(&self) -> bool {
+        self.resource.group.is_empty() && self.resource.kind == "Namespace"
+    }
+
+    fn entry(&self, o: Value) -> Entry {
+        if self.keeps_trees() {
+            Entry::Tree(Arc::new(o))
+        } else {
+            Entry::text(&o)
+        }
+    }
+
+    /// List items come without `apiVersion`/`kind`: set them. Then [`prune`].
     fn prepare(&self, mut o: Value) -> Value {
         if let Some(map) = o.as_object_mut() {
             map.insert(
@@ -218,13 +355,8 @@ impl Store {
                 Value::String(self.resource.api_version()),
             );
             map.insert("kind".into(), Value::String(self.resource.kind.to_string()));
-            if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.remove("managedFields");
-                if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-                    ann.remove("kubectl.kubernetes.io/last-applied-configuration");
-                }
-            }
         }
+        prune(&mut o);
         o
     }
 }
@@ -330,6 +462,7 @@ async fn watch(client: Client, store: Arc<Store>, stale_after: Duration) {
                     store.apply(to_values(event));
                     if done {
                         tracing::info!(resource = %name, objects = store.len(), "cluster cache synced");
+                        release_list_memory();
                     }
                 }
                 Err(e) => {
@@ -368,6 +501,21 @@ async fn watch(client: Client, store: Arc<Store>, stale_after: Duration) {
         }
     }
 }
+
+/// Hand the memory a (re)list used back to the system. glibc's allocator keeps freed memory in
+/// its arenas: after the first list of a large cluster that was most of the process's RSS.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_list_memory() {
+    // SAFETY: malloc_trim takes no pointers; it only returns free memory of the malloc heap.
+    let released = unsafe { libc::malloc_trim(0) };
+    tracing::debug!(
+        released,
+        "list memory handed back to the system (malloc_trim)"
+    );
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_list_memory() {}
 
 fn is_not_found(e: &watcher::Error) -> bool {
     match e {

@@ -14,6 +14,12 @@
 //! [`ApiServer::compact`] forgets the history, [`ApiServer::go_down`] stops listening
 //! (connections refused) and [`ApiServer::come_up`] listens again on the same port.
 //! A resource can be made absent (a CRD not installed: `404`).
+//!
+//! Objects are stored the way the API server stores them: with a `uid`, a
+//! `creationTimestamp`, a `generation` and `managedFields` (field ownership for every object,
+//! whoever wrote it). [`as_in_a_cluster`] adds what objects of a real cluster carry besides:
+//! the API server's defaults, `kubectl apply`'s last-applied annotation and a controller's
+//! `status`.
 
 #![allow(dead_code)]
 
@@ -218,7 +224,21 @@ impl ApiServer {
                 .or_insert_with(|| json!({}));
             meta["resourceVersion"] = json!(rv.to_string());
             if meta.get("uid").is_none() {
-                meta["uid"] = json!(format!("uid-{rv}"));
+                meta["uid"] = json!(format!("6f1c2a9e-4b7d-4e3a-9c1f-{rv:012}"));
+            }
+            if meta.get("creationTimestamp").is_none() {
+                meta["creationTimestamp"] = json!("2026-11-30T01:02:03Z");
+            }
+            if meta.get("managedFields").is_none() {
+                let fields = fields_v1(&obj);
+                obj["metadata"]["managedFields"] = json!([{
+                    "manager": "kubectl-client-side-apply",
+                    "operation": "Update",
+                    "apiVersion": obj["apiVersion"].clone(),
+                    "time": "2026-11-30T01:02:03Z",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": fields,
+                }]);
             }
             let resource = resource_key(kind);
             let existed = w
@@ -298,6 +318,141 @@ pub fn write_kubeconfig(dir: &Path, url: &str) -> PathBuf {
 pub fn client_for(url: &str) -> kube::Client {
     let config = kube::Config::new(url.parse().expect("a URL"));
     kube::Client::try_from(config).expect("a client")
+}
+
+/// The `fieldsV1` of a manager that owns every field of `obj` (the API server's structured
+/// merge format: `f:` per field, `k:` per list item keyed by name, `.` for the item itself).
+fn fields_v1(obj: &Value) -> Value {
+    fn walk(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind" | "status"))
+                    .filter(|(k, _)| !matches!(k.as_str(), "resourceVersion" | "uid"))
+                    .map(|(k, v)| (format!("f:{k}"), walk(v)))
+                    .collect(),
+            ),
+            Value::Array(items) if items.iter().all(|i| i.get("name").is_some()) => Value::Object(
+                items
+                    .iter()
+                    .map(|i| {
+                        let mut f = walk(i);
+                        f["."] = json!({});
+                        (format!("k:{{\"name\":{}}}", i["name"]), f)
+                    })
+                    .collect(),
+            ),
+            _ => json!({}),
+        }
+    }
+    walk(obj)
+}
+
+/// `obj` as a real cluster holds it: applied with `kubectl apply` (the last-applied
+/// annotation, a copy of the object as applied), defaulted by the API server (pod template
+/// and Deployment defaults) and with the `status` its controller writes.
+pub fn as_in_a_cluster(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    let applied = obj.to_string();
+    o["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+        json!(applied);
+    let kind = o["kind"].as_str().unwrap_or("").to_string();
+    let template = match kind.as_str() {
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet" => Some("/spec/template/spec"),
+        "Job" => Some("/spec/template/spec"),
+        _ => None,
+    };
+    if let Some(ptr) = template
+        && let Some(spec) = o.pointer_mut(ptr).and_then(Value::as_object_mut)
+    {
+        for (k, v) in [
+            ("dnsPolicy", json!("ClusterFirst")),
+            ("restartPolicy", json!("Always")),
+            ("schedulerName", json!("default-scheduler")),
+            ("securityContext", json!({})),
+            ("terminationGracePeriodSeconds", json!(30)),
+        ] {
+            spec.entry(k).or_insert(v);
+        }
+        for c in spec
+            .get_mut("containers")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+        {
+            for (k, v) in [
+                ("imagePullPolicy", json!("IfNotPresent")),
+                ("resources", json!({})),
+                ("terminationMessagePath", json!("/dev/termination-log")),
+                ("terminationMessagePolicy", json!("File")),
+            ] {
+                c.entry(k).or_insert(v);
+            }
+            for p in c
+                .get_mut("ports")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object_mut)
+            {
+                p.entry("protocol").or_insert(json!("TCP"));
+            }
+        }
+    }
+    let replicas = o["spec"]["replicas"].as_i64().unwrap_or(1);
+    match kind.as_str() {
+        "Deployment" => {
+            if let Some(spec) = o["spec"].as_object_mut() {
+                spec.entry("progressDeadlineSeconds").or_insert(json!(600));
+                spec.entry("revisionHistoryLimit").or_insert(json!(10));
+                spec.entry("strategy")
+                    .or_insert(json!({"type": "RollingUpdate",
+                    "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}));
+            }
+            o["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("1");
+            o["status"] = json!({
+                "observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+                "readyReplicas": replicas, "availableReplicas": replicas,
+                "conditions": [
+                    {"type": "Available", "status": "True", "lastUpdateTime": "2026-11-30T01:03:00Z",
+                     "lastTransitionTime": "2026-11-30T01:03:00Z", "reason": "MinimumReplicasAvailable",
+                     "message": "Deployment has minimum availability."},
+                    {"type": "Progressing", "status": "True", "lastUpdateTime": "2026-11-30T01:03:00Z",
+                     "lastTransitionTime": "2026-11-30T01:02:03Z", "reason": "NewReplicaSetAvailable",
+                     "message": "ReplicaSet \"flink-jobmanager-5d4f8b7c9\" has successfully progressed."}]});
+        }
+        "StatefulSet" => {
+            o["status"] = json!({"observedGeneration": 1, "replicas": replicas,
+                "readyReplicas": replicas, "currentReplicas": replicas, "updatedReplicas": replicas,
+                "currentRevision": "flink-7c9d", "updateRevision": "flink-7c9d",
+                "collisionCount": 0, "availableReplicas": replicas});
+        }
+        "Service" => {
+            if let Some(spec) = o["spec"].as_object_mut() {
+                spec.entry("clusterIP").or_insert(json!("10.96.12.34"));
+                spec.entry("clusterIPs").or_insert(json!(["10.96.12.34"]));
+                spec.entry("internalTrafficPolicy")
+                    .or_insert(json!("Cluster"));
+                spec.entry("ipFamilies").or_insert(json!(["IPv4"]));
+                spec.entry("ipFamilyPolicy").or_insert(json!("SingleStack"));
+                spec.entry("sessionAffinity").or_insert(json!("None"));
+            }
+            o["status"] = json!({"loadBalancer": {}});
+        }
+        "Namespace" => {
+            o["spec"] = json!({"finalizers": ["kubernetes"]});
+            o["status"] = json!({"phase": "Active"});
+        }
+        "FlinkDeployment" => {
+            o["status"] = json!({"jobStatus": {"state": "RUNNING", "jobName": "job",
+                "jobId": "7d2e1f0a9b8c3b0e2c4a9d8f4e1ba6c5", "startTime": "1764464523000"},
+                "lifecycleState": "STABLE", "jobManagerDeploymentStatus": "READY",
+                "reconciliationStatus": {"state": "DEPLOYED", "reconciliationTimestamp": 1764464523000_i64}});
+        }
+        _ => {}
+    }
+    o
 }
 
 fn group_of(api_version: &str) -> &str {
