@@ -491,8 +491,9 @@ fn pruned_cached_objects_give_the_findings_the_full_objects_give() {
             for subject in &full {
                 subjects += 1;
                 for e in [&webhook, &openshift] {
-                    let pruned = e.check(&Subject::offline(subject, &cache));
-                    let whole = e.check(&Subject::offline(subject, &unpruned));
+                    let pruned = without_edit_targets(e.check(&Subject::offline(subject, &cache)));
+                    let whole =
+                        without_edit_targets(e.check(&Subject::offline(subject, &unpruned)));
                     assert_eq!(
                         pruned,
                         whole,
@@ -512,4 +513,20 @@ fn pruned_cached_objects_give_the_findings_the_full_objects_give() {
     ] {
         assert!(seen.contains(rule), "{rule} never fired: {seen:?}");
     }
+}
+
+/// A fix that edits another object (only `flink-lint fix` applies those; the webhook leaves
+/// them out) carries the object the context handed out, which is the pruned or the full copy
+/// by construction: compare everything else.
+fn without_edit_targets(
+    mut report: flink_admission::engine::Report,
+) -> flink_admission::engine::Report {
+    for f in &mut report.findings {
+        if let Some(fix) = &mut f.fix {
+            for edit in &mut fix.edits {
+                edit.target = None;
+            }
+        }
+    }
+    report
 }
