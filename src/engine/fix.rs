@@ -223,27 +223,45 @@ pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
         return Ok(vec![op]);
     }
     let mut next = doc.clone();
+    let applied = apply_each(&mut next, ops)?;
+    *doc = next;
+    Ok(applied)
+}
+
+/// Materialise and apply `ops` one by one on `doc`; on an error `doc` is left half-changed, so
+/// callers work on a copy they can drop.
+fn apply_each(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
     let mut applied = Vec::new();
     for op in ops {
-        let Some(op) = materialize(&next, op)? else {
+        let Some(op) = materialize(doc, op)? else {
             continue;
         };
-        if is_noop(&next, &op) {
+        if is_noop(doc, &op) {
             continue;
         }
-        apply_one(&mut next, &op)?;
+        apply_one(doc, &op)?;
         applied.push(op);
     }
-    *doc = next;
     Ok(applied)
 }
 
 /// Apply one materialised operation with `json_patch`.
 fn apply_one(doc: &mut Value, op: &Op) -> Result<(), FixError> {
-    let patch: json_patch::Patch = serde_json::to_value(std::slice::from_ref(op))
-        .and_then(serde_json::from_value)
-        .map_err(|e| FixError::new(op, e.to_string()))?;
-    json_patch::patch(doc, &patch).map_err(|e| FixError::new(op, e.to_string()))
+    use json_patch::jsonptr::PointerBuf;
+    use json_patch::{AddOperation, PatchOperation, RemoveOperation, ReplaceOperation};
+    let path = PointerBuf::parse(op.path()).map_err(|e| FixError::new(op, e.to_string()))?;
+    let one = match op {
+        Op::Add { value, .. } => PatchOperation::Add(AddOperation {
+            path,
+            value: value.clone(),
+        }),
+        Op::Replace { value, .. } => PatchOperation::Replace(ReplaceOperation {
+            path,
+            value: value.clone(),
+        }),
+        Op::Remove { .. } => PatchOperation::Remove(RemoveOperation { path }),
+    };
+    json_patch::patch(doc, std::slice::from_ref(&one)).map_err(|e| FixError::new(op, e.to_string()))
 }
 
 /// The operations that apply `ops` to `doc`, materialised (see [`apply`]); `doc` is not changed.
@@ -255,8 +273,9 @@ pub fn patch(doc: &Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
             _ => Vec::new(),
         });
     }
+    // The copy is dropped either way: no second copy for all-or-nothing.
     let mut copy = doc.clone();
-    apply(&mut copy, ops)
+    apply_each(&mut copy, ops)
 }
 
 #[cfg(test)]
