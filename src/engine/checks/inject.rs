@@ -190,7 +190,9 @@ fn mounted_by_cluster(ctx: &Ctx<'_>) -> Vec<String> {
 /// A Flink ConfigMap for a cluster that has none: `APP-flink-config` (`APP-config` when the
 /// app's name has `flink` in it, `flink-config` without an app label), with
 /// the configuration file the version reads (`config.yaml` for Flink 2, else
-/// `flink-conf.yaml`) naming the JobManager Service, fixed RPC and blob ports, `fix.task-slots`
+/// `flink-conf.yaml`) naming the JobManager Service, fixed JobManager RPC and blob ports and
+/// TaskManager RPC port (6122, as the Flink docs' manifests; FLK108 then declares it on the
+/// TaskManager with its probe), `fix.task-slots`
 /// slots and process sizes equal to the `resources:` memory, and `fix.log4j-console` as
 /// `log4j-console.properties`.
 pub fn new_config_map(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Value {
@@ -208,7 +210,7 @@ pub fn new_config_map(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Value {
     let fix = &ctx.settings.fix;
     let mut text = format!(
         "jobmanager.rpc.address: {service}\njobmanager.rpc.port: 6123\nblob.server.port: 6124\n\
-         taskmanager.numberOfTaskSlots: {}\n",
+         taskmanager.rpc.port: 6122\ntaskmanager.numberOfTaskSlots: {}\n",
         fix.task_slots
     );
     // The process sizes that fit the containers' default memory (`resources:`).
