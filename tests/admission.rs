@@ -13,7 +13,10 @@ use flink_admission::engine::{Context, Engine, NoContext, ObjectSet};
 use serde_json::{Value, json};
 
 mod common;
+#[path = "common/synced_cache.rs"]
+mod synced;
 use common::{engine, fixture};
+use synced::synced_cache;
 
 fn answer(review_json: Value, endpoint: Endpoint, ctx: &dyn Context) -> Value {
     admission::replay_one(&engine(), review_json, endpoint, ctx, &Policy::default()).unwrap()
@@ -588,8 +591,6 @@ fn replay_command_prints_the_response() {
 /// cluster's TaskManager mounts); `/validate` then allows the patched object.
 #[test]
 fn mutate_mounts_the_clusters_config_map_found_in_the_cluster_cache() {
-    use flink_admission::server::cluster;
-    use kube::runtime::watcher::Event;
     let ns = "streaming";
     let config_map = json!({
         "apiVersion": "v1", "kind": "ConfigMap",
@@ -606,17 +607,7 @@ fn mutate_mounts_the_clusters_config_map_found_in_the_cluster_cache() {
                 "args": ["taskmanager"],
                 "volumeMounts": [{"name": "cfg", "mountPath": "/opt/flink/conf"}]}],
               "volumes": [{"name": "cfg", "configMap": {"name": "orders-flink-config"}}]}}}});
-    let cache = cluster::ClusterCache::new(cluster::watched());
-    for r in cluster::watched() {
-        let store = cache.store(r.group, r.kind).unwrap();
-        store.apply(Event::Init);
-        for o in [&config_map, &taskmanager] {
-            if o["kind"] == r.kind && object_group(o) == r.group {
-                store.apply(Event::InitApply(o.clone()));
-            }
-        }
-        store.apply(Event::InitDone);
-    }
+    let cache = synced_cache([&config_map, &taskmanager]);
     let mut review = fixture("jobmanager-deployment-update.json");
     review["request"]["operation"] = json!("CREATE");
     review["request"]["oldObject"] = Value::Null;
@@ -675,8 +666,6 @@ fn mutate_mounts_the_clusters_config_map_found_in_the_cluster_cache() {
 /// `/opt/flink/conf` patch at all (FLK301 stays a finding).
 #[test]
 fn mutate_never_mounts_a_config_map_the_cluster_does_not_have() {
-    use flink_admission::server::cluster;
-    use kube::runtime::watcher::Event;
     let taskmanager = json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "flink-taskmanager", "namespace": "streaming"},
@@ -686,15 +675,7 @@ fn mutate_never_mounts_a_config_map_the_cluster_does_not_have() {
                 "args": ["taskmanager"],
                 "volumeMounts": [{"name": "cfg", "mountPath": "/opt/flink/conf"}]}],
               "volumes": [{"name": "cfg", "configMap": {"name": "ghost-config"}}]}}}});
-    let cache = cluster::ClusterCache::new(cluster::watched());
-    for r in cluster::watched() {
-        let store = cache.store(r.group, r.kind).unwrap();
-        store.apply(Event::Init);
-        if r.kind == "Deployment" {
-            store.apply(Event::InitApply(taskmanager.clone()));
-        }
-        store.apply(Event::InitDone);
-    }
+    let cache = synced_cache([&taskmanager]);
     let mut review = fixture("jobmanager-deployment-update.json");
     review["request"]["operation"] = json!("CREATE");
     review["request"]["oldObject"] = Value::Null;
@@ -723,22 +704,12 @@ fn mutate_never_mounts_a_config_map_the_cluster_does_not_have() {
 /// then reports no FLK108 and a second `/mutate` has nothing to add.
 #[test]
 fn mutate_declares_missing_jobmanager_ports_and_liveness_probe() {
-    use flink_admission::server::cluster;
-    use kube::runtime::watcher::Event;
     let config_map = json!({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "flink-config", "namespace": "streaming"},
         "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\njobmanager.rpc.port: 6133\nblob.server.port: 6134\n",
                  "log4j-console.properties": "rootLogger.level = INFO\n"}});
-    let cache = cluster::ClusterCache::new(cluster::watched());
-    for r in cluster::watched() {
-        let store = cache.store(r.group, r.kind).unwrap();
-        store.apply(Event::Init);
-        if r.kind == "ConfigMap" {
-            store.apply(Event::InitApply(config_map.clone()));
-        }
-        store.apply(Event::InitDone);
-    }
+    let cache = synced_cache([&config_map]);
     let mut review = fixture("jobmanager-deployment-update.json");
     review["request"]["operation"] = json!("CREATE");
     review["request"]["oldObject"] = Value::Null;
@@ -784,11 +755,4 @@ fn mutate_declares_missing_jobmanager_ports_and_liveness_probe() {
         assert!(!ops.to_string().contains("livenessProbe"), "{ops}");
         assert!(!ops.to_string().contains("/ports/"), "{ops}");
     }
-}
-
-fn object_group(o: &Value) -> &str {
-    o["apiVersion"]
-        .as_str()
-        .and_then(|a| a.split_once('/').map(|(g, _)| g))
-        .unwrap_or("")
 }

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod common;
+#[path = "common/synced_cache.rs"]
+mod synced;
 use common::{engine, fixture};
 #[path = "common/apiserver.rs"]
 mod apiserver;
@@ -403,7 +405,6 @@ impl Context for Unpruned<'_> {
 fn pruned_cached_objects_give_the_findings_the_full_objects_give() {
     use flink_admission::engine::rule::Platform;
     use flink_admission::engine::{Engine, Settings, Subject};
-    use kube::runtime::watcher::Event;
 
     let webhook = engine();
     let openshift = Engine::embedded(Settings {
@@ -448,19 +449,7 @@ fn pruned_cached_objects_give_the_findings_the_full_objects_give() {
                     v
                 })
                 .collect();
-            let cache = ClusterCache::new(cluster::watched());
-            for r in cluster::watched() {
-                let store = cache.store(r.group, r.kind).unwrap();
-                store.apply(Event::Init);
-                for o in full.iter().filter(|o| {
-                    let api_version = o["apiVersion"].as_str().unwrap_or("");
-                    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-                    o["kind"] == r.kind && group == r.group
-                }) {
-                    store.apply(Event::InitApply(o.clone()));
-                }
-                store.apply(Event::InitDone);
-            }
+            let cache = synced::synced_cache(&full);
             assert!(cache.synced());
             let unpruned = Unpruned {
                 cache: &cache,

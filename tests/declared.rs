@@ -17,6 +17,8 @@ use flink_admission::server::cluster;
 use serde_json::{Value, json};
 
 mod common;
+#[path = "common/synced_cache.rs"]
+mod synced;
 use common::{engine, fixture};
 
 fn root() -> PathBuf {
@@ -313,12 +315,7 @@ fn cluster_role_grants_exactly_what_the_cache_watches() {
 fn cluster_cache_answers_unknown_for_kinds_it_does_not_watch() {
     use flink_admission::engine::Context;
     use kube::runtime::watcher::Event;
-    let cache = cluster::ClusterCache::new(cluster::watched());
-    for k in cluster::watched() {
-        let store = cache.store(k.group, k.kind).unwrap();
-        store.apply(Event::Init);
-        store.apply(Event::InitDone);
-    }
+    let cache = synced::synced_cache(std::iter::empty());
     assert!(cache.synced());
     for k in kinds::WORKLOADS {
         let watched = k.watch != kinds::Watch::No;

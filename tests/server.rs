@@ -32,6 +32,8 @@ const HOST: &str = "flink-admission.webhooks.svc";
 mod common;
 #[path = "common/secret_volume.rs"]
 mod secret_volume;
+#[path = "common/synced_cache.rs"]
+mod synced;
 use common::{engine, fixture};
 
 fn state_with(
@@ -971,18 +973,7 @@ fn watched_cache() -> ClusterCache {
 }
 
 fn sync_all(cache: &ClusterCache, objects: Vec<Value>) {
-    for r in cluster::watched() {
-        let store = cache.store(r.group, r.kind).unwrap();
-        store.apply(Event::Init);
-        for o in objects.iter().filter(|o| o["kind"] == r.kind) {
-            // list items come without apiVersion/kind: the store must set them
-            let mut item = o.clone();
-            item.as_object_mut().unwrap().remove("apiVersion");
-            item.as_object_mut().unwrap().remove("kind");
-            store.apply(Event::InitApply(item));
-        }
-        store.apply(Event::InitDone);
-    }
+    synced::sync(cache, &objects);
 }
 
 #[tokio::test]
