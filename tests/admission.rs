@@ -190,9 +190,7 @@ fn mutate_patch_applies_converges_and_keeps_unknown_fields() {
         assert!(out2["response"].get("patchType").is_none());
         // and /validate no longer reports the fixed rules
         let v = answer(again, Endpoint::Validate, &NoContext);
-        let rules = v["response"]["auditAnnotations"]["rules"]
-            .as_str()
-            .unwrap_or("");
+        let rules = audited_rules(&v);
         for fixed in r["auditAnnotations"]["fixed-rules"]
             .as_str()
             .unwrap()
@@ -608,22 +606,14 @@ fn mutate_mounts_the_clusters_config_map_found_in_the_cluster_cache() {
                 "volumeMounts": [{"name": "cfg", "mountPath": "/opt/flink/conf"}]}],
               "volumes": [{"name": "cfg", "configMap": {"name": "orders-flink-config"}}]}}}});
     let cache = synced_cache([&config_map, &taskmanager]);
-    let mut review = fixture("jobmanager-deployment-update.json");
-    review["request"]["operation"] = json!("CREATE");
-    review["request"]["oldObject"] = Value::Null;
+    let mut review = jobmanager_create();
     let spec = &mut review["request"]["object"]["spec"]["template"]["spec"];
     spec["volumes"] = json!([{"name": "flink-logs", "emptyDir": {}}]);
     spec["containers"][0]["volumeMounts"] =
         json!([{"name": "flink-logs", "mountPath": "/opt/flink/log"}]);
     let object = review["request"]["object"].clone();
     let before = answer(review.clone(), Endpoint::Validate, &cache);
-    assert!(
-        before["response"]["auditAnnotations"]["rules"]
-            .as_str()
-            .unwrap_or("")
-            .contains("FLK301"),
-        "{before}"
-    );
+    assert!(audited_rules(&before).contains("FLK301"), "{before}");
     let out = answer(review.clone(), Endpoint::Mutate, &cache);
     let ops = decoded_patch(response(&out)).expect("a patch");
     let patched = apply(&object, &ops);
@@ -647,9 +637,7 @@ fn mutate_mounts_the_clusters_config_map_found_in_the_cluster_cache() {
     again["request"]["object"] = patched;
     let v = answer(again.clone(), Endpoint::Validate, &cache);
     assert_eq!(v["response"]["allowed"], true, "{v}");
-    let rules = v["response"]["auditAnnotations"]["rules"]
-        .as_str()
-        .unwrap_or("");
+    let rules = audited_rules(&v);
     assert!(!rules.contains("FLK301"), "{v}");
     // And a second /mutate has nothing left to do.
     let twice = answer(again, Endpoint::Mutate, &cache);
@@ -676,9 +664,7 @@ fn mutate_never_mounts_a_config_map_the_cluster_does_not_have() {
                 "volumeMounts": [{"name": "cfg", "mountPath": "/opt/flink/conf"}]}],
               "volumes": [{"name": "cfg", "configMap": {"name": "ghost-config"}}]}}}});
     let cache = synced_cache([&taskmanager]);
-    let mut review = fixture("jobmanager-deployment-update.json");
-    review["request"]["operation"] = json!("CREATE");
-    review["request"]["oldObject"] = Value::Null;
+    let mut review = jobmanager_create();
     let spec = &mut review["request"]["object"]["spec"]["template"]["spec"];
     spec["volumes"] = json!([{"name": "flink-logs", "emptyDir": {}}]);
     spec["containers"][0]["volumeMounts"] =
@@ -689,13 +675,7 @@ fn mutate_never_mounts_a_config_map_the_cluster_does_not_have() {
         assert!(!ops.to_string().contains("ghost-config"), "{ops}");
     }
     let v = answer(review, Endpoint::Validate, &cache);
-    assert!(
-        v["response"]["auditAnnotations"]["rules"]
-            .as_str()
-            .unwrap_or("")
-            .contains("FLK301"),
-        "{v}"
-    );
+    assert!(audited_rules(&v).contains("FLK301"), "{v}");
 }
 
 /// `/mutate` on a JobManager Deployment whose ConfigMap (in the cluster cache) fixes the RPC and
@@ -710,21 +690,13 @@ fn mutate_declares_missing_jobmanager_ports_and_liveness_probe() {
         "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\njobmanager.rpc.port: 6133\nblob.server.port: 6134\n",
                  "log4j-console.properties": "rootLogger.level = INFO\n"}});
     let cache = synced_cache([&config_map]);
-    let mut review = fixture("jobmanager-deployment-update.json");
-    review["request"]["operation"] = json!("CREATE");
-    review["request"]["oldObject"] = Value::Null;
+    let mut review = jobmanager_create();
     // Only the web UI port is declared.
     review["request"]["object"]["spec"]["template"]["spec"]["containers"][0]["ports"] =
         json!([{"containerPort": 8081, "name": "webui"}]);
     let object = review["request"]["object"].clone();
     let before = answer(review.clone(), Endpoint::Validate, &cache);
-    assert!(
-        before["response"]["auditAnnotations"]["rules"]
-            .as_str()
-            .unwrap_or("")
-            .contains("FLK108"),
-        "{before}"
-    );
+    assert!(audited_rules(&before).contains("FLK108"), "{before}");
     let out = answer(review.clone(), Endpoint::Mutate, &cache);
     let ops = decoded_patch(response(&out)).expect("a patch");
     let patched = apply(&object, &ops);
@@ -743,9 +715,7 @@ fn mutate_declares_missing_jobmanager_ports_and_liveness_probe() {
     let mut again = review.clone();
     again["request"]["object"] = patched;
     let v = answer(again.clone(), Endpoint::Validate, &cache);
-    let rules = v["response"]["auditAnnotations"]["rules"]
-        .as_str()
-        .unwrap_or("");
+    let rules = audited_rules(&v);
     assert!(!rules.contains("FLK108"), "{v}");
     let twice = answer(again, Endpoint::Mutate, &cache);
     assert!(twice["response"].get("patch").is_none(), "{twice}");
@@ -755,4 +725,19 @@ fn mutate_declares_missing_jobmanager_ports_and_liveness_probe() {
         assert!(!ops.to_string().contains("livenessProbe"), "{ops}");
         assert!(!ops.to_string().contains("/ports/"), "{ops}");
     }
+}
+
+/// The JobManager Deployment fixture as a CREATE (no `oldObject`).
+fn jobmanager_create() -> Value {
+    let mut review = fixture("jobmanager-deployment-update.json");
+    review["request"]["operation"] = json!("CREATE");
+    review["request"]["oldObject"] = Value::Null;
+    review
+}
+
+/// The rule ids an answer lists in its `rules` audit annotation ("" when none).
+fn audited_rules(answer: &Value) -> &str {
+    answer["response"]["auditAnnotations"]["rules"]
+        .as_str()
+        .unwrap_or("")
 }
