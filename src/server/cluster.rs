@@ -88,6 +88,11 @@ type Key = (String, String);
 /// up: a namespace with more objects of one kind than this costs a decode per lookup.
 pub const HOT: usize = 512;
 
+/// Objects per page of a (re)list. A page is held whole while its objects are pruned and
+/// stored; with the objects of a real cluster (managedFields, last-applied annotations) kube's
+/// default of 500 made each page tens of MiB and the start-up peak about 20 MiB higher.
+pub const LIST_PAGE_SIZE: u32 = 100;
+
 /// Metadata no rule reads of another object: bookkeeping the API server writes.
 const UNREAD_METADATA: &[&str] = &[
     "managedFields",
@@ -446,7 +451,8 @@ async fn watch(client: Client, store: Arc<Store>, stale_after: Duration) {
     let name = r.resource_name();
     // One watcher per round; a new round (a fresh list) after the store went stale.
     loop {
-        let mut stream = watcher::watcher(api.clone(), watcher::Config::default())
+        let config = watcher::Config::default().page_size(LIST_PAGE_SIZE);
+        let mut stream = watcher::watcher(api.clone(), config)
             .default_backoff()
             .boxed();
         let mut failing_since: Option<Instant> = None;
@@ -516,6 +522,22 @@ fn release_list_memory() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn release_list_memory() {}
+
+/// Keep the process to one malloc arena. Call before any thread starts (the server calls it
+/// before it builds its runtime). glibc gives each thread that allocates under contention an
+/// arena of its own; the cache's watchers and the request workers then spread the cache over
+/// several arenas, and fragmentation in each kept about 8 MiB more resident with 10,000 cached
+/// objects (`cargo bench --bench cache -- --rss-only`: 50.8 against 43.2 MiB once ready). The
+/// server's threads hold the lock briefly: the load script saw no loss of throughput.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn one_malloc_arena() {
+    // SAFETY: mallopt takes two integers and only changes the allocator's tuning. Were it
+    // refused (it returns 0), glibc's defaults stay: nothing else depends on it.
+    let _ = unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn one_malloc_arena() {}
 
 fn is_not_found(e: &watcher::Error) -> bool {
     match e {
