@@ -23,7 +23,9 @@
 # default 2, never more than the connections), BODIES ("flinkdeployment jobmanager web"),
 # ENDPOINTS ("validate mutate"), STARTS (start-up samples, 10), PORT/FLOOR_PORT/PARSE_PORT/PROBE_PORT,
 # FLOOR (a floor executable built before; default: build it with cargo bench --no-run),
-# SERVER_LOG (where our server's per-request log lines go; default /dev/null), RUST_LOG.
+# SERVER_LOG (where our server's per-request log lines go; default /dev/null), RUST_LOG,
+# PIN=1 (servers on core 0, wrk on core 1 with one thread, by taskset: the latency runs; without
+# it the servers and wrk share both cores and the tails are the scheduler's).
 # Needs wrk (installed with apt-get when run as root), curl, python3 and bash 5.
 # Not part of CI: the figures depend on the machine; BENCHMARKS.md says how they were taken.
 set -euo pipefail
@@ -40,6 +42,15 @@ FLOOR_PORT=${FLOOR_PORT:-18444}
 PARSE_PORT=${PARSE_PORT:-18445}
 PROBE_PORT=${PROBE_PORT:-18080}
 SERVER_LOG=${SERVER_LOG:-/dev/null}
+on_server=()
+on_client=()
+if [ -n "${PIN:-}" ]; then
+  command -v taskset >/dev/null || { echo "PIN needs taskset (util-linux)" >&2; exit 1; }
+  [ "$(nproc)" -ge 2 ] || { echo "PIN needs 2 cores" >&2; exit 1; }
+  on_server=(taskset -c 0)
+  on_client=(taskset -c 1)
+  THREADS=1
+fi
 
 # name -> review file, and what /validate must decide for it (checked before the load).
 declare -A REVIEW=(
@@ -98,7 +109,7 @@ for b in $BODIES; do
 done
 
 serve() { # exec: $! is the server itself
-  exec "$BIN" serve --tls-cert "$tmp/certs/tls.crt" --tls-key "$tmp/certs/tls.key" --no-cluster \
+  exec "${on_server[@]}" "$BIN" serve --tls-cert "$tmp/certs/tls.crt" --tls-key "$tmp/certs/tls.key" --no-cluster \
     --addr "127.0.0.1:$PORT" --probe-addr "127.0.0.1:$PROBE_PORT" --shutdown-delay 0s "$@"
 }
 
@@ -148,12 +159,12 @@ echo
 serve >/dev/null 2>"$SERVER_LOG" &
 ours=$!
 pids+=("$ours")
-"$FLOOR" --cert "$tmp/certs/tls.crt" --key "$tmp/certs/tls.key" --addr "127.0.0.1:$FLOOR_PORT" \
+"${on_server[@]}" "$FLOOR" --cert "$tmp/certs/tls.crt" --key "$tmp/certs/tls.key" --addr "127.0.0.1:$FLOOR_PORT" \
   >"$tmp/floor.log" 2>&1 &
 floor=$!
 pids+=("$floor")
 # The same floor parsing each body into a JSON value (what reading the review costs alone).
-"$FLOOR" --cert "$tmp/certs/tls.crt" --key "$tmp/certs/tls.key" --addr "127.0.0.1:$PARSE_PORT" \
+"${on_server[@]}" "$FLOOR" --cert "$tmp/certs/tls.crt" --key "$tmp/certs/tls.key" --addr "127.0.0.1:$PARSE_PORT" \
   --parse >"$tmp/parse-floor.log" 2>&1 &
 parse_floor=$!
 pids+=("$parse_floor")
@@ -210,7 +221,7 @@ rss_mib() { awk -v k="$2:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$1/status
 drive() { # url body conns
   local t=$THREADS
   [ "$3" -lt "$t" ] && t=$3
-  BODY="$2" wrk -t"$t" -c"$3" -d"$DURATION" -s "$tmp/post.lua" "$1" | awk '/^RESULT/ {print $5, $6, $7, $8, $4, $2}'
+  BODY="$2" "${on_client[@]}" wrk -t"$t" -c"$3" -d"$DURATION" -s "$tmp/post.lua" "$1" | awk '/^RESULT/ {print $5, $6, $7, $8, $4, $2}'
 }
 
 # Warm both up (connections, allocator, caches) before anything is recorded.
@@ -219,7 +230,7 @@ BODY="$tmp/bodies/$(set -- $BODIES; echo "$1").json" wrk -t1 -c4 -d1s -s "$tmp/p
 BODY="$tmp/bodies/$(set -- $BODIES; echo "$1").json" wrk -t1 -c4 -d1s -s "$tmp/post.lua" \
   "https://127.0.0.1:$FLOOR_PORT/validate" >/dev/null
 
-echo "wrk: HTTPS keep-alive, $DURATION per run, up to $THREADS threads on this machine"
+echo "wrk: HTTPS keep-alive, $DURATION per run, up to $THREADS threads on this machine${PIN:+; servers pinned to core 0, wrk to core 1}"
 printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
   body endpoint conns req/s p50_ms p95_ms p99_ms errors rss_MiB ratio
 for b in $BODIES; do
