@@ -35,7 +35,12 @@ pub fn check(data: &[u8]) {
                 let ops = patch.decode().expect("the patch is base64 JSON");
                 let ops: json_patch::Patch =
                     serde_json::from_value(ops).expect("the patch is RFC 6902");
-                let mut object = review.request.object.clone().unwrap_or(Value::Null);
+                let mut object = review
+                    .request
+                    .object
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 json_patch::patch(&mut object, &ops)
                     .unwrap_or_else(|e| panic!("the patch does not apply: {e}"));
             }

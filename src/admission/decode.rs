@@ -62,7 +62,7 @@ pub struct Request {
     pub dry_run: bool,
     pub user: Option<String>,
     /// `request.object`; `None` when absent or `null` (DELETE).
-    pub object: Option<Value>,
+    pub object: Option<std::sync::Arc<Value>>,
     /// `request.oldObject`; `None` when absent or `null` (CREATE).
     pub old_object: Option<Value>,
 }
@@ -187,7 +187,7 @@ fn read_request(req: &mut Value) -> Result<Request, DecodeError> {
         namespace: s(req, "/namespace").filter(|x| !x.is_empty()),
         dry_run: req.get("dryRun").and_then(Value::as_bool).unwrap_or(false),
         user: s(req, "/userInfo/username"),
-        object: take(req, "object"),
+        object: take(req, "object").map(std::sync::Arc::new),
         old_object: take(req, "oldObject"),
         uid,
         operation,

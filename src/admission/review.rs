@@ -148,8 +148,12 @@ pub fn review(
     let Some(raw) = req.object.as_ref().filter(|o| o.is_object()) else {
         return Outcome::skipped(uid, "no object");
     };
-    let object = complete_identity(raw, review);
-    let object: &Value = &object;
+    // Shared with the checks that list the subject among the objects around it (no copy).
+    let shared = match complete_identity(raw, review) {
+        Cow::Borrowed(_) => std::sync::Arc::clone(raw),
+        Cow::Owned(filled) => std::sync::Arc::new(filled),
+    };
+    let object: &Value = &shared;
     let class = object::classify(object);
     if req.sub_resource.as_deref() == Some("scale") && class != Class::Scale {
         return Outcome::skipped(uid, "scale subresource without a Scale object");
@@ -169,6 +173,7 @@ pub fn review(
         },
         operation: Some(operation),
         context: &tracked,
+        shared: Some(&shared),
     };
     match endpoint {
         Endpoint::Validate => validate(engine, &subject, uid, policy, &tracked),

@@ -210,22 +210,72 @@ fn is_noop(doc: &Value, op: &Op) -> bool {
 /// `doc` as it was, they give the `doc` as it is now. All or nothing: on an error `doc` is left
 /// untouched.
 pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
-    // One operation needs no working copy: it is materialised against `doc` itself, and one
-    // `json_patch` operation either applies or leaves the document as it was.
-    if let [op] = ops {
-        let Some(op) = materialize(doc, op)? else {
-            return Ok(Vec::new());
-        };
-        if is_noop(doc, &op) {
-            return Ok(Vec::new());
+    // Applied in place; what each operation replaced or removed is kept so that an error puts
+    // `doc` back as it was (no copy of the whole object for a fix of several operations).
+    let mut applied = Vec::new();
+    let mut undo: Vec<Op> = Vec::new();
+    for op in ops {
+        let step = materialize(doc, op).and_then(|m| match m {
+            Some(m) if !is_noop(doc, &m) => {
+                let inverse = inverse(doc, &m);
+                apply_one(doc, &m).map(|()| Some((m, inverse)))
+            }
+            _ => Ok(None),
+        });
+        match step {
+            Ok(Some((m, inverse))) => {
+                applied.push(m);
+                undo.push(inverse);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                for back in undo.iter().rev() {
+                    // Each inverse applies to the state its operation left: it cannot fail.
+                    let _ = apply_one(doc, back);
+                }
+                return Err(e);
+            }
         }
-        apply_one(doc, &op)?;
-        return Ok(vec![op]);
     }
-    let mut next = doc.clone();
-    let applied = apply_each(&mut next, ops)?;
-    *doc = next;
     Ok(applied)
+}
+
+/// The operation that undoes the materialised `op` on `doc` (taken before `op` is applied).
+fn inverse(doc: &Value, op: &Op) -> Op {
+    let path = op.path();
+    let (parent, leaf) = match path.rfind('/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    };
+    let in_list = match doc.at(parent) {
+        Some(Value::Array(items)) => Some(items.len()),
+        _ => None,
+    };
+    match (op, in_list) {
+        // An add into a list inserts (`-` appends): taking that element out undoes it.
+        (Op::Add { .. }, Some(len)) => Op::Remove {
+            path: if leaf == "-" {
+                format!("{parent}/{len}")
+            } else {
+                path.to_string()
+            },
+        },
+        // A removed element or member goes back where it was.
+        (Op::Remove { .. }, _) => Op::Add {
+            path: path.to_string(),
+            value: doc.at(path).cloned().unwrap_or(Value::Null),
+        },
+        // A map member: put back what was there, or take out what was not.
+        (_, _) => match doc.at(path) {
+            Some(old) => Op::Replace {
+                path: path.to_string(),
+                value: old.clone(),
+            },
+            None => Op::Remove {
+                path: path.to_string(),
+            },
+        },
+    }
 }
 
 /// Materialise and apply `ops` one by one on `doc`; on an error `doc` is left half-changed, so
@@ -282,6 +332,68 @@ pub fn patch(doc: &Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_fix_that_fails_part_way_leaves_the_object_as_it_was() {
+        let doc = json!({
+            "metadata": {"labels": {"app": "flink", "tier": "jm"}},
+            "spec": {"args": ["jobmanager", "--host"], "replicas": 2}
+        });
+        let add = |path: &str, value: Value| Op::Add {
+            path: path.into(),
+            value,
+        };
+        let fails = Op::Add {
+            path: "/spec/replicas/x".into(),
+            value: json!(1),
+        };
+        let before_failing: Vec<Vec<Op>> = vec![
+            vec![add("/spec/args/1", json!("$(POD_IP)"))],
+            vec![add("/spec/args/-", json!("x"))],
+            vec![add("/spec/args/2", json!("y"))],
+            vec![Op::Remove {
+                path: "/spec/args/0".into(),
+            }],
+            vec![Op::Remove {
+                path: "/metadata/labels/app".into(),
+            }],
+            vec![Op::Replace {
+                path: "/spec/replicas".into(),
+                value: json!(1),
+            }],
+            vec![add("/metadata/labels/tier", json!("x"))],
+            vec![add("/metadata/labels/new", json!("x"))],
+            vec![add("/spec/template/spec/volumes", json!([]))],
+            vec![
+                add("/spec/args/0", json!("a")),
+                Op::Remove {
+                    path: "/spec/args/2".into(),
+                },
+                add("/metadata/annotations/x", json!("y")),
+                Op::Replace {
+                    path: "/spec/args/1".into(),
+                    value: json!("b"),
+                },
+            ],
+        ];
+        for mut ops in before_failing {
+            ops.push(fails.clone());
+            let mut d = doc.clone();
+            assert!(apply(&mut d, &ops).is_err(), "{ops:?}");
+            assert_eq!(d, doc, "{ops:?}");
+            // Without the failing operation they apply, and their materialised form gives the
+            // same object through json_patch.
+            ops.pop();
+            let mut d = doc.clone();
+            let applied = apply(&mut d, &ops).unwrap();
+            let mut by_patch = doc.clone();
+            for op in &applied {
+                apply_one(&mut by_patch, op).unwrap();
+            }
+            assert_eq!(d, by_patch, "{ops:?}");
+            assert_ne!(d, doc, "{ops:?}");
+        }
+    }
 
     #[test]
     fn add_under_missing_parents_creates_them_in_one_op() {

@@ -49,6 +49,9 @@ pub struct Subject<'a> {
     pub old_object: Option<&'a Value>,
     pub operation: Option<Operation>,
     pub context: &'a dyn Context,
+    /// `object` behind an `Arc`, when the caller holds it that way: checks that list the
+    /// subject among the objects around it share this one instead of copying the object.
+    pub shared: Option<&'a Arc<Value>>,
 }
 
 impl<'a> Subject<'a> {
@@ -59,6 +62,15 @@ impl<'a> Subject<'a> {
             old_object: None,
             operation: None,
             context,
+            shared: None,
+        }
+    }
+
+    /// [`Subject::offline`] for an object held in an `Arc` (no copy when a check lists it).
+    pub fn offline_shared(object: &'a Arc<Value>, context: &'a dyn Context) -> Self {
+        Subject {
+            shared: Some(object),
+            ..Subject::offline(object, context)
         }
     }
 }
@@ -350,16 +362,19 @@ impl Engine {
         create_objects: bool,
     ) -> FixOutcome {
         let mut first = first;
-        let mut current = subject.object.clone();
+        // Shared with the checks of later rounds (they list the subject without a copy) and
+        // changed in place between rounds, when no check holds it any more.
+        let mut current = Arc::new(subject.object.clone());
         let mut ops = Vec::new();
         let mut problems = Vec::new();
         let mut failed: std::collections::BTreeSet<(String, String)> = Default::default();
-        let check = |object: &Value| {
+        let check = |object: &Arc<Value>| {
             self.check(&Subject {
                 object,
                 old_object: subject.old_object,
                 operation: subject.operation,
                 context: subject.context,
+                shared: Some(object),
             })
         };
         let safe = |f: &Finding| {
@@ -398,7 +413,7 @@ impl Engine {
                         }
                     }
                 }
-                match fix::apply(&mut current, &fix_ops) {
+                match fix::apply(Arc::make_mut(&mut current), &fix_ops) {
                     Ok(applied) if applied.is_empty() => {}
                     Ok(applied) => {
                         ops.extend(applied);
@@ -416,7 +431,7 @@ impl Engine {
             }
             if changed_by.is_empty() {
                 return FixOutcome {
-                    object: current,
+                    object: Arc::unwrap_or_clone(current),
                     ops,
                     report,
                     problems,
@@ -447,7 +462,7 @@ impl Engine {
             });
         }
         FixOutcome {
-            object: current,
+            object: Arc::unwrap_or_clone(current),
             ops,
             report,
             problems,

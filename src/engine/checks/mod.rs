@@ -189,7 +189,10 @@ impl<'a> Ctx<'a> {
         if mine && !have_me {
             out.push(
                 self.shared
-                    .get_or_init(|| Arc::new(self.obj.clone()))
+                    .get_or_init(|| match self.subject.shared {
+                        Some(a) if std::ptr::eq(a.as_ref(), self.obj) => Arc::clone(a),
+                        _ => Arc::new(self.obj.clone()),
+                    })
                     .clone(),
             );
         }
