@@ -321,6 +321,9 @@ fn check(
         progress.reading(texts.len(), 0, stderr);
     }
     inputs.add_all(texts);
+    if format != Format::Human {
+        inputs.drop_texts();
+    }
     progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     let outcome = if progress.enabled {
         // The check is one call over the whole world: a second thread runs it while this one
@@ -349,6 +352,16 @@ fn check(
         "never" => false,
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
+    if format == Format::Json {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut *stdout);
+        let written = render::write_json(&mut out, &outcome, &outcome.fix_problems)
+            .and_then(|()| out.flush());
+        drop(out);
+        if let Err(e) = written {
+            return output_failed(stderr, &e);
+        }
+        return finish(outcome, args.fail_on);
+    }
     let text = match format {
         Format::Human => render::human(&outcome, color),
         Format::Json => render::json(&outcome),
@@ -360,7 +373,15 @@ fn check(
     if let Err(e) = write_out(stdout, text.as_bytes()) {
         return output_failed(stderr, &e);
     }
-    exit_code(&outcome, args.fail_on)
+    finish(outcome, args.fail_on)
+}
+
+/// The exit code for `outcome`; its memory is handed to a thread of its own to free, so that
+/// the process does not wait for it (it exits when `main` returns).
+fn finish(outcome: super::Outcome, fail_on: FailOn) -> i32 {
+    let code = exit_code(&outcome, fail_on);
+    std::thread::spawn(move || drop(outcome));
+    code
 }
 
 /// Read one input as text (capped, decoded).
@@ -370,6 +391,11 @@ fn read_input(input: &Input, name: &str) -> Result<String, Unreadable> {
         Input::File(p) => match std::fs::File::open(p) {
             Ok(f) => match f.metadata() {
                 Ok(m) if m.is_file() && m.len() > MAX_INPUT_BYTES => Err(too_large(name)),
+                // Sized from the file's length: one allocation of the right size, not a
+                // buffer doubled as it fills (the texts are kept while the files are judged).
+                Ok(m) if m.is_file() => {
+                    read_capped_into(f, name, Vec::with_capacity(m.len() as usize + 1))
+                }
                 _ => read_capped(f, name),
             },
             Err(e) => Err(Unreadable::new(format!("cannot read {name}: {e}"))),
@@ -533,7 +559,15 @@ fn too_large(name: &str) -> Unreadable {
 
 /// Read at most [`MAX_INPUT_BYTES`] (and one byte more, to know there is more).
 pub fn read_capped(reader: impl Read, name: &str) -> Result<Vec<u8>, Unreadable> {
-    let mut buf = Vec::new();
+    read_capped_into(reader, name, Vec::new())
+}
+
+/// [`read_capped`] into `buf` (empty; its capacity a guess of the size).
+fn read_capped_into(
+    reader: impl Read,
+    name: &str,
+    mut buf: Vec<u8>,
+) -> Result<Vec<u8>, Unreadable> {
     reader
         .take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut buf)

@@ -206,6 +206,14 @@ impl Inputs {
         )
     }
 
+    /// Free the files' texts: judging reads only the values and the span indexes, so a caller
+    /// whose output quotes no source lines (every format but the human one) need not hold them.
+    pub fn drop_texts(&mut self) {
+        for f in &mut self.files {
+            f.source.text = String::new();
+        }
+    }
+
     /// Record a file that could not be read at all.
     pub fn unreadable(&mut self, name: &str, message: String) {
         self.errors.push(InputError {
@@ -267,6 +275,8 @@ pub struct Outcome {
     pub fix_problems: Vec<ObjectFixProblem>,
     #[serde(skip)]
     pub objects: Vec<(String, ObjectRef)>,
+    /// The files as read, for the renderers: names and texts (empty when the caller dropped
+    /// them, [`Inputs::drop_texts`]). Their span indexes are freed once the findings are placed.
     #[serde(skip)]
     pub files: Vec<LoadedFile>,
 }
@@ -338,7 +348,7 @@ fn judge(
 ) -> Outcome {
     let world = inputs.world(complete);
     let Inputs {
-        files,
+        mut files,
         objects,
         errors,
     } = inputs;
@@ -379,9 +389,14 @@ fn judge(
             })
             .collect()
     });
-    // The values are no longer needed: free them before joining and sorting the results.
-    drop(world);
-    drop(objects);
+    // The values are no longer needed: freeing them (millions of nodes) takes a thread of its
+    // own while the results are joined, sorted and rendered on this one.
+    std::thread::spawn(move || drop((world, objects)));
+    // The span indexes placed the findings; few allocations, freed here before the results
+    // are joined (only the texts are kept, for the renderers that quote them).
+    for f in &mut files {
+        f.source.documents = Vec::new();
+    }
     // Joined into the first chunk's vectors, grown once to their final size: the results are
     // held about once, not twice (the world's values are still alive here).
     let (total, total_objects) = judged.iter().fold((0, 0), |(f, o), j| {
@@ -400,14 +415,19 @@ fn judge(
         objects.append(&mut j.objects);
         fix_problems.append(&mut j.fix_problems);
     }
-    findings.sort_by(|a, b| {
+    let order = |a: &Located, b: &Located| {
         (&a.file, a.line, a.column, &a.finding.rule).cmp(&(
             &b.file,
             b.line,
             b.column,
             &b.finding.rule,
         ))
-    });
+    };
+    // Mostly in order already (files in order, objects in document order): a stable sort
+    // needs a scratch copy of half the results, so it runs only when something is out of order.
+    if !findings.is_sorted_by(|a, b| order(a, b).is_le()) {
+        findings.sort_by(order);
+    }
     Outcome {
         findings,
         errors,
@@ -439,7 +459,7 @@ fn judge_one(
     out.objects
         .push((file.name.clone(), ObjectRef::of(&o.value)));
     let view = world.view(i);
-    let subject = Subject::offline(&o.value, &view);
+    let subject = Subject::offline_shared(&o.value, &view);
     let report = engine.check(&subject);
     let spans = file.source.documents.get(o.document).map(|d| &d.spans);
     let safe_fix = report.findings.iter().any(|f| {

@@ -58,6 +58,19 @@ pub fn json(outcome: &Outcome) -> String {
 /// [`json`], with what applying the safe fixes ran into. Serialised straight from the outcome
 /// (borrowed, no intermediate JSON tree: the document can be larger than the input).
 pub fn json_with_fix_problems(outcome: &Outcome, fix_problems: &[ObjectFixProblem]) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail, and the document serialises (no maps with other keys).
+    let _ = write_json(&mut out, outcome, fix_problems);
+    String::from_utf8(out).unwrap_or_else(|_| "{}\n".into())
+}
+
+/// [`json_with_fix_problems`] written to `out` as it is serialised: the document is never held
+/// whole (it can be as large as the input).
+pub fn write_json(
+    out: &mut dyn std::io::Write,
+    outcome: &Outcome,
+    fix_problems: &[ObjectFixProblem],
+) -> std::io::Result<()> {
     #[derive(serde::Serialize)]
     struct JsonFinding<'a> {
         rule: &'a str,
@@ -114,9 +127,8 @@ pub fn json_with_fix_problems(outcome: &Outcome, fix_problems: &[ObjectFixProble
         fix_problems,
         summary: outcome.summary(),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }
 
 /// `flink-lint rules`: a table, or JSON.
