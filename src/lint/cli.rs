@@ -839,6 +839,61 @@ mod tests {
     }
 
     #[test]
+    fn streamed_json_that_cannot_be_written_is_exit_2() {
+        /// Takes `room` bytes, then fails (a full disk part-way through the document).
+        struct Fills {
+            room: usize,
+            got: Vec<u8>,
+        }
+        impl Write for Fills {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                if self.got.len() + b.len() > self.room {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.got.extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jm.yaml");
+        std::fs::write(
+            &file,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: flink-jobmanager}\nspec:\n  replicas: 2\n  template:\n    metadata: {labels: {app: flink, component: jobmanager}}\n    spec:\n      containers:\n      - {name: jobmanager, image: 'flink:1.20', args: [jobmanager]}\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let args = ["flink-lint", "check", "--format", "json", path];
+        // With room for all of it: the whole document, and the findings' exit code.
+        let mut all = Fills {
+            room: usize::MAX,
+            got: Vec::new(),
+        };
+        let code = main_with_args(args, &mut all, &mut Vec::new());
+        assert_eq!(code, 1);
+        let doc: serde_json::Value = serde_json::from_slice(&all.got).unwrap();
+        assert!(doc["findings"].as_array().is_some_and(|f| !f.is_empty()));
+        for room in [0, 100, all.got.len() - 1] {
+            let mut err = Vec::new();
+            let mut out = Fills {
+                room,
+                got: Vec::new(),
+            };
+            assert_eq!(
+                main_with_args(args, &mut out, &mut err),
+                EXIT_USAGE,
+                "{room}"
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&err),
+                "flink-lint: cannot write the output: disk full\n"
+            );
+        }
+    }
+
+    #[test]
     fn progress_only_for_human_output_on_a_terminal() {
         assert!(progress_enabled(Format::Human, true));
         assert!(!progress_enabled(Format::Human, false));
