@@ -145,6 +145,26 @@ pub fn list_index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
+/// Maps up to this size are searched member by member: comparing a few short keys is cheaper
+/// than hashing the key (serde_json's ordered maps hash with SipHash).
+const SCAN: usize = 8;
+
+fn member<'v>(map: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= SCAN {
+        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get(key)
+    }
+}
+
+fn member_mut<'v>(map: &'v mut serde_json::Map<String, Value>, key: &str) -> Option<&'v mut Value> {
+    if map.len() <= SCAN {
+        map.iter_mut().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get_mut(key)
+    }
+}
+
 impl Pointer for Value {
     fn at(&self, pointer: &str) -> Option<&Value> {
         if pointer.is_empty() {
@@ -154,7 +174,7 @@ impl Pointer for Value {
         let mut node = self;
         for token in rest.split('/') {
             node = match node {
-                Value::Object(map) => map.get(unescape(token).as_ref())?,
+                Value::Object(map) => member(map, unescape(token).as_ref())?,
                 Value::Array(items) => items.get(list_index(token)?)?,
                 _ => return None,
             };
@@ -170,7 +190,7 @@ impl Pointer for Value {
         let mut node = self;
         for token in rest.split('/') {
             node = match node {
-                Value::Object(map) => map.get_mut(unescape(token).as_ref())?,
+                Value::Object(map) => member_mut(map, unescape(token).as_ref())?,
                 Value::Array(items) => items.get_mut(list_index(token)?)?,
                 _ => return None,
             };
