@@ -293,7 +293,6 @@ fn main() -> ExitCode {
             opts.cache_stale_after = cache_stale_after;
             opts.header_timeout = header_timeout;
             opts.body_timeout = body_timeout;
-            server::cluster::one_malloc_arena();
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -88,10 +88,12 @@ type Key = (String, String);
 /// up: a namespace with more objects of one kind than this costs a decode per lookup.
 pub const HOT: usize = 512;
 
-/// Objects per page of a (re)list. A page is held whole while its objects are pruned and
-/// stored; with the objects of a real cluster (managedFields, last-applied annotations) kube's
-/// default of 500 made each page tens of MiB and the start-up peak about 20 MiB higher.
-pub const LIST_PAGE_SIZE: u32 = 100;
+/// Objects per page of a (re)list. A page is held whole, decoded, while its objects are pruned
+/// and stored; with the objects of a real cluster (managedFields, last-applied annotations)
+/// kube's default of 500 left the process at 50.8 MiB RSS with 10,000 cached objects (peak
+/// 72.7 MiB), 50 at 33.5-34.3 MiB (peak 35.1 MiB), for 200 list calls instead of 20 (`cargo
+/// bench --bench cache -- --rss-only`).
+pub const LIST_PAGE_SIZE: u32 = 50;
 
 /// Metadata no rule reads of another object: bookkeeping the API server writes.
 const UNREAD_METADATA: &[&str] = &[
@@ -522,22 +524,6 @@ fn release_list_memory() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn release_list_memory() {}
-
-/// Keep the process to one malloc arena. Call before any thread starts (the server calls it
-/// before it builds its runtime). glibc gives each thread that allocates under contention an
-/// arena of its own; the cache's watchers and the request workers then spread the cache over
-/// several arenas, and fragmentation in each kept about 8 MiB more resident with 10,000 cached
-/// objects (`cargo bench --bench cache -- --rss-only`: 50.8 against 43.2 MiB once ready). The
-/// server's threads hold the lock briefly: the load script saw no loss of throughput.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn one_malloc_arena() {
-    // SAFETY: mallopt takes two integers and only changes the allocator's tuning. Were it
-    // refused (it returns 0), glibc's defaults stay: nothing else depends on it.
-    let _ = unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn one_malloc_arena() {}
 
 fn is_not_found(e: &watcher::Error) -> bool {
     match e {
