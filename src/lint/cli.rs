@@ -380,7 +380,7 @@ fn check(
 /// the process does not wait for it (it exits when `main` returns).
 fn finish(outcome: super::Outcome, fail_on: FailOn) -> i32 {
     let code = exit_code(&outcome, fail_on);
-    std::thread::spawn(move || drop(outcome));
+    super::free_elsewhere(outcome);
     code
 }
 

@@ -391,14 +391,14 @@ fn judge(
     });
     // The values are no longer needed: freeing them (millions of nodes) takes a thread of its
     // own while the results are joined, sorted and rendered on this one.
-    std::thread::spawn(move || drop((world, objects)));
+    free_elsewhere((world, objects));
     // The span indexes placed the findings; few allocations, freed here before the results
     // are joined (only the texts are kept, for the renderers that quote them).
     for f in &mut files {
         f.source.documents = Vec::new();
     }
     // Joined into the first chunk's vectors, grown once to their final size: the results are
-    // held about once, not twice (the world's values are still alive here).
+    // held about once, not twice (the values may still be being freed meanwhile).
     let (total, total_objects) = judged.iter().fold((0, 0), |(f, o), j| {
         (f + j.findings.len(), o + j.objects.len())
     });
@@ -435,6 +435,15 @@ fn judge(
         objects,
         files,
     }
+}
+
+/// Drop `what` on a thread of its own (freeing millions of small allocations takes a while and
+/// nothing waits for it); here, when no thread can be started.
+pub fn free_elsewhere<T: Send + 'static>(what: T) {
+    // On an error the closure, and `what` with it, is dropped by the failed spawn.
+    let _ = std::thread::Builder::new()
+        .name("free".into())
+        .spawn(move || drop(what));
 }
 
 /// What judging a run of objects produced.
