@@ -122,16 +122,34 @@ impl<'a> Sources<'a> {
     }
 }
 
-pub fn human(outcome: &Outcome, color: bool) -> String {
-    human_with_fix_problems(outcome, color, &outcome.fix_problems)
+/// The findings, rendered on every core in contiguous runs joined in order (each finding is
+/// rendered on its own: the output is the same on any number of threads).
+fn findings_in_parallel(outcome: &Outcome, color: bool) -> Vec<String> {
+    let all = &outcome.findings;
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 16);
+    if threads == 1 || all.len() < 512 {
+        return vec![render_findings(outcome, all, color)];
+    }
+    let chunk = all.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let jobs: Vec<_> = all
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || render_findings(outcome, part, color)))
+            .collect();
+        jobs.into_iter()
+            .map(|job| match job.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
-/// [`human`], with what applying the safe fixes ran into, as warnings before the summary.
-pub fn human_with_fix_problems(
-    outcome: &Outcome,
-    color: bool,
-    fix_problems: &[super::ObjectFixProblem],
-) -> String {
+/// `findings` (of `outcome`) rendered one after the other.
+fn render_findings(outcome: &Outcome, findings: &[crate::lint::Located], color: bool) -> String {
     let renderer = if color {
         Renderer::styled()
     } else {
@@ -139,29 +157,7 @@ pub fn human_with_fix_problems(
     };
     let mut sources = Sources::new(outcome);
     let mut out = String::new();
-    for e in &outcome.errors {
-        // Names and messages come from the input: no raw control characters reach the
-        // terminal (the source line itself is shown with control pictures by the renderer).
-        let (path, message) = (escape_controls(&e.file), escape_controls(&e.message));
-        let title = Level::ERROR.primary_title(&*message).id("input");
-        let group = match sources.snippet(&e.file, e.line, e.column) {
-            Some((line, text, range)) => title.element(
-                Snippet::source(text)
-                    .line_start(line)
-                    .path(&*path)
-                    .fold(true)
-                    .annotation(AnnotationKind::Primary.span(range)),
-            ),
-            None => title.element(
-                annotate_snippets::Origin::path(&*path)
-                    .line(e.line)
-                    .char_column(e.column),
-            ),
-        };
-        out.push_str(&renderer.render(&[group]));
-        out.push_str("\n\n");
-    }
-    for l in &outcome.findings {
+    for l in findings {
         let f = &l.finding;
         let object = format!(
             "in {} at {}",
@@ -206,6 +202,67 @@ pub fn human_with_fix_problems(
         out.push_str(&renderer.render(&groups));
         out.push_str("\n\n");
     }
+    out
+}
+
+pub fn human(outcome: &Outcome, color: bool) -> String {
+    human_with_fix_problems(outcome, color, &outcome.fix_problems)
+}
+
+/// [`human`], with what applying the safe fixes ran into, as warnings before the summary.
+pub fn human_with_fix_problems(
+    outcome: &Outcome,
+    color: bool,
+    fix_problems: &[super::ObjectFixProblem],
+) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail; the renderer writes only UTF-8.
+    let _ = write_human(&mut out, outcome, color, fix_problems);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`human_with_fix_problems`] written to `out` part by part (the findings are rendered on
+/// every core and written in order; the report is never held whole).
+pub fn write_human(
+    w: &mut dyn std::io::Write,
+    outcome: &Outcome,
+    color: bool,
+    fix_problems: &[super::ObjectFixProblem],
+) -> std::io::Result<()> {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut sources = Sources::new(outcome);
+    let mut out = String::new();
+    for e in &outcome.errors {
+        // Names and messages come from the input: no raw control characters reach the
+        // terminal (the source line itself is shown with control pictures by the renderer).
+        let (path, message) = (escape_controls(&e.file), escape_controls(&e.message));
+        let title = Level::ERROR.primary_title(&*message).id("input");
+        let group = match sources.snippet(&e.file, e.line, e.column) {
+            Some((line, text, range)) => title.element(
+                Snippet::source(text)
+                    .line_start(line)
+                    .path(&*path)
+                    .fold(true)
+                    .annotation(AnnotationKind::Primary.span(range)),
+            ),
+            None => title.element(
+                annotate_snippets::Origin::path(&*path)
+                    .line(e.line)
+                    .char_column(e.column),
+            ),
+        };
+        out.push_str(&renderer.render(&[group]));
+        out.push_str("\n\n");
+    }
+    w.write_all(out.as_bytes())?;
+    for part in findings_in_parallel(outcome, color) {
+        w.write_all(part.as_bytes())?;
+    }
+    let mut out = String::new();
     for p in fix_problems {
         let text = format!(
             "{} in {}: applying the safe fixes: {}",
@@ -232,7 +289,7 @@ pub fn human_with_fix_problems(
             String::new()
         }
     ));
-    out
+    w.write_all(out.as_bytes())
 }
 
 #[cfg(test)]
@@ -241,6 +298,23 @@ mod tests {
     use crate::engine::{Finding, Severity};
     use crate::flink::object::ObjectRef;
     use crate::lint::{LoadedFile, Located, source};
+
+    #[test]
+    fn findings_rendered_on_several_threads_read_as_on_one() {
+        let text: String = (1..=3000).map(|i| format!("key{i}: value {i}\n")).collect();
+        let places: Vec<(usize, usize)> = (1..=1500).map(|i| (i * 2, 1 + i % 5)).collect();
+        let o = outcome(&text, &places);
+        let parts = findings_in_parallel(&o, false);
+        let one = render_findings(&o, &o.findings, false);
+        assert_eq!(parts.concat(), one);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(parts.len(), threads.clamp(1, 16), "runs of findings");
+        assert!(
+            one.contains("finding at 3000:1"),
+            "the last finding is there"
+        );
+        assert_eq!(one.matches("warning[FLK999]").count(), 1500);
+    }
 
     fn outcome(text: &str, places: &[(usize, usize)]) -> Outcome {
         let findings = places

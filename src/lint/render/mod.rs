@@ -9,7 +9,7 @@ mod sarif;
 
 pub use github::github;
 pub use gitlab::gitlab;
-pub use human::{human, human_with_fix_problems};
+pub use human::{human, human_with_fix_problems, write_human};
 pub use junit::junit;
 pub use sarif::sarif;
 
