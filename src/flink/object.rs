@@ -614,6 +614,26 @@ pub fn label_selector_matches(
     Some(true)
 }
 
+/// Whether a volume of `obj`'s pod spec takes ConfigMap `name` (as `configMap` or as a
+/// `projected` source): a cheap test before a workload is resolved, since every ConfigMap
+/// [`config_map_of_volume`] finds is one of these.
+pub fn pod_volumes_name_config_map(obj: &Value, name: &str) -> bool {
+    let Some(volumes) = pod_spec_pointer(obj)
+        .and_then(|p| obj.at(p))
+        .and_then(|spec| spec.get("volumes"))
+        .and_then(Value::as_array)
+    else {
+        return false;
+    };
+    let names = |v: &Value| v.get("configMap").and_then(|cm| str_at(cm, "/name")) == Some(name);
+    volumes.iter().any(|v| {
+        names(v)
+            || v.at("/projected/sources")
+                .and_then(Value::as_array)
+                .is_some_and(|sources| sources.iter().any(names))
+    })
+}
+
 /// The name of the ConfigMap behind the volume called `volume` in the pod spec, if it is one
 /// (a `configMap` volume or a `projected` volume with one ConfigMap source).
 pub fn config_map_of_volume<'a>(pod_spec: &'a Value, volume: &str) -> Option<ConfigMapVolume<'a>> {
@@ -827,6 +847,30 @@ mod tests {
         }
         // `~01` is `~1` literally, not `/`
         assert_eq!(unescape_token("~01"), "~1");
+    }
+
+    #[test]
+    fn volumes_naming_a_config_map_directly_or_projected() {
+        let with = |volumes: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "spec": {"template": {"spec": {"containers": [{"name": "c"}], "volumes": volumes}}}})
+        };
+        let direct = with(json!([{"name": "v", "configMap": {"name": "flink-config"}}]));
+        let projected = with(json!([{"name": "v", "projected": {"sources": [
+            {"secret": {"name": "s"}}, {"configMap": {"name": "flink-config"}}]}}]));
+        let other = with(json!([{"name": "flink-config", "emptyDir": {}},
+                                {"name": "v", "configMap": {"name": "other"}}]));
+        assert!(pod_volumes_name_config_map(&direct, "flink-config"));
+        assert!(pod_volumes_name_config_map(&projected, "flink-config"));
+        assert!(!pod_volumes_name_config_map(&other, "flink-config"));
+        assert!(!pod_volumes_name_config_map(
+            &with(json!(null)),
+            "flink-config"
+        ));
+        assert!(!pod_volumes_name_config_map(
+            &json!({"kind": "ConfigMap"}),
+            "flink-config"
+        ));
     }
 
     #[test]

@@ -393,6 +393,9 @@ pub fn users_of<'w>(
     let name = object::name(cm);
     workloads
         .iter()
+        // Only a workload with a volume of that ConfigMap can mount it: the others are not
+        // resolved at all.
+        .filter(|w| object::pod_volumes_name_config_map(w, name))
         .filter_map(|w| {
             let pc = resolve(ctx, w)?;
             match &pc.mount {
