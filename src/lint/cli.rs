@@ -386,26 +386,12 @@ fn read_all(files: Vec<Input>) -> Vec<(String, Result<String, Unreadable>)> {
         let text = read_input(input, &name);
         (name, text)
     };
-    let threads = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .clamp(1, 16);
-    if threads == 1 || files.len() < 64 {
-        return files.iter().map(read).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let jobs: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(read).collect::<Vec<_>>()))
-            .collect();
-        jobs.into_iter()
-            .flat_map(|j| match j.join() {
-                Ok(part) => part,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+    super::in_runs(&files, 64, |_, run| {
+        run.iter().map(read).collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Read one input as text (capped, decoded).

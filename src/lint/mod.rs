@@ -83,31 +83,17 @@ impl Inputs {
     /// Add files in order, parsing them on every core first (parsing is most of reading).
     /// The result is the same as adding them one by one.
     pub fn add_all(&mut self, files: Vec<(String, String)>) {
-        let threads = std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(1)
-            .clamp(1, 16);
         let total: usize = files.iter().map(|(_, t)| t.len()).sum();
         let parse =
             |(name, text): &(String, String)| source::parse_parts(text, name.ends_with(".json"));
         // Small inputs are not worth a thread.
-        let parts: Vec<_> = if threads == 1 || total < 256 * 1024 {
-            files.iter().map(parse).collect()
-        } else {
-            let chunk = files.len().div_ceil(threads).max(1);
-            std::thread::scope(|scope| {
-                let jobs: Vec<_> = files
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
-                    .collect();
-                jobs.into_iter()
-                    .flat_map(|j| match j.join() {
-                        Ok(part) => part,
-                        Err(panic) => std::panic::resume_unwind(panic),
-                    })
-                    .collect()
-            })
-        };
+        let min_run = if total < 256 * 1024 { files.len() } else { 1 };
+        let parts: Vec<_> = in_runs(&files, min_run, |_, run| {
+            run.iter().map(parse).collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         for ((name, text), (documents, errors)) in files.into_iter().zip(parts) {
             let src = source::SourceFile {
                 text,
@@ -352,42 +338,20 @@ fn judge(
         objects,
         errors,
     } = inputs;
-    // The objects are judged in parallel, in contiguous chunks (the world is read-only and
-    // shared); the chunks' results are joined in input order, so output does not depend on the
-    // number of threads.
-    let threads = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .clamp(1, 16);
-    let chunk = objects.len().div_ceil(threads).max(64);
-    let judged: Vec<Judged> = std::thread::scope(|scope| {
-        let jobs: Vec<_> = objects
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
-                let (world, files) = (&world, &files);
-                scope.spawn(move || {
-                    let mut out = Judged::default();
-                    for (k, o) in part.iter().enumerate() {
-                        judge_one(engine, world, files, n * chunk + k, o, &mut out);
-                        if let Some(c) = checked {
-                            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                    }
-                    // Give back what growing reserved before the results are joined.
-                    out.findings.shrink_to_fit();
-                    out.objects.shrink_to_fit();
-                    out
-                })
-            })
-            .collect();
-        jobs.into_iter()
-            .map(|j| match j.join() {
-                Ok(out) => out,
-                // A panic in a check is a bug: let it surface as it would have on this thread.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+    // The objects are judged in parallel, in contiguous runs (the world is read-only and
+    // shared); the runs' results are joined in input order.
+    let judged: Vec<Judged> = in_runs(&objects, 64, |first, run| {
+        let mut out = Judged::default();
+        for (k, o) in run.iter().enumerate() {
+            judge_one(engine, &world, &files, first + k, o, &mut out);
+            if let Some(c) = checked {
+                c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        // Give back what growing reserved before the results are joined.
+        out.findings.shrink_to_fit();
+        out.objects.shrink_to_fit();
+        out
     });
     // The values are no longer needed: freeing them (millions of nodes) takes a thread of its
     // own while the results are joined, sorted and rendered on this one.
@@ -435,6 +399,39 @@ fn judge(
         objects,
         files,
     }
+}
+
+/// `f` over contiguous runs of `items` on every core (at most 16 threads), the results in the
+/// order of the runs, so output does not depend on the number of threads. A run holds at least
+/// `min_run` items; when that leaves one run, `f` runs on this thread. `f` gets the index of
+/// the run's first item. A panic in `f` surfaces here as it would have on this thread.
+pub fn in_runs<T: Sync, R: Send>(
+    items: &[T],
+    min_run: usize,
+    f: impl Fn(usize, &[T]) -> R + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let run = items.len().div_ceil(threads).max(min_run).max(1);
+    if run >= items.len() {
+        return vec![f(0, items)];
+    }
+    std::thread::scope(|scope| {
+        let f = &f;
+        let jobs: Vec<_> = items
+            .chunks(run)
+            .enumerate()
+            .map(|(n, part)| scope.spawn(move || f(n * run, part)))
+            .collect();
+        jobs.into_iter()
+            .map(|j| match j.join() {
+                Ok(out) => out,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// Drop `what` on a thread of its own (freeing millions of small allocations takes a while and
@@ -551,6 +548,31 @@ pub(crate) fn lint_texts(files: &[(&str, &str)]) -> Outcome {
 #[cfg(test)]
 mod parallel_tests {
     use super::*;
+
+    #[test]
+    fn runs_cover_the_items_in_order_with_their_first_index() {
+        let items: Vec<usize> = (0..1000).collect();
+        let runs = in_runs(&items, 10, |first, run| {
+            assert_eq!(
+                run.first(),
+                Some(&first),
+                "the index of the run's first item"
+            );
+            run.iter().map(|i| i * 2).collect::<Vec<_>>()
+        });
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(runs.len(), threads.clamp(1, 16).min(100));
+        let joined: Vec<usize> = runs.into_iter().flatten().collect();
+        assert_eq!(joined, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        // A run as long as the input: one call, on this thread.
+        let here = std::thread::current().id();
+        let one = in_runs(&items, 1000, |first, run| {
+            (first, run.len(), std::thread::current().id() == here)
+        });
+        assert_eq!(one, vec![(0, 1000, true)]);
+        let none: Vec<usize> = in_runs(&[] as &[u8], 1, |_, run| run.len());
+        assert_eq!(none, vec![0]);
+    }
 
     /// `add_all` parses on several threads above a size threshold; what it adds must be what
     /// adding the files one by one adds, in the same order, errors included.
