@@ -278,23 +278,6 @@ fn inverse(doc: &Value, op: &Op) -> Op {
     }
 }
 
-/// Materialise and apply `ops` one by one on `doc`; on an error `doc` is left half-changed, so
-/// callers work on a copy they can drop.
-fn apply_each(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
-    let mut applied = Vec::new();
-    for op in ops {
-        let Some(op) = materialize(doc, op)? else {
-            continue;
-        };
-        if is_noop(doc, &op) {
-            continue;
-        }
-        apply_one(doc, &op)?;
-        applied.push(op);
-    }
-    Ok(applied)
-}
-
 /// Apply one materialised operation with `json_patch`.
 fn apply_one(doc: &mut Value, op: &Op) -> Result<(), FixError> {
     use json_patch::jsonptr::PointerBuf;
@@ -323,9 +306,8 @@ pub fn patch(doc: &Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
             _ => Vec::new(),
         });
     }
-    // The copy is dropped either way: no second copy for all-or-nothing.
     let mut copy = doc.clone();
-    apply_each(&mut copy, ops)
+    apply(&mut copy, ops)
 }
 
 #[cfg(test)]

@@ -138,6 +138,38 @@ fn findings_in_parallel(outcome: &Outcome, color: bool) -> Vec<String> {
     })
 }
 
+/// `title` at `file:line:column`: over the source line with the node marked (and `label`
+/// under it) when the file's text is known, else at the bare position. `path` is the file's
+/// name as shown (control characters escaped).
+fn placed<'s: 'a, 'a>(
+    title: annotate_snippets::Title<'a>,
+    sources: &mut Sources<'s>,
+    (file, line, column): (&'s str, usize, usize),
+    path: &'a str,
+    label: Option<&'a str>,
+) -> Group<'a> {
+    match sources.snippet(file, line, column) {
+        Some((line, text, range)) => {
+            let mark = AnnotationKind::Primary.span(range);
+            title.element(
+                Snippet::source(text)
+                    .line_start(line)
+                    .path(path)
+                    .fold(true)
+                    .annotation(match label {
+                        Some(l) => mark.label(l),
+                        None => mark,
+                    }),
+            )
+        }
+        None => title.element(
+            annotate_snippets::Origin::path(path)
+                .line(line)
+                .char_column(column),
+        ),
+    }
+}
+
 /// `findings` (of `outcome`) rendered one after the other.
 fn render_findings(outcome: &Outcome, findings: &[crate::lint::Located], color: bool) -> String {
     let renderer = renderer(color);
@@ -155,20 +187,13 @@ fn render_findings(outcome: &Outcome, findings: &[crate::lint::Located], color: 
         let title = level(f.severity)
             .primary_title(&*message)
             .id(f.rule.as_str());
-        let group = match sources.snippet(&l.file, l.line, l.column) {
-            Some((line, text, range)) => title.element(
-                Snippet::source(text)
-                    .line_start(line)
-                    .path(&*path)
-                    .fold(true)
-                    .annotation(AnnotationKind::Primary.span(range).label(&*object)),
-            ),
-            None => title.element(
-                annotate_snippets::Origin::path(&*path)
-                    .line(l.line)
-                    .char_column(l.column),
-            ),
-        };
+        let group = placed(
+            title,
+            &mut sources,
+            (&l.file, l.line, l.column),
+            &path,
+            Some(&object),
+        );
         let mut groups = vec![group];
         let help;
         if let Some(fix) = &f.fix {
@@ -223,20 +248,13 @@ pub fn write_human(
         // terminal (the source line itself is shown with control pictures by the renderer).
         let (path, message) = (escape_controls(&e.file), escape_controls(&e.message));
         let title = Level::ERROR.primary_title(&*message).id("input");
-        let group = match sources.snippet(&e.file, e.line, e.column) {
-            Some((line, text, range)) => title.element(
-                Snippet::source(text)
-                    .line_start(line)
-                    .path(&*path)
-                    .fold(true)
-                    .annotation(AnnotationKind::Primary.span(range)),
-            ),
-            None => title.element(
-                annotate_snippets::Origin::path(&*path)
-                    .line(e.line)
-                    .char_column(e.column),
-            ),
-        };
+        let group = placed(
+            title,
+            &mut sources,
+            (&e.file, e.line, e.column),
+            &path,
+            None,
+        );
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
