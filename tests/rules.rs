@@ -219,7 +219,12 @@ fn fixed_fixtures_are_what_the_rules_fix_makes_of_the_failing_ones() {
                         panic!("{}: {rule} finding without a fix", fail.display())
                     });
                 let i = refs.iter().position(|r| *r == l.finding.object).unwrap();
-                let applied = fix::apply(&mut objects[i], &fx.ops).unwrap();
+                // The operations as lint prints them: the patch, materialised on the object.
+                let ops = match &l.patch {
+                    Some(Ok(p)) => p.ops().unwrap(),
+                    _ => Vec::new(),
+                };
+                let applied = fix::apply(&mut objects[i], &ops).unwrap();
                 fixed_any |= !applied.is_empty();
                 // Edits of other objects (the key a mounted ConfigMap lacks): the object of that
                 // identity, the last one when several (as the last applied wins).

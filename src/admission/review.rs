@@ -283,7 +283,7 @@ fn mutate(
         })
         .collect();
     if !safe_before.is_empty() {
-        let outcome = engine.fix_after(subject, Some(before));
+        let outcome = engine.fix_after(subject, Some(&before));
         // Fixes that failed were left out: the ops lead to the last good state. Fixes that do
         // not converge undo each other: no patch at all rather than an arbitrary round's.
         if outcome.converged() {

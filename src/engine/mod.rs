@@ -344,7 +344,7 @@ impl Engine {
     }
 
     /// [`Engine::fix`], given the report `check` already made on the subject (saves a round).
-    pub fn fix_after(&self, subject: &Subject<'_>, first: Option<Report>) -> FixOutcome {
+    pub fn fix_after(&self, subject: &Subject<'_>, first: Option<&Report>) -> FixOutcome {
         self.fix_with(subject, first, false, false)
     }
 
@@ -357,7 +357,7 @@ impl Engine {
     pub fn fix_with(
         &self,
         subject: &Subject<'_>,
-        first: Option<Report>,
+        first: Option<&Report>,
         unsafe_fixes: bool,
         create_objects: bool,
     ) -> FixOutcome {
@@ -388,9 +388,10 @@ impl Engine {
         let mut edited: Vec<Edit> = Vec::new();
         let mut last_round: Vec<String> = Vec::new();
         for _ in 0..FIX_ROUNDS {
+            // The first round reads the caller's report where it is (no copy of its findings).
             let report = match first.take() {
-                Some(r) => r,
-                None => check(&current),
+                Some(r) => std::borrow::Cow::Borrowed(r),
+                None => std::borrow::Cow::Owned(check(&current)),
             };
             let mut changed_by: Vec<String> = Vec::new();
             for f in &report.findings {
@@ -433,7 +434,7 @@ impl Engine {
                 return FixOutcome {
                     object: Arc::unwrap_or_clone(current),
                     ops,
-                    report,
+                    report: report.into_owned(),
                     problems,
                     created,
                     edited,

@@ -318,10 +318,8 @@ fn check(
         }
         progress.reading(texts.len(), 0, stderr);
     }
-    inputs.add_all(texts);
-    if format != Format::Human {
-        inputs.drop_texts();
-    }
+    // Only the human format quotes source lines.
+    inputs.add_all(texts, format == Format::Human);
     progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     let outcome = if progress.enabled {
         // The check is one call over the whole world: a second thread runs it while this one

@@ -16,18 +16,52 @@ use crate::engine::context::{Origin, World};
 use crate::engine::{Applicability, Engine, Finding, FixProblem, Op, Severity, Subject};
 use crate::flink::object::ObjectRef;
 
-/// A finding placed in a file.
+/// A finding placed in a file. The finding is boxed: the results are joined and sorted by
+/// moving these small records, not whole findings.
 #[derive(Debug, Clone, Serialize)]
 pub struct Located {
     #[serde(flatten)]
-    pub finding: Finding,
+    pub finding: Box<Finding>,
     pub file: String,
     pub line: usize,
     pub column: usize,
     /// The fix as the RFC 6902 patch that applies as it is to the object as read (the engine's
-    /// materialised operations, the same the webhook sends), or why there is none.
+    /// materialised operations, the same the webhook sends), or why there is none. The
+    /// finding's own `fix` keeps all but its operations, which are dropped once this patch is
+    /// made (`flink-lint fix` judges afresh and applies them from there).
     #[serde(skip)]
-    pub patch: Option<Result<Vec<Op>, String>>,
+    pub patch: Option<Result<PatchText, String>>,
+}
+
+/// A patch kept as its compact JSON text (an RFC 6902 array), the form the renderers print: a
+/// tenth of the memory of its operations as value trees, and thousands of findings hold one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchText(Box<str>);
+
+impl PatchText {
+    /// The text of `ops`, or why they cannot be written as JSON.
+    pub fn new(ops: &[Op]) -> Result<Self, String> {
+        serde_json::to_string(ops)
+            .map(|t| PatchText(t.into()))
+            .map_err(|e| format!("the patch cannot be written as JSON: {e}"))
+    }
+
+    /// The operations again.
+    pub fn ops(&self) -> Result<Vec<Op>, String> {
+        serde_json::from_str(&self.0).map_err(|e| format!("the patch cannot be read back: {e}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Written as the patch itself (a JSON array), laid out as the rest of the document is.
+impl Serialize for PatchText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ops: Value = serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
+        ops.serialize(s)
+    }
 }
 
 /// What applying every safe fix to one object ran into (`Engine::fix`'s problems): a fix that
@@ -57,9 +91,13 @@ pub struct LoadedObject {
     /// Pointer prefix of the object inside its document (`/items/3` for a `List` item).
     pub prefix: String,
     pub value: Arc<Value>,
+    /// Where each node of its document sits (shared by the items of a `List`): it places the
+    /// object's findings, and goes with the object once it is judged.
+    pub spans: Arc<source::SpanIndex>,
 }
 
-/// A file as read: its display name, text, and span indexes per document.
+/// A file as read: its display name and text (its documents' values and span indexes go to
+/// its objects).
 #[derive(Debug, Clone)]
 pub struct LoadedFile {
     pub name: String,
@@ -81,25 +119,32 @@ impl Inputs {
     }
 
     /// Add files in order, parsing them on every core first (parsing is most of reading).
-    /// The result is the same as adding them one by one.
-    pub fn add_all(&mut self, files: Vec<(String, String)>) {
+    /// The result is the same as adding them one by one. Without `keep_texts` each text is
+    /// freed as soon as it is parsed: judging reads only the values and the span indexes, so a
+    /// caller whose output quotes no source lines (every format but the human one) need not
+    /// hold them, and the values grow into the room they leave.
+    pub fn add_all(&mut self, files: Vec<(String, String)>, keep_texts: bool) {
         let total: usize = files.iter().map(|(_, t)| t.len()).sum();
-        let parse =
-            |(name, text): &(String, String)| source::parse_parts(text, name.ends_with(".json"));
         // Small inputs are not worth a thread.
         let min_run = if total < 256 * 1024 { files.len() } else { 1 };
-        let parts: Vec<_> = in_runs(&files, min_run, |_, run| {
-            run.iter().map(parse).collect::<Vec<_>>()
+        let parsed: Vec<(String, source::SourceFile)> = in_owned_runs(files, min_run, |_, run| {
+            run.into_iter()
+                .map(|(name, text)| {
+                    let (documents, errors) = source::parse_parts(&text, name.ends_with(".json"));
+                    let text = if keep_texts { text } else { String::new() };
+                    let src = source::SourceFile {
+                        text,
+                        documents,
+                        errors,
+                    };
+                    (name, src)
+                })
+                .collect::<Vec<_>>()
         })
         .into_iter()
         .flatten()
         .collect();
-        for ((name, text), (documents, errors)) in files.into_iter().zip(parts) {
-            let src = source::SourceFile {
-                text,
-                documents,
-                errors,
-            };
+        for (name, src) in parsed {
             self.add_parsed(&name, src);
         }
     }
@@ -115,10 +160,15 @@ impl Inputs {
                 message: e.message.clone(),
             });
         }
-        for (di, doc) in src.documents.iter_mut().enumerate() {
-            // The value moves into the world; the document keeps its span index for positions.
-            let value = std::mem::take(&mut doc.value);
-            let at = doc.spans.locate("");
+        for (di, doc) in std::mem::take(&mut src.documents).into_iter().enumerate() {
+            // The value moves into the world, the span index to the document's objects.
+            let source::Document {
+                value,
+                spans,
+                index,
+            } = doc;
+            let spans = Arc::new(spans);
+            let at = spans.locate("");
             let err = |message: String| InputError {
                 file: name.to_string(),
                 line: at.line,
@@ -131,6 +181,7 @@ impl Inputs {
                     document: di,
                     prefix: String::new(),
                     value: Arc::new(value),
+                    spans,
                 }),
                 DocumentKind::List(items) => {
                     for (i, item) in items.iter().enumerate() {
@@ -141,11 +192,12 @@ impl Inputs {
                                 document: di,
                                 prefix,
                                 value: Arc::new(item.clone()),
+                                spans: spans.clone(),
                             });
                             continue;
                         }
                         // kubectl refuses a List item without apiVersion and kind.
-                        let at = doc.spans.locate(&prefix);
+                        let at = spans.locate(&prefix);
                         let missing = match (item.get("apiVersion"), item.get("kind")) {
                             _ if !item.is_object() => "is not a mapping",
                             (None, None) => "has no apiVersion or kind",
@@ -158,7 +210,7 @@ impl Inputs {
                             column: at.column,
                             message: format!(
                                 "document {} item {i} {missing}: every item of a List must be a Kubernetes object with apiVersion and kind",
-                                doc.index + 1
+                                index + 1
                             ),
                         });
                     }
@@ -166,11 +218,11 @@ impl Inputs {
                 DocumentKind::NotKubernetes => {}
                 DocumentKind::NotAMapping(found) => self.errors.push(err(format!(
                     "document {} is {found}, not a Kubernetes object (a mapping with apiVersion and kind)",
-                    doc.index + 1
+                    index + 1
                 ))),
                 DocumentKind::Incomplete(missing) => self.errors.push(err(format!(
                     "document {} has metadata but no {missing}: every Kubernetes object needs apiVersion and kind",
-                    doc.index + 1
+                    index + 1
                 ))),
             }
         }
@@ -190,14 +242,6 @@ impl Inputs {
                 .collect(),
             complete,
         )
-    }
-
-    /// Free the files' texts: judging reads only the values and the span indexes, so a caller
-    /// whose output quotes no source lines (every format but the human one) need not hold them.
-    pub fn drop_texts(&mut self) {
-        for f in &mut self.files {
-            f.source.text = String::new();
-        }
     }
 
     /// Record a file that could not be read at all.
@@ -261,8 +305,8 @@ pub struct Outcome {
     pub fix_problems: Vec<ObjectFixProblem>,
     #[serde(skip)]
     pub objects: Vec<(String, ObjectRef)>,
-    /// The files as read, for the renderers: names and texts (empty when the caller dropped
-    /// them, [`Inputs::drop_texts`]). Their span indexes are freed once the findings are placed.
+    /// The files as read, for the renderers: names and texts (empty when the caller did not
+    /// keep them, see [`Inputs::add_all`]).
     #[serde(skip)]
     pub files: Vec<LoadedFile>,
 }
@@ -334,16 +378,18 @@ fn judge(
 ) -> Outcome {
     let world = inputs.world(complete);
     let Inputs {
-        mut files,
+        files,
         objects,
         errors,
     } = inputs;
     // The objects are judged in parallel, in contiguous runs (the world is read-only and
-    // shared); the runs' results are joined in input order.
-    let judged: Vec<Judged> = in_runs(&objects, 64, |first, run| {
+    // shared); the runs' results are joined in input order. Each object, and with it the span
+    // index of its document once its last object is judged, is dropped as soon as it is done:
+    // the results grow into the room the span indexes leave.
+    let judged: Vec<Judged> = in_owned_runs(objects, 64, |first, run| {
         let mut out = Judged::default();
-        for (k, o) in run.iter().enumerate() {
-            judge_one(engine, &world, &files, first + k, o, &mut out);
+        for (k, o) in run.into_iter().enumerate() {
+            judge_one(engine, &world, &files, first + k, &o, &mut out);
             if let Some(c) = checked {
                 c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
@@ -355,12 +401,7 @@ fn judge(
     });
     // The values are no longer needed: freeing them (millions of nodes) takes a thread of its
     // own while the results are joined, sorted and rendered on this one.
-    free_elsewhere((world, objects));
-    // The span indexes placed the findings; few allocations, freed here before the results
-    // are joined (only the texts are kept, for the renderers that quote them).
-    for f in &mut files {
-        f.source.documents = Vec::new();
-    }
+    free_elsewhere(world);
     // Joined into the first chunk's vectors, grown once to their final size: the results are
     // held about once, not twice (the values may still be being freed meanwhile).
     let (total, total_objects) = judged.iter().fold((0, 0), |(f, o), j| {
@@ -410,18 +451,59 @@ pub fn in_runs<T: Sync, R: Send>(
     min_run: usize,
     f: impl Fn(usize, &[T]) -> R + Sync,
 ) -> Vec<R> {
+    let run = run_len(items.len(), min_run);
+    let runs = if items.len() <= run {
+        vec![items]
+    } else {
+        items.chunks(run).collect()
+    };
+    on_threads(runs, run, f)
+}
+
+/// [`in_runs`], each run given its items to keep or drop as it goes (what an item holds can be
+/// freed as soon as it is done with, not when the last run ends).
+pub fn in_owned_runs<T: Send, R: Send>(
+    mut items: Vec<T>,
+    min_run: usize,
+    f: impl Fn(usize, Vec<T>) -> R + Sync,
+) -> Vec<R> {
+    let run = run_len(items.len(), min_run);
+    let mut runs = Vec::with_capacity(items.len().div_ceil(run));
+    while items.len() > run {
+        // Split from the end: each split moves only the tail it cuts off.
+        let at = (items.len() - 1) / run * run;
+        runs.push(items.split_off(at));
+    }
+    runs.push(items);
+    runs.reverse();
+    on_threads(runs, run, f)
+}
+
+/// How many items a run of [`in_runs`] holds.
+fn run_len(items: usize, min_run: usize) -> usize {
     let threads = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
         .clamp(1, 16);
-    let run = items.len().div_ceil(threads).max(min_run).max(1);
-    if run >= items.len() {
-        return vec![f(0, items)];
+    items.div_ceil(threads).max(min_run).max(1)
+}
+
+/// `f` on each of `runs` (of `run` items each, the last maybe fewer), one thread each, or on
+/// this thread when there is one run.
+fn on_threads<P: Send, R: Send>(
+    mut runs: Vec<P>,
+    run: usize,
+    f: impl Fn(usize, P) -> R + Sync,
+) -> Vec<R> {
+    if runs.len() == 1
+        && let Some(only) = runs.pop()
+    {
+        return vec![f(0, only)];
     }
     std::thread::scope(|scope| {
         let f = &f;
-        let jobs: Vec<_> = items
-            .chunks(run)
+        let jobs: Vec<_> = runs
+            .into_iter()
             .enumerate()
             .map(|(n, part)| scope.spawn(move || f(n * run, part)))
             .collect();
@@ -467,38 +549,16 @@ fn judge_one(
     let view = world.view(i);
     let subject = Subject::offline_shared(&o.value, &view);
     let report = engine.check(&subject);
-    let spans = file.source.documents.get(o.document).map(|d| &d.spans);
     let safe_fix = report.findings.iter().any(|f| {
         f.fix
             .as_ref()
             .is_some_and(|x| x.applicability == Applicability::Safe)
     });
-    let first = safe_fix.then(|| report.clone());
-    for f in report.findings {
-        let pos = spans
-            .map(|s| s.locate(&format!("{}{}", o.prefix, f.path)))
-            .unwrap_or(source::Pos {
-                line: 1,
-                column: 1,
-                byte: 0,
-            });
-        let patch = f
-            .fix
-            .as_ref()
-            .map(|fix| fix.patch(&o.value).map_err(|e| e.to_string()));
-        out.findings.push(Located {
-            finding: f,
-            file: file.name.clone(),
-            line: pos.line,
-            column: pos.column,
-            patch,
-        });
-    }
     // Apply the safe fixes as the webhook would, and say what that runs into.
     if safe_fix {
         let oref = ObjectRef::of(&o.value);
         let mut mine: Vec<ObjectFixProblem> = Vec::new();
-        for problem in engine.fix_after(&subject, first).problems {
+        for problem in engine.fix_after(&subject, Some(&report)).problems {
             let p = ObjectFixProblem {
                 file: file.name.clone(),
                 object: oref.clone(),
@@ -509,6 +569,26 @@ fn judge_one(
             }
         }
         out.fix_problems.extend(mine);
+    }
+    for mut f in report.findings {
+        let pos = o.spans.locate(&format!("{}{}", o.prefix, f.path));
+        let patch = f.fix.as_mut().map(|fix| {
+            let patch = fix
+                .patch(&o.value)
+                .map_err(|e| e.to_string())
+                .and_then(|ops| PatchText::new(&ops));
+            // The operations live on, materialised, in the patch (`flink-lint fix` judges
+            // afresh). Objects to create and edits of others are rare and stay.
+            fix.ops = Vec::new();
+            patch
+        });
+        out.findings.push(Located {
+            finding: Box::new(f),
+            file: file.name.clone(),
+            line: pos.line,
+            column: pos.column,
+            patch,
+        });
     }
 }
 
@@ -603,18 +683,37 @@ mod parallel_tests {
             one.add(name, text);
         }
         let mut all = Inputs::default();
-        all.add_all(files.clone());
+        all.add_all(files.clone(), true);
+        // Without the texts: the same objects, positions and errors; the texts are gone.
+        let mut bare = Inputs::default();
+        bare.add_all(files.clone(), false);
         let names = |i: &Inputs| i.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&one), names(&all));
+        assert_eq!(names(&one), names(&bare));
         let objects = |i: &Inputs| {
             i.objects
                 .iter()
-                .map(|o| (o.file, o.document, o.prefix.clone(), (*o.value).clone()))
+                .map(|o| {
+                    let at = o.spans.locate(&format!("{}/data/k", o.prefix));
+                    let place = (o.file, o.document, o.prefix.clone(), at.line, at.column);
+                    (place, (*o.value).clone())
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(objects(&one), objects(&all));
+        assert_eq!(objects(&one), objects(&bare));
         assert_eq!(one.objects.len(), 120 * 40);
         assert_eq!(one.errors, all.errors);
+        assert_eq!(one.errors, bare.errors);
         assert!(!one.errors.is_empty());
+        let texts = |i: &Inputs| {
+            i.files
+                .iter()
+                .map(|f| f.source.text.clone())
+                .collect::<Vec<_>>()
+        };
+        let given: Vec<String> = files.into_iter().map(|(_, t)| t).collect();
+        assert_eq!(texts(&all), given);
+        assert!(texts(&bare).iter().all(String::is_empty));
     }
 }

@@ -201,7 +201,7 @@ fn render_findings(outcome: &Outcome, findings: &[crate::lint::Located], color: 
                 Applicability::Safe => "safe",
                 Applicability::Unsafe => "unsafe",
             };
-            help = escape_controls(&match super::patch(outcome, l) {
+            help = escape_controls(&match &l.patch {
                 Some(Err(e)) => format!("{} ({kind} fix, cannot be applied: {e})", fix.title),
                 _ => format!("{} ({kind} fix)", fix.title),
             })
@@ -321,7 +321,7 @@ mod tests {
         let findings = places
             .iter()
             .map(|&(line, column)| Located {
-                finding: Finding {
+                finding: Box::new(Finding {
                     rule: "FLK999".into(),
                     name: "test-rule".into(),
                     severity: Severity::Warning,
@@ -334,7 +334,7 @@ mod tests {
                     },
                     path: "/data".into(),
                     fix: None,
-                },
+                }),
                 file: "big.yaml".into(),
                 line,
                 column,

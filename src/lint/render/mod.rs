@@ -15,8 +15,8 @@ pub use sarif::sarif;
 
 use serde_json::json;
 
-use super::{Located, Outcome};
-use crate::engine::{Op, Registry};
+use super::Outcome;
+use crate::engine::Registry;
 
 pub use super::ObjectFixProblem;
 
@@ -42,12 +42,6 @@ pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// A finding's fix as the RFC 6902 patch that applies as it is to the object as read, or why
-/// there is none (computed once, when the object was judged).
-pub fn patch(_outcome: &Outcome, l: &Located) -> Option<Result<Vec<Op>, String>> {
-    l.patch.clone()
 }
 
 /// The JSON document: `findings`, `errors`, `fix_problems`, `summary`.
@@ -85,7 +79,7 @@ pub fn write_json(
         fix: bool,
         fix_applicability: Option<crate::engine::Applicability>,
         fix_title: Option<&'a str>,
-        patch: Option<&'a [Op]>,
+        patch: Option<&'a super::PatchText>,
         fix_error: Option<&'a str>,
     }
     #[derive(serde::Serialize)]
@@ -113,7 +107,7 @@ pub fn write_json(
                 fix: f.fix.is_some(),
                 fix_applicability: f.fix.as_ref().map(|x| x.applicability),
                 fix_title: f.fix.as_ref().map(|x| x.title.as_str()),
-                patch: l.patch.as_ref().and_then(|p| p.as_deref().ok()),
+                patch: l.patch.as_ref().and_then(|p| p.as_ref().ok()),
                 fix_error: l
                     .patch
                     .as_ref()
