@@ -225,6 +225,12 @@ impl Engine {
 
     /// Judge one subject.
     pub fn check(&self, subject: &Subject<'_>) -> Report {
+        self.check_rules(subject, false)
+    }
+
+    /// [`Engine::check`]; with `fixable_only` only the rules that have a fix run (what a round
+    /// of [`Engine::fix_with`] needs: no other rule can change the object).
+    fn check_rules(&self, subject: &Subject<'_>, fixable_only: bool) -> Report {
         let obj = subject.object;
         let class = object::classify(obj);
         let targets = targets_of(class, self.settings.scope);
@@ -241,6 +247,9 @@ impl Engine {
             let Some(severity) = self.severities[index] else {
                 continue;
             };
+            if fixable_only && rule.fix.is_none() {
+                continue;
+            }
             if !rule.targets.iter().any(|t| targets.contains(t)) {
                 continue;
             }
@@ -335,8 +344,8 @@ impl Engine {
 
     /// Apply every safe fix, re-checking after each round until nothing is left to fix, for at
     /// most [`FIX_ROUNDS`] rounds. Returns the fixed object, the materialised operations that
-    /// get there from the original (`json_patch` applies them as they are), the report on the
-    /// fixed object, and the problems: a fix that could not be applied is left out (the object
+    /// get there from the original (`json_patch` applies them as they are), the findings of the
+    /// fixable rules on the fixed object, and the problems: a fix that could not be applied is left out (the object
     /// stays at the last good state) and reported once; fixes still changing the object after
     /// the last round are reported with their rules.
     pub fn fix(&self, subject: &Subject<'_>) -> FixOutcome {
@@ -369,13 +378,15 @@ impl Engine {
         let mut problems = Vec::new();
         let mut failed: std::collections::BTreeSet<(String, String)> = Default::default();
         let check = |object: &Arc<Value>| {
-            self.check(&Subject {
+            let subject = Subject {
                 object,
                 old_object: subject.old_object,
                 operation: subject.operation,
                 context: subject.context,
                 shared: Some(object),
-            })
+            };
+            // Only the rules with a fix: the others cannot change the object.
+            self.check_rules(&subject, true)
         };
         let safe = |f: &Finding| {
             f.fix
