@@ -96,7 +96,7 @@ fn main() {
 
         // What each part of the parsed inputs holds: parse twice, drop one part at a time.
         let mut inputs = Inputs::default();
-        inputs.add_all(corpus(objects), true);
+        inputs.add_all(corpus(objects), |_| true);
         stage("parsed (texts + values + spans)", input);
         let before = LIVE.load(Ordering::Relaxed);
         let no_spans: std::sync::Arc<flink_admission::lint::source::SpanIndex> = Default::default();
@@ -122,7 +122,7 @@ fn main() {
 
         // What the findings hold, by part.
         let mut inputs = Inputs::default();
-        inputs.add_all(corpus(objects), true);
+        inputs.add_all(corpus(objects), |_| true);
         let world = inputs.world(false);
         stage("parsed + world", input);
         drop(world);
@@ -151,11 +151,28 @@ fn main() {
 
         // The run as `flink-lint check --format json|human` does it.
         for format in ["json", "human"] {
+            // The human format reads the files it quotes again once they are judged: here from
+            // a copy of the corpus on disk.
+            let files = corpus(objects);
+            let dir = std::env::temp_dir().join(format!("lint-memory-{}", std::process::id()));
+            if format == "human" {
+                for (name, text) in &files {
+                    let path = dir.join(name);
+                    std::fs::create_dir_all(path.parent().expect("a file in a directory"))
+                        .expect("a temporary directory");
+                    std::fs::write(&path, text).expect("a temporary file");
+                }
+            }
             let mut inputs = Inputs::default();
-            inputs.add_all(corpus(objects), format == "human");
+            inputs.add_all(files, |_| false);
             stage(&format!("{format}: read and parsed"), input);
-            let outcome = lint::lint(&engine, inputs);
+            let mut outcome = lint::lint(&engine, inputs);
             stage(&format!("{format}: judged"), input);
+            if format == "human" {
+                outcome.reload_texts(|name| std::fs::read_to_string(dir.join(name)).ok());
+                let _ = std::fs::remove_dir_all(&dir);
+                stage("human: quoted texts read again", input);
+            }
             let text = if format == "json" {
                 render::json(&outcome)
             } else {

@@ -83,7 +83,11 @@ mod tests {
                 mi_option_get(PURGE_DELAY),
             )
         };
-        assert_eq!(version / 100, 303, "mimalloc {version}: check the option numbers");
+        assert_eq!(
+            version / 100,
+            303,
+            "mimalloc {version}: check the option numbers"
+        );
         assert_eq!((eager, purge), (0, 0));
     }
 }

@@ -318,8 +318,10 @@ fn check(
         }
         progress.reading(texts.len(), 0, stderr);
     }
-    // Only the human format quotes source lines.
-    inputs.add_all(texts, format == Format::Human);
+    // Only the human format quotes source lines, and it reads the files it quotes again once
+    // they are judged (standard input cannot be read twice: its text is kept).
+    let human = format == Format::Human;
+    inputs.add_all(texts, |name| human && name == "-");
     progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     let outcome = if progress.enabled {
         // The check is one call over the whole world: a second thread runs it while this one
@@ -343,6 +345,10 @@ fn check(
         super::lint(&engine, inputs)
     };
     progress.finish(stderr);
+    let mut outcome = outcome;
+    if human {
+        outcome.reload_texts(|name| read_input(&Input::File(name.into()), name).ok());
+    }
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,

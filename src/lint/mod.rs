@@ -102,6 +102,17 @@ pub struct LoadedObject {
 pub struct LoadedFile {
     pub name: String,
     pub source: source::SourceFile,
+    /// When the text was not kept (see [`Inputs::add_all`]): its digest, which a text read
+    /// again for the renderers must match ([`Outcome::reload_texts`]).
+    pub digest: Option<u64>,
+}
+
+/// A digest of a file's text: its length and a hash of its bytes (not cryptographic: it tells
+/// a file changed since it was judged from one that did not).
+pub fn text_digest(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x0066_6c69_6e6b).hash_one(text.as_bytes())
+        ^ (text.len() as u64).rotate_left(32)
 }
 
 /// Everything read from the inputs.
@@ -119,33 +130,45 @@ impl Inputs {
     }
 
     /// Add files in order, parsing them on every core first (parsing is most of reading).
-    /// The result is the same as adding them one by one. Without `keep_texts` each text is
-    /// freed as soon as it is parsed: judging reads only the values and the span indexes, so a
-    /// caller whose output quotes no source lines (every format but the human one) need not
-    /// hold them, and the values grow into the room they leave.
-    pub fn add_all(&mut self, files: Vec<(String, String)>, keep_texts: bool) {
+    /// The result is the same as adding them one by one. A text `keep_text` does not want is
+    /// freed as soon as it is parsed (its digest is kept): judging reads only the values and
+    /// the span indexes, and the values grow into the room the texts leave. Formats that quote
+    /// no source lines need no text; the human format reads again, after judging, the texts of
+    /// the files it quotes ([`Outcome::reload_texts`]).
+    pub fn add_all(
+        &mut self,
+        files: Vec<(String, String)>,
+        keep_text: impl Fn(&str) -> bool + Sync,
+    ) {
         let total: usize = files.iter().map(|(_, t)| t.len()).sum();
         // Small inputs are not worth a thread.
         let min_run = if total < 256 * 1024 { files.len() } else { 1 };
-        let parsed: Vec<(String, source::SourceFile)> = in_owned_runs(files, min_run, |_, run| {
+        let parsed: Vec<_> = in_owned_runs(files, min_run, |_, run| {
             run.into_iter()
                 .map(|(name, text)| {
                     let (documents, errors) = source::parse_parts(&text, name.ends_with(".json"));
-                    let text = if keep_texts { text } else { String::new() };
+                    let (text, digest) = if keep_text(&name) {
+                        (text, None)
+                    } else {
+                        (String::new(), Some(text_digest(&text)))
+                    };
                     let src = source::SourceFile {
                         text,
                         documents,
                         errors,
                     };
-                    (name, src)
+                    (name, src, digest)
                 })
                 .collect::<Vec<_>>()
         })
         .into_iter()
         .flatten()
         .collect();
-        for (name, src) in parsed {
+        for (name, src, digest) in parsed {
             self.add_parsed(&name, src);
+            if let Some(f) = self.files.last_mut() {
+                f.digest = digest;
+            }
         }
     }
 
@@ -229,6 +252,7 @@ impl Inputs {
         self.files.push(LoadedFile {
             name: name.to_string(),
             source: src,
+            digest: None,
         });
     }
 
@@ -336,6 +360,42 @@ impl Outcome {
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
             input_errors: self.errors.len(),
+        }
+    }
+
+    /// Read again, with `read`, the texts that were not kept of the files a finding or an input
+    /// error is placed in, on every core. A text whose digest differs from the one judged (the
+    /// file changed meanwhile) or that cannot be read is left out: its findings are shown at
+    /// their position, without the source line.
+    pub fn reload_texts(&mut self, read: impl Fn(&str) -> Option<String> + Sync) {
+        let quoted: std::collections::HashSet<&str> = self
+            .findings
+            .iter()
+            .map(|l| l.file.as_str())
+            .chain(self.errors.iter().map(|e| e.file.as_str()))
+            .collect();
+        let wanted: Vec<usize> = (0..self.files.len())
+            .filter(|&i| {
+                let f = &self.files[i];
+                f.digest.is_some() && f.source.text.is_empty() && quoted.contains(f.name.as_str())
+            })
+            .collect();
+        let files = &self.files;
+        let texts: Vec<(usize, String)> = in_runs(&wanted, 16, |_, run| {
+            run.iter()
+                .filter_map(|&i| {
+                    let f = &files[i];
+                    read(&f.name)
+                        .filter(|t| Some(text_digest(t)) == f.digest)
+                        .map(|t| (i, t))
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        for (i, text) in texts {
+            self.files[i].source.text = text;
         }
     }
 
@@ -654,6 +714,57 @@ mod parallel_tests {
         assert_eq!(none, vec![0]);
     }
 
+    /// Texts not kept are read again only for the files that findings or errors are placed in,
+    /// and only when the file is as it was judged.
+    #[test]
+    fn texts_are_read_again_only_where_quoted_and_unchanged() {
+        let engine = Engine::embedded(crate::engine::Settings::default()).expect("built-in rules");
+        // A Deployment running Flink as uid 9999 has findings; a plain ConfigMap has none.
+        let flagged = |name: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  template:\n    spec:\n      containers:\n      - name: jobmanager\n        image: apache/flink:1.19\n        args: [jobmanager]\n        securityContext:\n          runAsUser: 9999\n"
+            )
+        };
+        let quiet = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  a: b\n";
+        let files = vec![
+            ("same.yaml".to_string(), flagged("same")),
+            ("changed.yaml".to_string(), flagged("changed")),
+            ("gone.yaml".to_string(), flagged("gone")),
+            ("quiet.yaml".to_string(), quiet.to_string()),
+            ("-".to_string(), flagged("stdin")),
+        ];
+        let mut inputs = Inputs::default();
+        inputs.add_all(files.clone(), |name| name == "-");
+        let mut outcome = lint(&engine, inputs);
+        for f in ["same.yaml", "changed.yaml", "gone.yaml"] {
+            assert!(
+                outcome.findings.iter().any(|l| l.file == f),
+                "{f} has findings"
+            );
+        }
+        assert!(!outcome.findings.iter().any(|l| l.file == "quiet.yaml"));
+        let asked = std::sync::Mutex::new(Vec::new());
+        outcome.reload_texts(|name| {
+            asked.lock().unwrap().push(name.to_string());
+            match name {
+                "same.yaml" => Some(flagged("same")),
+                "changed.yaml" => Some(flagged("changed").replace("9999", "1000")),
+                _ => None,
+            }
+        });
+        let mut asked = asked.into_inner().unwrap();
+        asked.sort();
+        assert_eq!(asked, ["changed.yaml", "gone.yaml", "same.yaml"]);
+        assert_eq!(outcome.text_of("same.yaml"), Some(flagged("same").as_str()));
+        assert_eq!(outcome.text_of("changed.yaml"), Some(""));
+        assert_eq!(outcome.text_of("gone.yaml"), Some(""));
+        assert_eq!(outcome.text_of("quiet.yaml"), Some(""));
+        // Standard input was kept, not read again.
+        assert_eq!(outcome.text_of("-"), Some(flagged("stdin").as_str()));
+        assert_ne!(text_digest("ab"), text_digest("ba"));
+        assert_ne!(text_digest(""), text_digest("\0"));
+    }
+
     /// `add_all` parses on several threads above a size threshold; what it adds must be what
     /// adding the files one by one adds, in the same order, errors included.
     #[test]
@@ -683,10 +794,10 @@ mod parallel_tests {
             one.add(name, text);
         }
         let mut all = Inputs::default();
-        all.add_all(files.clone(), true);
+        all.add_all(files.clone(), |_| true);
         // Without the texts: the same objects, positions and errors; the texts are gone.
         let mut bare = Inputs::default();
-        bare.add_all(files.clone(), false);
+        bare.add_all(files.clone(), |_| false);
         let names = |i: &Inputs| i.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&one), names(&all));
         assert_eq!(names(&one), names(&bare));

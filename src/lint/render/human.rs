@@ -353,6 +353,7 @@ mod tests {
                     documents: Vec::new(),
                     errors: Vec::new(),
                 },
+                digest: None,
             }],
         }
     }
