@@ -192,6 +192,15 @@ pub struct World {
     configs: ConfigMemo,
 }
 
+/// The value of `key` in `map`, inserted empty first if missing; the key is copied only then.
+fn entry<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key)
+        .unwrap_or_else(|| unreachable!("inserted above"))
+}
+
 /// The old name: a fixed set of objects with no origins, all visible to each other.
 pub type ObjectSet = World;
 
@@ -199,16 +208,26 @@ impl World {
     /// A set whose objects have no origin: every object sees every other. Incomplete: an
     /// object missing from the set may exist in the cluster.
     pub fn new(objects: Vec<Arc<Value>>) -> Self {
-        World::build(objects.into_iter().map(|o| (o, None)).collect(), false)
+        World::build(
+            objects.into_iter().map(|o| (o, None::<Origin>)).collect(),
+            false,
+        )
     }
 
     /// A set that is the whole truth (tests, and a synced cluster snapshot).
     pub fn complete(objects: Vec<Arc<Value>>) -> Self {
-        World::build(objects.into_iter().map(|o| (o, None)).collect(), true)
+        World::build(
+            objects.into_iter().map(|o| (o, None::<Origin>)).collect(),
+            true,
+        )
     }
 
     /// Index objects with where they were read from. Cost: linear in the objects.
-    pub fn build(objects: Vec<(Arc<Value>, Option<Origin>)>, complete: bool) -> Self {
+    /// The origins may be borrowed (`Option<&Origin>`): the objects of one file share one.
+    pub fn build<O: std::borrow::Borrow<Origin>>(
+        objects: Vec<(Arc<Value>, Option<O>)>,
+        complete: bool,
+    ) -> Self {
         let mut w = World {
             complete,
             ..World::default()
@@ -221,34 +240,33 @@ impl World {
             let (file, dir) = match origin {
                 None => (NO_DIR, NO_DIR),
                 Some(o) => {
-                    let next = w.files.len() as u32;
-                    let f = *file_ids.entry(o.file.clone()).or_insert_with(|| {
-                        w.files.push(o.file.clone());
-                        next
-                    });
+                    let o = o.borrow();
+                    let f = match file_ids.get(o.file.as_str()) {
+                        Some(&f) => f,
+                        None => {
+                            let f = w.files.len() as u32;
+                            w.files.push(o.file.clone());
+                            file_ids.insert(o.file.clone(), f);
+                            f
+                        }
+                    };
                     (f, w.intern_dir(&mut dir_ids, &o.dir))
                 }
             };
             let next = identities.len() as u32;
             let id = *identities.entry(ObjectRef::of(&value)).or_insert(next);
             let (group, kind) = (object::group(&value), object::kind(&value));
-            w.kinds
-                .entry(group.to_string())
-                .or_default()
-                .entry(kind.to_string())
-                .or_default()
+            // Keys are copied only when first met (thousands of objects share a kind).
+            entry(entry(&mut w.kinds, group), kind)
                 .by_dir
                 .entry(dir)
                 .or_default()
                 .push(i);
-            w.names
-                .entry(group.to_string())
-                .or_default()
-                .entry(kind.to_string())
-                .or_default()
-                .entry(object::name(&value).to_string())
-                .or_default()
-                .push(i);
+            entry(
+                entry(entry(&mut w.names, group), kind),
+                object::name(&value),
+            )
+            .push(i);
             w.by_address.insert(Arc::as_ptr(&value) as usize, i);
             w.class.push(object::classify(&value));
             w.objects.push(value);
@@ -651,7 +669,7 @@ mod tests {
     #[test]
     fn a_world_parses_each_configuration_text_once() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let w = World::build(Vec::new(), false);
+        let w = World::build(Vec::<(Arc<Value>, Option<Origin>)>::new(), false);
         let calls = AtomicUsize::new(0);
         let parse = |text: &str| {
             calls.fetch_add(1, Ordering::Relaxed);

@@ -262,7 +262,7 @@ impl Inputs {
         World::build(
             self.objects
                 .iter()
-                .map(|o| (o.value.clone(), origins.get(o.file).cloned()))
+                .map(|o| (o.value.clone(), origins.get(o.file)))
                 .collect(),
             complete,
         )
