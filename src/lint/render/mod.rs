@@ -58,71 +58,121 @@ pub fn json_with_fix_problems(outcome: &Outcome, fix_problems: &[ObjectFixProble
     String::from_utf8(out).unwrap_or_else(|_| "{}\n".into())
 }
 
-/// [`json_with_fix_problems`] written to `out` as it is serialised: the document is never held
-/// whole (it can be as large as the input).
+/// Findings serialised together before they are written (a few MiB of JSON at most).
+const JSON_BATCH: usize = 4096;
+
+/// One finding as the JSON document shows it.
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    name: &'a str,
+    severity: crate::engine::Severity,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    object: &'a crate::flink::object::ObjectRef,
+    path: &'a str,
+    fix: bool,
+    fix_applicability: Option<crate::engine::Applicability>,
+    fix_title: Option<&'a str>,
+    patch: Option<&'a super::PatchText>,
+    fix_error: Option<&'a str>,
+}
+
+impl<'a> JsonFinding<'a> {
+    fn of(l: &'a super::Located) -> Self {
+        let f = &l.finding;
+        JsonFinding {
+            rule: &f.rule,
+            name: &f.name,
+            severity: f.severity,
+            message: &f.message,
+            file: &l.file,
+            line: l.line,
+            column: l.column,
+            object: &f.object,
+            path: &f.path,
+            fix: f.fix.is_some(),
+            fix_applicability: f.fix.as_ref().map(|x| x.applicability),
+            fix_title: f.fix.as_ref().map(|x| x.title.as_str()),
+            patch: l.patch.as_ref().and_then(|p| p.as_ref().ok()),
+            fix_error: l
+                .patch
+                .as_ref()
+                .and_then(|p| p.as_ref().err().map(String::as_str)),
+        }
+    }
+}
+
+/// `value` as `serde_json::to_writer_pretty` writes it, every line after the first indented
+/// by `indent` (what it would be nested that deep: JSON strings hold no raw line breaks).
+fn pretty_at(out: &mut Vec<u8>, value: &impl serde::Serialize, indent: &[u8]) {
+    let start = out.len();
+    // Writing into memory cannot fail, and these values serialise (no maps with other keys).
+    let _ = serde_json::to_writer_pretty(&mut *out, value);
+    let lines = out[start..].iter().filter(|&&b| b == b'\n').count();
+    if lines == 0 {
+        return;
+    }
+    let written = out.split_off(start);
+    out.reserve(written.len() + lines * indent.len());
+    for (i, line) in written.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+            out.extend_from_slice(indent);
+        }
+        out.extend_from_slice(line);
+    }
+}
+
+/// [`json_with_fix_problems`] written to `out`, byte for byte what `serde_json::to_writer_pretty`
+/// writes for the document. The findings are serialised on every core, a batch at a time, each
+/// batch written before the next is made: the document is never held whole (it can be as
+/// large as the input).
 pub fn write_json(
     out: &mut dyn std::io::Write,
     outcome: &Outcome,
     fix_problems: &[ObjectFixProblem],
 ) -> std::io::Result<()> {
-    #[derive(serde::Serialize)]
-    struct JsonFinding<'a> {
-        rule: &'a str,
-        name: &'a str,
-        severity: crate::engine::Severity,
-        message: &'a str,
-        file: &'a str,
-        line: usize,
-        column: usize,
-        object: &'a crate::flink::object::ObjectRef,
-        path: &'a str,
-        fix: bool,
-        fix_applicability: Option<crate::engine::Applicability>,
-        fix_title: Option<&'a str>,
-        patch: Option<&'a super::PatchText>,
-        fix_error: Option<&'a str>,
-    }
-    #[derive(serde::Serialize)]
-    struct Document<'a> {
-        findings: Vec<JsonFinding<'a>>,
-        errors: &'a [super::InputError],
-        fix_problems: &'a [ObjectFixProblem],
-        summary: super::Summary,
-    }
-    let findings = outcome
-        .findings
-        .iter()
-        .map(|l| {
-            let f = &l.finding;
-            JsonFinding {
-                rule: &f.rule,
-                name: &f.name,
-                severity: f.severity,
-                message: &f.message,
-                file: &l.file,
-                line: l.line,
-                column: l.column,
-                object: &f.object,
-                path: &f.path,
-                fix: f.fix.is_some(),
-                fix_applicability: f.fix.as_ref().map(|x| x.applicability),
-                fix_title: f.fix.as_ref().map(|x| x.title.as_str()),
-                patch: l.patch.as_ref().and_then(|p| p.as_ref().ok()),
-                fix_error: l
-                    .patch
-                    .as_ref()
-                    .and_then(|p| p.as_ref().err().map(String::as_str)),
+    write_json_in(out, outcome, fix_problems, JSON_BATCH, 512)
+}
+
+/// [`write_json`] in batches of `batch` findings, in runs of at least `min_run` per thread.
+fn write_json_in(
+    out: &mut dyn std::io::Write,
+    outcome: &Outcome,
+    fix_problems: &[ObjectFixProblem],
+    batch: usize,
+    min_run: usize,
+) -> std::io::Result<()> {
+    out.write_all(b"{\n  \"findings\": [")?;
+    for (b, part) in outcome.findings.chunks(batch.max(1)).enumerate() {
+        let runs = crate::lint::in_runs(part, min_run, |first, run| {
+            let mut buf = Vec::with_capacity(run.len() * 768);
+            for (k, l) in run.iter().enumerate() {
+                let at = b * batch.max(1) + first + k;
+                buf.extend_from_slice(if at == 0 { b"\n    " } else { b",\n    " });
+                pretty_at(&mut buf, &JsonFinding::of(l), b"    ");
             }
-        })
-        .collect();
-    let doc = Document {
-        findings,
-        errors: &outcome.errors,
-        fix_problems,
-        summary: outcome.summary(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")
+            buf
+        });
+        for run in &runs {
+            out.write_all(run)?;
+        }
+    }
+    if !outcome.findings.is_empty() {
+        out.write_all(b"\n  ")?;
+    }
+    let mut rest = Vec::new();
+    rest.extend_from_slice(b"],\n  \"errors\": ");
+    pretty_at(&mut rest, &outcome.errors, b"  ");
+    rest.extend_from_slice(b",\n  \"fix_problems\": ");
+    pretty_at(&mut rest, &fix_problems, b"  ");
+    rest.extend_from_slice(b",\n  \"summary\": ");
+    pretty_at(&mut rest, &outcome.summary(), b"  ");
+    rest.extend_from_slice(b"\n}\n");
+    out.write_all(&rest)
 }
 
 /// `flink-lint rules`: a table, or JSON.
@@ -174,7 +224,73 @@ pub fn rules(registry: &Registry, as_json: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_controls;
+    use super::*;
+
+    /// The document as serde_json writes it whole: what [`write_json`] must give byte for byte.
+    fn reference(outcome: &Outcome, fix_problems: &[ObjectFixProblem]) -> String {
+        #[derive(serde::Serialize)]
+        struct Document<'a> {
+            findings: Vec<JsonFinding<'a>>,
+            errors: &'a [super::super::InputError],
+            fix_problems: &'a [ObjectFixProblem],
+            summary: super::super::Summary,
+        }
+        let doc = Document {
+            findings: outcome.findings.iter().map(JsonFinding::of).collect(),
+            errors: &outcome.errors,
+            fix_problems,
+            summary: outcome.summary(),
+        };
+        serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    #[test]
+    fn json_written_in_parallel_batches_is_what_serde_writes_whole() {
+        let mut files: Vec<(String, String)> = (0..40)
+            .map(|i| {
+                (
+                    format!("d/jm-{i}.yaml"),
+                    format!(
+                        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: jm-{i}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: jobmanager\n        image: apache/flink:1.19\n        args: [jobmanager]\n        securityContext:\n          runAsUser: 9999\n"
+                    ),
+                )
+            })
+            .collect();
+        files.push(("d/broken.yaml".into(), "kind: [unclosed\n".into()));
+        let texts: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let outcome = crate::lint::lint_texts(&texts);
+        assert!(outcome.findings.len() > 100, "{}", outcome.findings.len());
+        assert!(!outcome.errors.is_empty());
+        assert!(outcome.findings.iter().any(|l| l.patch.is_some()));
+        let problems = [ObjectFixProblem {
+            file: "d/jm-0.yaml".into(),
+            object: outcome.findings[0].finding.object.clone(),
+            problem: crate::engine::FixProblem::NotConverged {
+                rounds: 8,
+                rules: vec!["FLK101".into()],
+            },
+        }];
+        let empty = Outcome::default();
+        for (o, p) in [
+            (&outcome, &problems[..]),
+            (&outcome, &[][..]),
+            (&empty, &[][..]),
+        ] {
+            let want = reference(o, p);
+            for (batch, min_run) in [(7, 1), (64, 3), (4096, 512), (1, 1)] {
+                let mut got = Vec::new();
+                write_json_in(&mut got, o, p, batch, min_run).unwrap();
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    want,
+                    "batch {batch}, run {min_run}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn control_characters_and_bidi_overrides_are_escaped() {
