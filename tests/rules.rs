@@ -277,3 +277,41 @@ fn a_correct_standalone_cluster_has_no_findings_at_all() {
         assert!(all.is_empty(), "{}: {all:#?}", path.display());
     }
 }
+
+/// A rule that declares its fix creates objects always creates them (never only patches the
+/// subject): the webhook, which cannot create objects, leaves such a fix out whole, and its fix
+/// loop does not judge these rules again after the first round (`Engine::fix_with`).
+#[test]
+fn a_rule_declaring_that_its_fix_creates_objects_always_creates_them() {
+    let registry = Registry::embedded().unwrap();
+    let creating: Vec<&str> = registry
+        .rules()
+        .iter()
+        .filter(|r| r.fix.as_ref().is_some_and(|f| f.creates_objects))
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(!creating.is_empty());
+    let mut seen = 0;
+    for files in rule_dirs().values() {
+        for file in files {
+            for l in run(file).findings {
+                if !creating.contains(&l.finding.rule.as_str()) {
+                    continue;
+                }
+                seen += 1;
+                let fix = l.finding.fix.as_ref().unwrap_or_else(|| {
+                    panic!("{}: {} without a fix", file.display(), l.finding.rule)
+                });
+                assert!(
+                    !fix.create.is_empty()
+                        && l.patch
+                            .is_none_or(|p| p.is_ok_and(|p| p.ops().unwrap().is_empty())),
+                    "{}: {} fixes without creating an object",
+                    file.display(),
+                    l.finding.rule
+                );
+            }
+        }
+    }
+    assert!(seen > 0, "no finding of {creating:?} in the fixtures");
+}

@@ -263,10 +263,11 @@ fn mutate(
     policy: &Policy,
     tracked: &Tracked<'_>,
 ) -> Outcome {
+    // A fix that creates objects or edits others is left out whole here: it fixes nothing.
     let is_safe = |f: &crate::engine::Finding| {
         f.fix
             .as_ref()
-            .is_some_and(|x| x.applicability == Applicability::Safe)
+            .is_some_and(|x| x.applicability == Applicability::Safe && !x.beyond_subject())
     };
     let before = engine.check(subject);
     let mut response = Response::allow(uid);

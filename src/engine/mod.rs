@@ -225,12 +225,11 @@ impl Engine {
 
     /// Judge one subject.
     pub fn check(&self, subject: &Subject<'_>) -> Report {
-        self.check_rules(subject, false)
+        self.check_rules(subject, |_| true)
     }
 
-    /// [`Engine::check`]; with `fixable_only` only the rules that have a fix run (what a round
-    /// of [`Engine::fix_with`] needs: no other rule can change the object).
-    fn check_rules(&self, subject: &Subject<'_>, fixable_only: bool) -> Report {
+    /// [`Engine::check`] with only the rules `only` takes.
+    fn check_rules(&self, subject: &Subject<'_>, only: impl Fn(&Rule) -> bool) -> Report {
         let obj = subject.object;
         let class = object::classify(obj);
         let targets = targets_of(class, self.settings.scope);
@@ -247,7 +246,7 @@ impl Engine {
             let Some(severity) = self.severities[index] else {
                 continue;
             };
-            if fixable_only && rule.fix.is_none() {
+            if !only(rule) {
                 continue;
             }
             if !rule.targets.iter().any(|t| targets.contains(t)) {
@@ -377,6 +376,15 @@ impl Engine {
         let mut ops = Vec::new();
         let mut problems = Vec::new();
         let mut failed: std::collections::BTreeSet<(String, String)> = Default::default();
+        // The rules whose fixes this loop may apply: no other rule can change the object, so
+        // the rounds after the first judge only these (a rule declaring that its fix creates
+        // objects always does: tests/rules.rs holds it to that).
+        let can_change = |rule: &Rule| {
+            rule.fix.as_ref().is_some_and(|spec| {
+                (unsafe_fixes || spec.applicability == Applicability::Safe)
+                    && (create_objects || !spec.creates_objects)
+            })
+        };
         let check = |object: &Arc<Value>| {
             let subject = Subject {
                 object,
@@ -385,8 +393,7 @@ impl Engine {
                 context: subject.context,
                 shared: Some(object),
             };
-            // Only the rules with a fix: the others cannot change the object.
-            self.check_rules(&subject, true)
+            self.check_rules(&subject, can_change)
         };
         let safe = |f: &Finding| {
             f.fix

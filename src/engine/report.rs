@@ -187,9 +187,9 @@ pub struct FixOutcome {
     /// RFC 6902 operations from the original object to `object`, materialised: `json_patch`
     /// applies them as they are.
     pub ops: Vec<Op>,
-    /// The findings of the rules that have a fix on `object` (the rounds judge only those
-    /// rules: no other can change the object). When no fix changed the object and the caller
-    /// gave the first round's report, that report as it was given.
+    /// The findings on `object` of the rules whose fixes the loop may apply (the rounds judge
+    /// only those rules: no other can change the object). When no fix changed the object and
+    /// the caller gave the first round's report, that report as it was given.
     pub report: Report,
     /// Fixes that failed, and non-convergence; empty when everything went well.
     pub problems: Vec<FixProblem>,
