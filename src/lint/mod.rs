@@ -33,8 +33,9 @@ pub struct Located {
     pub patch: Option<Result<PatchText, String>>,
 }
 
-/// A patch kept as its compact JSON text (an RFC 6902 array), the form the renderers print: a
-/// tenth of the memory of its operations as value trees, and thousands of findings hold one.
+/// A patch kept as its compact JSON text (an RFC 6902 array), the form the renderers print:
+/// far smaller than its operations as value trees (ordered maps, a node per value), and
+/// thousands of findings hold one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatchText(Box<str>);
 
@@ -49,10 +50,6 @@ impl PatchText {
     /// The operations again.
     pub fn ops(&self) -> Result<Vec<Op>, String> {
         serde_json::from_str(&self.0).map_err(|e| format!("the patch cannot be read back: {e}"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

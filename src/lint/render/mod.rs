@@ -107,13 +107,16 @@ impl<'a> JsonFinding<'a> {
 
 /// `value` as `serde_json::to_writer_pretty` writes it, every line after the first indented
 /// by `indent` (what it would be nested that deep: JSON strings hold no raw line breaks).
-fn pretty_at(out: &mut Vec<u8>, value: &impl serde::Serialize, indent: &[u8]) {
+fn pretty_at(
+    out: &mut Vec<u8>,
+    value: &impl serde::Serialize,
+    indent: &[u8],
+) -> std::io::Result<()> {
     let start = out.len();
-    // Writing into memory cannot fail, and these values serialise (no maps with other keys).
-    let _ = serde_json::to_writer_pretty(&mut *out, value);
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
     let lines = out[start..].iter().filter(|&&b| b == b'\n').count();
     if lines == 0 {
-        return;
+        return Ok(());
     }
     let written = out.split_off(start);
     out.reserve(written.len() + lines * indent.len());
@@ -124,6 +127,7 @@ fn pretty_at(out: &mut Vec<u8>, value: &impl serde::Serialize, indent: &[u8]) {
         }
         out.extend_from_slice(line);
     }
+    Ok(())
 }
 
 /// [`json_with_fix_problems`] written to `out`, byte for byte what `serde_json::to_writer_pretty`
@@ -148,17 +152,17 @@ fn write_json_in(
 ) -> std::io::Result<()> {
     out.write_all(b"{\n  \"findings\": [")?;
     for (b, part) in outcome.findings.chunks(batch.max(1)).enumerate() {
-        let runs = crate::lint::in_runs(part, min_run, |first, run| {
+        let runs = crate::lint::in_runs(part, min_run, |first, run| -> std::io::Result<Vec<u8>> {
             let mut buf = Vec::with_capacity(run.len() * 768);
             for (k, l) in run.iter().enumerate() {
                 let at = b * batch.max(1) + first + k;
                 buf.extend_from_slice(if at == 0 { b"\n    " } else { b",\n    " });
-                pretty_at(&mut buf, &JsonFinding::of(l), b"    ");
+                pretty_at(&mut buf, &JsonFinding::of(l), b"    ")?;
             }
-            buf
+            Ok(buf)
         });
-        for run in &runs {
-            out.write_all(run)?;
+        for run in runs {
+            out.write_all(&run?)?;
         }
     }
     if !outcome.findings.is_empty() {
@@ -166,11 +170,11 @@ fn write_json_in(
     }
     let mut rest = Vec::new();
     rest.extend_from_slice(b"],\n  \"errors\": ");
-    pretty_at(&mut rest, &outcome.errors, b"  ");
+    pretty_at(&mut rest, &outcome.errors, b"  ")?;
     rest.extend_from_slice(b",\n  \"fix_problems\": ");
-    pretty_at(&mut rest, &fix_problems, b"  ");
+    pretty_at(&mut rest, &fix_problems, b"  ")?;
     rest.extend_from_slice(b",\n  \"summary\": ");
-    pretty_at(&mut rest, &outcome.summary(), b"  ");
+    pretty_at(&mut rest, &outcome.summary(), b"  ")?;
     rest.extend_from_slice(b"\n}\n");
     out.write_all(&rest)
 }
