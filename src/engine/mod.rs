@@ -343,10 +343,11 @@ impl Engine {
 
     /// Apply every safe fix, re-checking after each round until nothing is left to fix, for at
     /// most [`FIX_ROUNDS`] rounds. Returns the fixed object, the materialised operations that
-    /// get there from the original (`json_patch` applies them as they are), the findings of the
-    /// fixable rules on the fixed object, and the problems: a fix that could not be applied is left out (the object
-    /// stays at the last good state) and reported once; fixes still changing the object after
-    /// the last round are reported with their rules.
+    /// get there from the original (`json_patch` applies them as they are), the findings on the
+    /// fixed object of the rules whose fixes the loop may apply (see [`FixOutcome::report`]),
+    /// and the problems: a fix that could not be applied is left out (the object stays at the
+    /// last good state) and reported once; fixes still changing the object after the last round
+    /// are reported with their rules.
     pub fn fix(&self, subject: &Subject<'_>) -> FixOutcome {
         self.fix_after(subject, None)
     }
