@@ -6,6 +6,7 @@
 //! AdmissionReview wire format; `server` owns sockets, TLS, metrics and the cluster cache.
 
 pub mod admission;
+pub mod alloc;
 pub mod deploy;
 pub mod engine;
 pub mod flink;

@@ -15,6 +15,10 @@ use flink_admission::engine::rule::Platform;
 use flink_admission::engine::{Engine, NoContext};
 use flink_admission::server::{self, PlatformChoice, ServeOptions, TlsFiles, certs};
 
+/// mimalloc with immediate purging (see `flink_admission::alloc`).
+#[global_allocator]
+static GLOBAL: flink_admission::alloc::Allocator = flink_admission::alloc::Allocator;
+
 #[derive(Parser)]
 #[command(
     name = "flink-admission",
@@ -458,4 +462,12 @@ fn manifests(
     }
     print!("{}", deploy::manifests(&opts)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod allocator_tests {
+    #[test]
+    fn mimalloc_runs_with_its_options_in_force() {
+        assert_eq!(flink_admission::alloc::options_in_force(), Ok(()));
+    }
 }

@@ -470,7 +470,6 @@ async fn watch(client: Client, store: Arc<Store>, stale_after: Duration) {
                     store.apply(to_values(event));
                     if done {
                         tracing::info!(resource = %name, objects = store.len(), "cluster cache synced");
-                        release_list_memory();
                     }
                 }
                 Err(e) => {
@@ -509,21 +508,6 @@ async fn watch(client: Client, store: Arc<Store>, stale_after: Duration) {
         }
     }
 }
-
-/// Hand the memory a (re)list used back to the system. glibc's allocator keeps freed memory in
-/// its arenas: after the first list of a large cluster that was most of the process's RSS.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_list_memory() {
-    // SAFETY: malloc_trim takes no pointers; it only returns free memory of the malloc heap.
-    let released = unsafe { libc::malloc_trim(0) };
-    tracing::debug!(
-        released,
-        "list memory handed back to the system (malloc_trim)"
-    );
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_list_memory() {}
 
 fn is_not_found(e: &watcher::Error) -> bool {
     match e {
