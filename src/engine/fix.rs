@@ -1,14 +1,14 @@
 //! Fixes as RFC 6902 operations: materialised against the actual object (missing parents are
 //! created by the operation itself, so a patch never points below a node that does not exist)
-//! and applied with `json-patch`. What [`apply`] returns is what a standard RFC 6902
+//! and applied in place as RFC 6902 says. What [`apply`] returns is what a standard RFC 6902
 //! implementation applies as it is to the object it was given: the webhook sends it, the linter
-//! prints it.
+//! prints it (the tests apply it with the `json-patch` crate and compare).
 
 use crate::flink::object::Pointer as _;
 use serde_json::{Map, Value};
 
 use super::report::Op;
-use crate::flink::object::list_index;
+use crate::flink::object::{list_index, unescape};
 
 /// An operation that cannot be applied to the object: it would have to create a node under a
 /// scalar, guess whether a new level is a list or a map, or index past the end of a list.
@@ -63,10 +63,16 @@ pub fn tokens(pointer: &str) -> Vec<String> {
 
 /// Join reference tokens into a JSON pointer.
 pub fn join(tokens: &[String]) -> String {
-    tokens
-        .iter()
-        .map(|t| format!("/{}", crate::flink::object::escape_token(t)))
-        .collect()
+    let mut out = String::with_capacity(tokens.iter().map(|t| t.len() + 1).sum());
+    for t in tokens {
+        out.push('/');
+        if t.bytes().any(|b| b == b'~' || b == b'/') {
+            out.push_str(&crate::flink::object::escape_token(t));
+        } else {
+            out.push_str(t);
+        }
+    }
+    out
 }
 
 /// Rewrite `op` so that it applies as it is to `doc`:
@@ -195,18 +201,17 @@ fn is_noop(doc: &Value, op: &Op) -> bool {
     let (Op::Add { path, value } | Op::Replace { path, value }) = op else {
         return false;
     };
-    let toks = tokens(path);
-    let Some((leaf, parents)) = toks.split_last() else {
+    let Some((parent, leaf)) = path.rsplit_once('/') else {
         return false;
     };
-    doc.at(&join(parents))
+    doc.at(parent)
         .and_then(Value::as_object)
-        .and_then(|m| m.get(leaf.as_str()))
+        .and_then(|m| m.get(unescape(leaf).as_ref()))
         == Some(value)
 }
 
 /// Apply operations in order, materialising each against the state the previous ones left.
-/// Returns the operations actually applied: applied in order with `json_patch::patch` to the
+/// Returns the operations actually applied: applied in order by any RFC 6902 implementation to the
 /// `doc` as it was, they give the `doc` as it is now. All or nothing: on an error `doc` is left
 /// untouched.
 pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
@@ -278,23 +283,56 @@ fn inverse(doc: &Value, op: &Op) -> Op {
     }
 }
 
-/// Apply one materialised operation with `json_patch`.
+/// Apply one materialised operation in place (its parent exists: [`materialize`] saw to it).
 fn apply_one(doc: &mut Value, op: &Op) -> Result<(), FixError> {
-    use json_patch::jsonptr::PointerBuf;
-    use json_patch::{AddOperation, PatchOperation, RemoveOperation, ReplaceOperation};
-    let path = PointerBuf::parse(op.path()).map_err(|e| FixError::new(op, e.to_string()))?;
-    let one = match op {
-        Op::Add { value, .. } => PatchOperation::Add(AddOperation {
-            path,
-            value: value.clone(),
-        }),
-        Op::Replace { value, .. } => PatchOperation::Replace(ReplaceOperation {
-            path,
-            value: value.clone(),
-        }),
-        Op::Remove { .. } => PatchOperation::Remove(RemoveOperation { path }),
+    let Some((parent, leaf)) = op.path().rsplit_once('/') else {
+        return Err(FixError::new(op, "a fix cannot replace the whole object"));
     };
-    json_patch::patch(doc, std::slice::from_ref(&one)).map_err(|e| FixError::new(op, e.to_string()))
+    let leaf = unescape(leaf);
+    let Some(node) = doc.at_mut(parent) else {
+        return Err(FixError::new(op, format!("'{parent}' does not exist")));
+    };
+    let missing = || FixError::new(op, format!("'{leaf}' does not exist at '{parent}'"));
+    match (node, op) {
+        (Value::Object(m), Op::Add { value, .. }) => {
+            m.insert(leaf.into_owned(), value.clone());
+        }
+        (Value::Object(m), Op::Replace { value, .. }) => {
+            *m.get_mut(leaf.as_ref()).ok_or_else(missing)? = value.clone();
+        }
+        (Value::Object(m), Op::Remove { .. }) => {
+            // `shift_remove`: the members after it keep their order.
+            m.shift_remove(leaf.as_ref()).ok_or_else(missing)?;
+        }
+        (Value::Array(items), op) => {
+            let len = items.len();
+            let index = match (op, leaf.as_ref()) {
+                (Op::Add { .. }, "-") => Some(len),
+                (Op::Add { .. }, t) => list_index(t).filter(|i| *i <= len),
+                (_, t) => list_index(t).filter(|i| *i < len),
+            };
+            let Some(i) = index else {
+                return Err(FixError::new(
+                    op,
+                    format!("'{leaf}' is not an index of the {len}-element list at '{parent}'"),
+                ));
+            };
+            match op {
+                Op::Add { value, .. } => items.insert(i, value.clone()),
+                Op::Replace { value, .. } => items[i] = value.clone(),
+                Op::Remove { .. } => {
+                    items.remove(i);
+                }
+            }
+        }
+        (other, _) => {
+            return Err(FixError::new(
+                op,
+                format!("'{parent}' is {}, not a map or a list", kind_of(other)),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The operations that apply `ops` to `doc`, materialised (see [`apply`]); `doc` is not changed.
@@ -369,9 +407,9 @@ mod tests {
             let mut d = doc.clone();
             let applied = apply(&mut d, &ops).unwrap();
             let mut by_patch = doc.clone();
-            for op in &applied {
-                apply_one(&mut by_patch, op).unwrap();
-            }
+            let p: json_patch::Patch =
+                serde_json::from_value(serde_json::to_value(&applied).unwrap()).unwrap();
+            json_patch::patch(&mut by_patch, &p).unwrap();
             assert_eq!(d, by_patch, "{ops:?}");
             assert_ne!(d, doc, "{ops:?}");
         }
@@ -462,6 +500,85 @@ mod tests {
         );
         assert!(r.is_err());
         assert_eq!(d, doc);
+    }
+
+    #[test]
+    fn one_operation_applies_as_json_patch_applies_it() {
+        let doc = json!({
+            "a": {"b/c": [1, {"~d": true}], "x": null, "k": "v", "m": 2},
+            "l": [0, 1, 2]
+        });
+        let ops = [
+            add("/a/n", json!(1)),
+            add("/a/k", json!("w")),
+            add("/a/b~1c/1/~0d", json!(false)),
+            add("/l/-", json!(3)),
+            add("/l/0", json!(-1)),
+            add("/l/3", json!(3)),
+            add("/l/4", json!(4)),
+            add("/l/01", json!(4)),
+            add("/k/x", json!(1)),
+            add("/a/k/x", json!(1)),
+            add("/a/x/y", json!(1)),
+            Op::Replace {
+                path: "/a/k".into(),
+                value: json!(7),
+            },
+            Op::Replace {
+                path: "/a/nope".into(),
+                value: json!(7),
+            },
+            Op::Replace {
+                path: "/l/2".into(),
+                value: json!(7),
+            },
+            Op::Replace {
+                path: "/l/3".into(),
+                value: json!(7),
+            },
+            Op::Replace {
+                path: "/l/-".into(),
+                value: json!(7),
+            },
+            Op::Remove {
+                path: "/a/k".into(),
+            },
+            Op::Remove {
+                path: "/a/nope".into(),
+            },
+            Op::Remove {
+                path: "/l/1".into(),
+            },
+            Op::Remove {
+                path: "/l/3".into(),
+            },
+            Op::Remove {
+                path: "/l/-".into(),
+            },
+            Op::Remove {
+                path: "/a/b~1c".into(),
+            },
+            Op::Remove { path: "".into() },
+        ];
+        for op in ops {
+            let mut ours = doc.clone();
+            let mine = apply_one(&mut ours, &op);
+            let mut theirs = doc.clone();
+            let p: json_patch::Patch =
+                serde_json::from_value(serde_json::to_value([&op]).unwrap()).unwrap();
+            let reference = json_patch::patch(&mut theirs, &p);
+            assert_eq!(mine.is_ok(), reference.is_ok(), "{op:?}: {mine:?}");
+            if mine.is_ok() {
+                assert_eq!(ours, theirs, "{op:?}");
+            } else {
+                assert_eq!(ours, doc, "{op:?}: left as it was");
+            }
+        }
+        // A removed member leaves the others in their order.
+        let mut d = json!({"a": 1, "b": 2, "c": 3});
+        apply_one(&mut d, &Op::Remove { path: "/a".into() }).unwrap();
+        let keys: Vec<&String> = d.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["b", "c"]);
     }
 
     #[test]

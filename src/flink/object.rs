@@ -118,8 +118,9 @@ pub fn unescape_token(token: &str) -> String {
 }
 
 /// [`unescape_token`] without a copy when there is nothing to unescape (the usual case).
-fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
-    if token.contains('~') {
+pub(crate) fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
+    // A byte scan: tokens are short, shorter than a memchr's set-up pays for.
+    if token.bytes().any(|b| b == b'~') {
         std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
     } else {
         std::borrow::Cow::Borrowed(token)
@@ -143,6 +144,26 @@ pub fn list_index(token: &str) -> Option<usize> {
         return None;
     }
     token.parse().ok()
+}
+
+/// The reference tokens of a pointer without its leading `/`, still escaped: `rest.split('/')`
+/// by a byte scan (the checks look up thousands of short pointers per object, and a string
+/// searcher's set-up costs more than the scan of a short token).
+fn tokens_of(rest: &str) -> impl Iterator<Item = &str> {
+    let mut left = Some(rest);
+    std::iter::from_fn(move || {
+        let now = left?;
+        match now.bytes().position(|b| b == b'/') {
+            Some(i) => {
+                left = Some(&now[i + 1..]);
+                Some(&now[..i])
+            }
+            None => {
+                left = None;
+                Some(now)
+            }
+        }
+    })
 }
 
 /// Maps up to this size are searched member by member: comparing a few short keys is cheaper
@@ -172,7 +193,7 @@ impl Pointer for Value {
         }
         let rest = pointer.strip_prefix('/')?;
         let mut node = self;
-        for token in rest.split('/') {
+        for token in tokens_of(rest) {
             node = match node {
                 Value::Object(map) => member(map, unescape(token).as_ref())?,
                 Value::Array(items) => items.get(list_index(token)?)?,
@@ -188,7 +209,7 @@ impl Pointer for Value {
         }
         let rest = pointer.strip_prefix('/')?;
         let mut node = self;
-        for token in rest.split('/') {
+        for token in tokens_of(rest) {
             node = match node {
                 Value::Object(map) => member_mut(map, unescape(token).as_ref())?,
                 Value::Array(items) => items.get_mut(list_index(token)?)?,
@@ -333,11 +354,14 @@ pub fn init_containers<'a>(obj: &'a Value, pod_spec: &'a str) -> Vec<Container<'
 /// Every container of the pod spec at `pod_spec`: `initContainers`, `containers`, then
 /// `ephemeralContainers`.
 pub fn all_containers<'a>(obj: &'a Value, pod_spec: &'a str) -> Vec<Container<'a>> {
-    let mut out = list_containers(obj, pod_spec, "initContainers");
-    out.extend(list_containers(obj, pod_spec, "containers"));
-    out.extend(list_containers(obj, pod_spec, "ephemeralContainers"));
-    out
+    CONTAINER_LISTS
+        .iter()
+        .flat_map(|list| list_containers(obj, pod_spec, list))
+        .collect()
 }
+
+/// The container lists of a pod spec, in the order [`all_containers`] lists them.
+pub const CONTAINER_LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
 
 /// Where the metadata of the pods behind the pod spec at `pod_spec` sits: `/metadata` for a
 /// bare Pod, the template's metadata otherwise (`/spec/podTemplate/metadata` for a
@@ -809,6 +833,8 @@ mod tests {
             "/a/b~1c/-",
             "/a/b~1c/2",
             "/a//",
+            "/a/",
+            "/a/b~1c/",
             "/a/01",
             "/a/1/1",
             "/a/1/+1",

@@ -15,12 +15,10 @@ pub const REST_EXPOSED_TYPE: &str = "kubernetes.rest-service.exposed.type";
 
 const FLINK_CONFIGURATION: &str = "/spec/flinkConfiguration";
 
-fn is_flink_deployment(obj: &Value) -> bool {
-    matches!(
-        object::classify(obj),
-        Class::Resource(CrKind::FlinkDeployment)
-    ) && !object::label(obj, "flink.apache.org/canary")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+fn is_flink_deployment(ctx: &Ctx<'_>) -> bool {
+    matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment))
+        && !object::label(ctx.obj, "flink.apache.org/canary")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// Where `key` is written in `spec.flinkConfiguration`: flat (`a.b.c`), nested (`a: {b: {c:}}`)
@@ -156,7 +154,7 @@ pub fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
     if object::kind(obj) == "Service" && object::group(obj).is_empty() {
         return exposed_service(ctx);
     }
-    if !is_flink_deployment(obj) {
+    if !is_flink_deployment(ctx) {
         return Vec::new();
     }
     let cfg = super::jobmanager::flink_configuration(obj);
@@ -184,7 +182,7 @@ pub fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// operator ships it, Flink's own default).
 pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    if !is_flink_deployment(obj) {
+    if !is_flink_deployment(ctx) {
         return Vec::new();
     }
     if super::jobmanager::flink_configuration(obj)
@@ -217,7 +215,7 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// accepts) gets `log4j-console.properties` from `fix.log4j-console`.
 pub fn log_configuration_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    if !ctx.settings.fix.log_configuration || !is_flink_deployment(obj) {
+    if !ctx.settings.fix.log_configuration || !is_flink_deployment(ctx) {
         return Vec::new();
     }
     let log = obj.at("/spec/logConfiguration");

@@ -36,7 +36,7 @@ pub fn container_resources(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(spec) = object::pod_spec_pointer(obj) else {
         return Vec::new();
     };
-    let class = object::classify(obj);
+    let class = ctx.class();
     let pc = ctx.me();
     let mut hits = Vec::new();
     for c in object::containers(obj, spec) {
@@ -227,7 +227,7 @@ pub fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// the JVM when Flink uses the memory it was told it has.
 pub fn process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    let Class::Workload(Some(role)) = object::classify(obj) else {
+    let Class::Workload(Some(role)) = ctx.class() else {
         return Vec::new();
     };
     let Some(pc) = ctx.me() else {

@@ -71,18 +71,28 @@ fn allocation(ctx: &Ctx<'_>, annotation: &str) -> Option<Allocation> {
 /// A `securityContext` field set on the pod or on any container of every pod spec: (pointer,
 /// value, pointer of the securityContext's owner).
 fn security_fields<'a>(obj: &'a Value, field: &str) -> Vec<(String, &'a Value)> {
+    // Read where they are; a pointer is written only for a field that is set.
+    let set = |owner: &'a Value| {
+        owner
+            .get("securityContext")
+            .and_then(|sc| sc.get(field))
+            .filter(|v| !v.is_null())
+    };
     let mut out = Vec::new();
     for spec in object::pod_specs(obj) {
-        let mut owners = vec![spec.clone()];
-        owners.extend(
-            object::all_containers(obj, &spec)
-                .iter()
-                .map(|c| c.pointer()),
-        );
-        for owner in owners {
-            let p = format!("{owner}/securityContext/{field}");
-            if let Some(v) = obj.at(&p).filter(|v| !v.is_null()) {
-                out.push((p, v));
+        if let Some(v) = obj.at(&spec).and_then(set) {
+            out.push((format!("{spec}/securityContext/{field}"), v));
+        }
+        // As `object::all_containers` lists them (its containers would borrow `spec`).
+        for list in object::CONTAINER_LISTS {
+            let items = obj
+                .at(&spec)
+                .and_then(|p| p.get(list))
+                .and_then(Value::as_array);
+            for (i, c) in items.into_iter().flatten().enumerate() {
+                if let Some(v) = set(c) {
+                    out.push((format!("{spec}/{list}/{i}/securityContext/{field}"), v));
+                }
             }
         }
     }
@@ -342,11 +352,12 @@ fn is_canary(obj: &Value) -> bool {
     object::label(obj, "flink.apache.org/canary").is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-fn flink_containers(obj: &Value) -> Vec<FlinkContainer> {
+fn flink_containers(ctx: &Ctx<'_>) -> Vec<FlinkContainer> {
+    let obj = ctx.obj;
     if is_canary(obj) {
         return Vec::new();
     }
-    match object::classify(obj) {
+    match ctx.class() {
         Class::Resource(CrKind::FlinkDeployment) => {
             let mut out: Vec<FlinkContainer> = Vec::new();
             for spec in object::pod_specs(obj) {
@@ -494,12 +505,9 @@ fn volume_base(dir: &str) -> String {
 pub fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let mut hits = Vec::new();
-    let fd = matches!(
-        object::classify(obj),
-        Class::Resource(CrKind::FlinkDeployment)
-    );
+    let fd = matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment));
     let fd_config = fd.then(|| super::jobmanager::flink_configuration(obj));
-    let all = flink_containers(obj);
+    let all = flink_containers(ctx);
     for fc in &all {
         let standalone_config = fc.container.as_deref().and_then(|p| {
             ctx.me()
@@ -596,12 +604,9 @@ fn effective<'a>(
 /// `runAsUser`: the image's user is `flink` by name (or root), so the kubelet refuses to start it.
 pub fn flink_numeric_uid(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    let fd = matches!(
-        object::classify(obj),
-        Class::Resource(CrKind::FlinkDeployment)
-    );
+    let fd = matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment));
     let mut hits = Vec::new();
-    for fc in flink_containers(obj) {
+    for fc in flink_containers(ctx) {
         // The pod specs whose pod-level context applies to this container.
         let specs: Vec<String> = if fd {
             // jobManager/taskManager templates layer over the shared one: any of them counts.
@@ -745,11 +750,7 @@ const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"]
 /// `allowPrivilegeEscalation: false` and `capabilities.drop: [ALL]`.
 pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    if !matches!(
-        object::classify(obj),
-        Class::Resource(CrKind::FlinkDeployment)
-    ) || is_canary(obj)
-    {
+    if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || is_canary(obj) {
         return Vec::new();
     }
     let by_name = obj
@@ -965,11 +966,7 @@ const HOST_NETWORK_KEY: &str = "kubernetes.hostnetwork.enabled";
 /// FLK239: a FlinkDeployment whose Flink configuration puts the pods on the host network.
 pub fn flink_host_network(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    if !matches!(
-        object::classify(obj),
-        Class::Resource(CrKind::FlinkDeployment)
-    ) || is_canary(obj)
-    {
+    if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || is_canary(obj) {
         return Vec::new();
     }
     let cfg = super::jobmanager::flink_configuration(obj);

@@ -11,8 +11,8 @@ use crate::flink::object::{self, Class, CrKind};
 use crate::flink::quantity;
 
 /// The integer fields (pointer, smallest allowed value) an object of this class carries.
-fn integer_fields(obj: &Value) -> Vec<(&'static str, i64)> {
-    match object::classify(obj) {
+fn integer_fields(obj: &Value, class: Class) -> Vec<(&'static str, i64)> {
+    match class {
         Class::Resource(CrKind::FlinkDeployment) => vec![
             ("/spec/jobManager/replicas", 1),
             ("/spec/taskManager/replicas", 1),
@@ -69,7 +69,7 @@ pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
             .arg("value", describe(v))
             .arg("problem", problem)
     };
-    for (ptr, min) in integer_fields(obj) {
+    for (ptr, min) in integer_fields(obj, ctx.class()) {
         if let Some(v) = obj.at(ptr)
             && let Some(problem) = integer_problem(v, min)
         {
@@ -108,7 +108,7 @@ pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
         }
     }
     // FlinkDeployment memory as the operator reads it.
-    if object::classify(obj) == Class::Resource(CrKind::FlinkDeployment) {
+    if ctx.class() == Class::Resource(CrKind::FlinkDeployment) {
         for ptr in [
             "/spec/jobManager/resource/memory",
             "/spec/taskManager/resource/memory",
