@@ -2,9 +2,12 @@
 //! `v1beta1` envelopes, bare `AdmissionRequest`s (no envelope, as in many test captures),
 //! missing `name`/`namespace` keys, `object: null` on DELETE.
 //!
-//! The body is parsed once as a [`serde_json::Value`]; `request.object` and
-//! `request.oldObject` are moved out of it untouched, never round-tripped through typed
-//! structs, so unknown fields survive into the patches computed on them.
+//! The body is parsed once as a [`serde_json::Value`]; `request.object` is moved out of it
+//! untouched, never round-tripped through typed structs, so unknown fields survive into the
+//! patches computed on them. What no rule reads is skipped while parsing, not built and
+//! dropped ([`UNREAD`]): `oldObject` (the object as stored, as large as the object itself) and
+//! the object's `metadata.managedFields` (often the larger part of an object a client applied).
+//! A patch only names what it changes, so what was skipped stays as the API server has it.
 
 use crate::flink::object::Pointer as _;
 use std::fmt;
@@ -61,10 +64,8 @@ pub struct Request {
     pub namespace: Option<String>,
     pub dry_run: bool,
     pub user: Option<String>,
-    /// `request.object`; `None` when absent or `null` (DELETE).
+    /// `request.object`, without [`UNREAD`] members; `None` when absent or `null` (DELETE).
     pub object: Option<std::sync::Arc<Value>>,
-    /// `request.oldObject`; `None` when absent or `null` (CREATE).
-    pub old_object: Option<Value>,
 }
 
 /// Why a body is not a review we can answer (the server answers 400 with it).
@@ -99,11 +100,111 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+/// Members of a review no rule reads, as paths of member names from the top of the body (an
+/// envelope's request, or a bare request): skipped while parsing ([`decode`]), taken out of an
+/// already parsed review ([`decode_value`]).
+pub const UNREAD: &[&[&str]] = &[
+    &["request", "oldObject"],
+    &["request", "object", "metadata", "managedFields"],
+    &["oldObject"],
+    &["object", "metadata", "managedFields"],
+];
+
 /// Decode a request body.
 pub fn decode(body: &[u8]) -> Result<Review, DecodeError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
+    use serde::de::DeserializeSeed as _;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = Pruned::top()
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| DecodeError::Json(e.to_string()))?;
     decode_value(value)
+}
+
+/// A JSON value, parsed without the members at the ends of `paths` (each a path of member
+/// names below this value); `depth` names are matched already. Off every path, the value is
+/// parsed as a plain [`Value`].
+#[derive(Clone, Copy)]
+struct Pruned<'p> {
+    paths: &'p [&'p [&'p str]],
+    depth: usize,
+}
+
+impl Pruned<'static> {
+    fn top() -> Self {
+        Pruned {
+            paths: UNREAD,
+            depth: 0,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Pruned<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Pruned<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<Value>()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let on_path = |p: &&[&str]| p.get(self.depth) == Some(&key.as_str());
+            let value = if self
+                .paths
+                .iter()
+                .any(|p| on_path(p) && p.len() == self.depth + 1)
+            {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            } else if self.paths.iter().any(on_path) {
+                // Few paths, rarely matched: the ones going on below this member.
+                let below: Vec<&[&str]> = self.paths.iter().copied().filter(on_path).collect();
+                map.next_value_seed(Pruned {
+                    paths: &below,
+                    depth: self.depth + 1,
+                })?
+            } else {
+                map.next_value::<Value>()?
+            };
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// Decode an already parsed review (or bare request). Takes ownership so the objects are moved,
@@ -112,6 +213,19 @@ pub fn decode_value(mut value: Value) -> Result<Review, DecodeError> {
     let Some(top) = value.as_object_mut() else {
         return Err(DecodeError::NotAnObject);
     };
+    for path in UNREAD {
+        if let Some((last, parents)) = path.split_last() {
+            let mut node = Some(&mut *top);
+            for p in parents {
+                node = node
+                    .and_then(|n| n.get_mut(*p))
+                    .and_then(Value::as_object_mut);
+            }
+            if let Some(n) = node {
+                n.shift_remove(*last);
+            }
+        }
+    }
     let api_version = match top.get("apiVersion") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -188,7 +302,6 @@ fn read_request(req: &mut Value) -> Result<Request, DecodeError> {
         dry_run: req.get("dryRun").and_then(Value::as_bool).unwrap_or(false),
         user: s(req, "/userInfo/username"),
         object: take(req, "object").map(std::sync::Arc::new),
-        old_object: take(req, "oldObject"),
         uid,
         operation,
         operation_raw,
@@ -220,7 +333,36 @@ mod tests {
             r.request.object.unwrap()["x-unknown"]["keep"],
             json!([1, 2])
         );
-        assert!(r.request.old_object.is_some());
+    }
+
+    #[test]
+    fn what_no_rule_reads_is_not_parsed_and_the_rest_is_as_sent() {
+        let object = json!({"kind": "Deployment", "metadata": {"name": "jm",
+            "managedFields": [{"manager": "kubectl"}], "labels": {"a": "b"}},
+            "spec": {"managedFields": "kept: not metadata's", "oldObject": 1}});
+        let mut expected = object.clone();
+        expected["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("managedFields");
+        let envelope = json!({"apiVersion": V1, "kind": "AdmissionReview", "request": {
+            "uid": "u", "operation": "UPDATE", "object": object, "oldObject": object}});
+        let bare = envelope["request"].clone();
+        for body in [envelope, bare] {
+            let parsed = decode(body.to_string().as_bytes()).unwrap();
+            let object = parsed.request.object.clone().unwrap();
+            assert_eq!(*object, expected);
+            // the same request, parsed beforehand (replay): the same answer
+            assert_eq!(decode_value(body).unwrap(), parsed);
+        }
+        // the members are still checked as JSON
+        let broken = br#"{"request": {"uid": "u", "oldObject": {"a": tru}}}"#;
+        assert!(matches!(decode(broken), Err(DecodeError::Json(_))));
+        let trailing = br#"{"request": {"uid": "u"}} x"#;
+        assert!(matches!(decode(trailing), Err(DecodeError::Json(_))));
+        // a request that is not an object is still no request
+        let r = br#"{"apiVersion": "admission.k8s.io/v1", "request": [1]}"#;
+        assert_eq!(decode(r), Err(DecodeError::NoRequest));
     }
 
     #[test]

@@ -167,10 +167,6 @@ pub fn review(
     let tracked = Tracked::new(context);
     let subject = Subject {
         object,
-        old_object: match operation {
-            Operation::Update => req.old_object.as_ref(),
-            _ => None,
-        },
         operation: Some(operation),
         context: &tracked,
         shared: Some(&shared),
@@ -269,7 +265,9 @@ fn mutate(
             .as_ref()
             .is_some_and(|x| x.applicability == Applicability::Safe && !x.beyond_subject())
     };
-    let before = engine.check(subject);
+    // Only the rules whose fixes the webhook applies: the others cannot change the patch (they
+    // are /validate's). So the lookups that went unanswered, below, are those of these rules.
+    let before = engine.check_fixable(subject, false, false);
     let mut response = Response::allow(uid);
     let mut fixed: Vec<(String, Severity)> = Vec::new();
     // What the safe fixes were before fixing: the report itself goes on as the fix loop's

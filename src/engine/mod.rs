@@ -43,10 +43,11 @@ impl Operation {
     }
 }
 
-/// What the engine judges: one object, what it was before (on UPDATE), and the rest of the world.
+/// What the engine judges: one object, the operation, and the rest of the world. (Not the
+/// object as it was before an UPDATE: no rule compares with it, and the webhook does not parse
+/// it; see `admission::decode::UNREAD`.)
 pub struct Subject<'a> {
     pub object: &'a Value,
-    pub old_object: Option<&'a Value>,
     pub operation: Option<Operation>,
     pub context: &'a dyn Context,
     /// `object` behind an `Arc`, when the caller holds it that way: checks that list the
@@ -59,7 +60,6 @@ impl<'a> Subject<'a> {
     pub fn offline(object: &'a Value, context: &'a dyn Context) -> Self {
         Subject {
             object,
-            old_object: None,
             operation: None,
             context,
             shared: None,
@@ -341,6 +341,21 @@ impl Engine {
         Report { findings }
     }
 
+    /// [`Engine::check`] with only the rules whose fixes [`Engine::fix_with`] may apply with
+    /// these options: what its first round judges. For a caller that wants the fixes and
+    /// nothing else (the webhook's `/mutate`), this report handed to `fix_with` saves judging
+    /// the rules that cannot change the object.
+    pub fn check_fixable(
+        &self,
+        subject: &Subject<'_>,
+        unsafe_fixes: bool,
+        create_objects: bool,
+    ) -> Report {
+        self.check_rules(subject, |rule| {
+            may_apply(rule, unsafe_fixes, create_objects)
+        })
+    }
+
     /// Apply every safe fix, re-checking after each round until nothing is left to fix, for at
     /// most [`FIX_ROUNDS`] rounds. Returns the fixed object, the materialised operations that
     /// get there from the original (`json_patch` applies them as they are), the findings on the
@@ -377,19 +392,11 @@ impl Engine {
         let mut ops = Vec::new();
         let mut problems = Vec::new();
         let mut failed: std::collections::BTreeSet<(String, String)> = Default::default();
-        // The rules whose fixes this loop may apply: no other rule can change the object, so
-        // the rounds after the first judge only these (a rule declaring that its fix creates
-        // objects always does: tests/rules.rs holds it to that).
-        let can_change = |rule: &Rule| {
-            rule.fix.as_ref().is_some_and(|spec| {
-                (unsafe_fixes || spec.applicability == Applicability::Safe)
-                    && (create_objects || !spec.creates_objects)
-            })
-        };
+        // The rounds after the first judge only the rules whose fixes this loop may apply.
+        let can_change = |rule: &Rule| may_apply(rule, unsafe_fixes, create_objects);
         let check = |object: &Arc<Value>| {
             let subject = Subject {
                 object,
-                old_object: subject.old_object,
                 operation: subject.operation,
                 context: subject.context,
                 shared: Some(object),
@@ -494,6 +501,17 @@ impl Engine {
 
 /// How many rounds of fixes [`Engine::fix`] runs before it reports non-convergence.
 pub const FIX_ROUNDS: usize = 8;
+
+/// Whether a fix loop may apply `rule`'s fix: a safe one, or any with `unsafe_fixes`; one that
+/// creates objects only with `create_objects`. No other rule can change the object, so the
+/// loop's later rounds judge only these (a rule declaring that its fix creates objects always
+/// does: tests/rules.rs holds it to that).
+fn may_apply(rule: &Rule, unsafe_fixes: bool, create_objects: bool) -> bool {
+    rule.fix.as_ref().is_some_and(|spec| {
+        (unsafe_fixes || spec.applicability == Applicability::Safe)
+            && (create_objects || !spec.creates_objects)
+    })
+}
 
 /// Fill `{name}` placeholders from `args`; unknown placeholders stay as written.
 pub fn interpolate(template: &str, args: &[(&'static str, String)]) -> String {
