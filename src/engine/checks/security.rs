@@ -80,15 +80,13 @@ fn security_fields<'a>(obj: &'a Value, field: &str) -> Vec<(String, &'a Value)> 
     };
     let mut out = Vec::new();
     for spec in object::pod_specs(obj) {
-        if let Some(v) = obj.at(&spec).and_then(set) {
+        let pod = obj.at(&spec);
+        if let Some(v) = pod.and_then(set) {
             out.push((format!("{spec}/securityContext/{field}"), v));
         }
         // As `object::all_containers` lists them (its containers would borrow `spec`).
         for list in object::CONTAINER_LISTS {
-            let items = obj
-                .at(&spec)
-                .and_then(|p| p.get(list))
-                .and_then(Value::as_array);
+            let items = pod.and_then(|p| p.get(list)).and_then(Value::as_array);
             for (i, c) in items.into_iter().flatten().enumerate() {
                 if let Some(v) = set(c) {
                     out.push((format!("{spec}/{list}/{i}/securityContext/{field}"), v));
