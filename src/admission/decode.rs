@@ -118,7 +118,8 @@ pub fn decode(body: &[u8]) -> Result<Review, DecodeError> {
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
         .map_err(|e| DecodeError::Json(e.to_string()))?;
-    decode_value(value)
+    // Parsed without UNREAD already: nothing to take out.
+    read_review(value)
 }
 
 /// A JSON value, parsed without the members at the ends of `paths` (each a path of member
@@ -226,6 +227,14 @@ pub fn decode_value(mut value: Value) -> Result<Review, DecodeError> {
             }
         }
     }
+    read_review(value)
+}
+
+/// The review in a parsed body without [`UNREAD`] members.
+fn read_review(mut value: Value) -> Result<Review, DecodeError> {
+    let Some(top) = value.as_object_mut() else {
+        return Err(DecodeError::NotAnObject);
+    };
     let api_version = match top.get("apiVersion") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),

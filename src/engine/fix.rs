@@ -66,11 +66,7 @@ pub fn join(tokens: &[String]) -> String {
     let mut out = String::with_capacity(tokens.iter().map(|t| t.len() + 1).sum());
     for t in tokens {
         out.push('/');
-        if t.bytes().any(|b| b == b'~' || b == b'/') {
-            out.push_str(&crate::flink::object::escape_token(t));
-        } else {
-            out.push_str(t);
-        }
+        out.push_str(&crate::flink::object::escape(t));
     }
     out
 }

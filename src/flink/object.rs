@@ -106,10 +106,16 @@ pub fn label<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
 
 /// Escape one reference token for a JSON pointer (RFC 6901).
 pub fn escape_token(token: &str) -> String {
-    if !token.contains(['~', '/']) {
-        return token.to_string();
+    escape(token).into_owned()
+}
+
+/// [`escape_token`] without a copy when there is nothing to escape (the usual case).
+pub(crate) fn escape(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.bytes().any(|b| b == b'~' || b == b'/') {
+        std::borrow::Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        std::borrow::Cow::Borrowed(token)
     }
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// The inverse of [`escape_token`]: `~1` is `/`, then `~0` is `~`.
