@@ -9,7 +9,7 @@
 //! the object's `metadata.managedFields` (often the larger part of an object a client applied).
 //! A patch only names what it changes, so what was skipped stays as the API server has it.
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::Pointer as _;
 use std::fmt;
 
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! review -> engine -> response: the one function the server and `replay` share.
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::Pointer as _;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

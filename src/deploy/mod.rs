@@ -4,7 +4,7 @@
 //!
 //! Pure: no files, no network. For the self-signed mode the caller passes the PEMs.
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::Pointer as _;
 use serde_json::{Map, Value, json};
 
 use crate::flink::kinds;

@@ -4,11 +4,10 @@
 //! implementation applies as it is to the object it was given: the webhook sends it, the linter
 //! prints it (the tests apply it with the `json-patch` crate and compare).
 
-use crate::flink::object::Pointer as _;
 use serde_json::{Map, Value};
 
 use super::report::Op;
-use crate::flink::object::{list_index, unescape};
+use crate::flink::pointer::{Pointer as _, join, list_index, tokens, unescape};
 
 /// An operation that cannot be applied to the object: it would have to create a node under a
 /// scalar, guess whether a new level is a list or a map, or index past the end of a list.
@@ -49,28 +48,6 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// Split a JSON pointer into unescaped reference tokens.
-pub fn tokens(pointer: &str) -> Vec<String> {
-    if pointer.is_empty() {
-        return Vec::new();
-    }
-    pointer
-        .trim_start_matches('/')
-        .split('/')
-        .map(crate::flink::object::unescape_token)
-        .collect()
-}
-
-/// Join reference tokens into a JSON pointer.
-pub fn join(tokens: &[String]) -> String {
-    let mut out = String::with_capacity(tokens.iter().map(|t| t.len() + 1).sum());
-    for t in tokens {
-        out.push('/');
-        out.push_str(&crate::flink::object::escape(t));
-    }
-    out
-}
-
 /// Rewrite `op` so that it applies as it is to `doc`:
 /// - an `add` (or a `replace` of a missing node) under missing parents becomes one `add` of the
 ///   nearest missing ancestor holding the nested value; a `null` ancestor counts as missing
@@ -83,11 +60,13 @@ pub fn join(tokens: &[String]) -> String {
 /// Errors: a parent that is a scalar, a token that is not an index of an existing list, an
 /// index past the end, or a path to the whole object.
 pub fn materialize(doc: &Value, op: &Op) -> Result<Option<Op>, FixError> {
+    let Some(toks) = tokens(op.path()) else {
+        return Err(FixError::new(op, "the path is not a JSON pointer"));
+    };
     let value = match op {
         Op::Remove { path } => return Ok(doc.at(path).map(|_| op.clone())),
         Op::Add { value, .. } | Op::Replace { value, .. } => value,
     };
-    let toks = tokens(op.path());
     let Some((leaf, parents)) = toks.split_last() else {
         return Err(FixError::new(op, "a fix cannot replace the whole object"));
     };
@@ -638,10 +617,27 @@ mod tests {
     }
 
     #[test]
-    fn pointer_tokens_round_trip_escapes() {
-        let t = tokens("/metadata/annotations/flink-lint.io~1ignore/a~0b");
-        assert_eq!(t[2], "flink-lint.io/ignore");
-        assert_eq!(t[3], "a~b");
-        assert_eq!(join(&t), "/metadata/annotations/flink-lint.io~1ignore/a~0b");
+    fn the_empty_key_is_a_member_not_a_missing_slash() {
+        // `//a` is the empty key, then `a` (it once lost the empty key and wrote `/a`).
+        let mut doc = serde_json::json!({"a": 0});
+        let op = Op::Add {
+            path: "//a".into(),
+            value: serde_json::json!(1),
+        };
+        let applied = apply(&mut doc, &[op]).unwrap();
+        assert_eq!(doc, serde_json::json!({"a": 0, "": {"a": 1}}));
+        let mut again = serde_json::json!({"a": 0});
+        json_patch::patch(
+            &mut again,
+            &serde_json::from_value::<json_patch::Patch>(serde_json::to_value(&applied).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(again, doc, "the applied operations are standard RFC 6902");
+        let bad = Op::Remove { path: "a".into() };
+        assert!(
+            apply(&mut doc, &[bad]).is_err(),
+            "a path without '/' is refused"
+        );
     }
 }

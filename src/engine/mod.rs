@@ -20,6 +20,7 @@ pub use rule::{Registry, Rule, Target};
 pub use settings::{Scope, Settings};
 
 use crate::flink::object::{self, Class, CrKind, ObjectRef, Role};
+use crate::flink::pointer;
 use checks::Ctx;
 use rule::{Check, Platform};
 
@@ -269,7 +270,7 @@ impl Engine {
                     .map(|b| {
                         Hit::at(format!(
                             "/metadata/annotations/{}",
-                            object::escape_token(suppress::ANNOTATION)
+                            pointer::escape(suppress::ANNOTATION)
                         ))
                         .arg("entry", &b.entry)
                         .arg("problem", &b.problem)

@@ -2,14 +2,14 @@
 //! (the object, each pod spec, each container of every list); every failing node is one hit,
 //! at the first failing field (the node itself when a required field is missing).
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::Pointer as _;
 use serde_json::Value;
 
 use super::Hit;
-use super::fix::{join, tokens};
 use super::report::Op;
 use super::rule::{Each, FixSpec};
 use crate::flink::object;
+use crate::flink::pointer::{join, tokens};
 
 /// One node a schema may be applied to: its pointer, the node, and for a container its name.
 pub(super) struct Node<'a> {
@@ -122,7 +122,7 @@ pub(super) fn run(
 
 /// The name of the container a pod-spec-relative path `rel` is inside, if any.
 fn container_in(obj: &Value, pod_spec: &str, rel: &str) -> Option<String> {
-    let t = tokens(rel);
+    let t = tokens(rel)?;
     match t.as_slice() {
         [list, index, ..]
             if matches!(
@@ -156,13 +156,14 @@ fn declared_ops(spec: &FixSpec, base: &str, rel: &str) -> Vec<Op> {
     let Some(ops) = &spec.ops else {
         return Vec::new();
     };
-    let base_tokens = tokens(base);
-    let rel_tokens = tokens(rel);
+    let (Some(base_tokens), Some(rel_tokens)) = (tokens(base), tokens(rel)) else {
+        return Vec::new();
+    };
     ops.iter()
         .filter_map(|op| {
             let mut op: Op = serde_json::from_value(op.clone()).ok()?;
             let mut full = base_tokens.clone();
-            for (i, t) in tokens(op.path()).into_iter().enumerate() {
+            for (i, t) in tokens(op.path())?.into_iter().enumerate() {
                 if t == "*" {
                     full.push(rel_tokens.get(i)?.clone());
                 } else {

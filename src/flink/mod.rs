@@ -5,4 +5,5 @@ pub mod config;
 pub mod image;
 pub mod kinds;
 pub mod object;
+pub mod pointer;
 pub mod quantity;

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::image;
+use super::pointer::Pointer as _;
 
 /// The API group of the Flink Kubernetes Operator's custom resources.
 pub const FLINK_GROUP: &str = "flink.apache.org";
@@ -102,128 +103,6 @@ pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
 
 pub fn label<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
     labels(obj).and_then(|m| m.get(key)).and_then(Value::as_str)
-}
-
-/// Escape one reference token for a JSON pointer (RFC 6901).
-pub fn escape_token(token: &str) -> String {
-    escape(token).into_owned()
-}
-
-/// [`escape_token`] without a copy when there is nothing to escape (the usual case).
-pub(crate) fn escape(token: &str) -> std::borrow::Cow<'_, str> {
-    if token.bytes().any(|b| b == b'~' || b == b'/') {
-        std::borrow::Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
-    } else {
-        std::borrow::Cow::Borrowed(token)
-    }
-}
-
-/// The inverse of [`escape_token`]: `~1` is `/`, then `~0` is `~`.
-pub fn unescape_token(token: &str) -> String {
-    unescape(token).into_owned()
-}
-
-/// [`unescape_token`] without a copy when there is nothing to unescape (the usual case).
-pub(crate) fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
-    // A byte scan: tokens are short, shorter than a memchr's set-up pays for.
-    if token.bytes().any(|b| b == b'~') {
-        std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
-    } else {
-        std::borrow::Cow::Borrowed(token)
-    }
-}
-
-/// RFC 6901 lookups that do not allocate per reference token (serde_json's `pointer` copies
-/// every token twice to unescape it; the checks look up thousands of pointers per object).
-/// Same answers as `Value::pointer` / `Value::pointer_mut`.
-pub trait Pointer {
-    fn at(&self, pointer: &str) -> Option<&Value>;
-    fn at_mut(&mut self, pointer: &str) -> Option<&mut Value>;
-}
-
-/// A list index as RFC 6901 spells it: `0` or digits without a leading zero.
-pub fn list_index(token: &str) -> Option<usize> {
-    if token.is_empty()
-        || !token.bytes().all(|b| b.is_ascii_digit())
-        || (token.len() > 1 && token.starts_with('0'))
-    {
-        return None;
-    }
-    token.parse().ok()
-}
-
-/// The reference tokens of a pointer without its leading `/`, still escaped: `rest.split('/')`
-/// by a byte scan (the checks look up thousands of short pointers per object, and a string
-/// searcher's set-up costs more than the scan of a short token).
-fn tokens_of(rest: &str) -> impl Iterator<Item = &str> {
-    let mut left = Some(rest);
-    std::iter::from_fn(move || {
-        let now = left?;
-        match now.bytes().position(|b| b == b'/') {
-            Some(i) => {
-                left = Some(&now[i + 1..]);
-                Some(&now[..i])
-            }
-            None => {
-                left = None;
-                Some(now)
-            }
-        }
-    })
-}
-
-/// Maps up to this size are searched member by member: comparing a few short keys is cheaper
-/// than hashing the key (serde_json's ordered maps hash with SipHash).
-const SCAN: usize = 8;
-
-fn member<'v>(map: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v Value> {
-    if map.len() <= SCAN {
-        map.iter().find_map(|(k, v)| (k == key).then_some(v))
-    } else {
-        map.get(key)
-    }
-}
-
-fn member_mut<'v>(map: &'v mut serde_json::Map<String, Value>, key: &str) -> Option<&'v mut Value> {
-    if map.len() <= SCAN {
-        map.iter_mut().find_map(|(k, v)| (k == key).then_some(v))
-    } else {
-        map.get_mut(key)
-    }
-}
-
-impl Pointer for Value {
-    fn at(&self, pointer: &str) -> Option<&Value> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        let rest = pointer.strip_prefix('/')?;
-        let mut node = self;
-        for token in tokens_of(rest) {
-            node = match node {
-                Value::Object(map) => member(map, unescape(token).as_ref())?,
-                Value::Array(items) => items.get(list_index(token)?)?,
-                _ => return None,
-            };
-        }
-        Some(node)
-    }
-
-    fn at_mut(&mut self, pointer: &str) -> Option<&mut Value> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        let rest = pointer.strip_prefix('/')?;
-        let mut node = self;
-        for token in tokens_of(rest) {
-            node = match node {
-                Value::Object(map) => member_mut(map, unescape(token).as_ref())?,
-                Value::Array(items) => items.get_mut(list_index(token)?)?,
-                _ => return None,
-            };
-        }
-        Some(node)
-    }
 }
 
 /// Workload kinds that carry a pod template, and where their pod spec sits
@@ -822,64 +701,8 @@ pub fn replicas(obj: &Value) -> Option<(i64, &'static str)> {
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn pointer_lookups_agree_with_serde_json() {
-        let mut v = serde_json::json!({
-            "a": {"b/c": [1, {"~d": true}], "": {"": 3}, "01": 4, "1": [5, 6]},
-            "e": null
-        });
-        let pointers = [
-            "",
-            "/",
-            "/a",
-            "/a/b~1c",
-            "/a/b~1c/0",
-            "/a/b~1c/1/~0d",
-            "/a/b~1c/01",
-            "/a/b~1c/-",
-            "/a/b~1c/2",
-            "/a//",
-            "/a/",
-            "/a/b~1c/",
-            "/a/01",
-            "/a/1/1",
-            "/a/1/+1",
-            "a",
-            "/e/x",
-            "/a/b~1c/1/~0d/x",
-            "/a/~2",
-            "/a/b~1c/ 0",
-        ];
-        for p in pointers {
-            assert_eq!(Pointer::at(&v, p), Value::pointer(&v, p), "at({p:?})");
-            let mut copy = v.clone();
-            let expected = Value::pointer_mut(&mut copy, p).map(|x| x.clone());
-            assert_eq!(v.at_mut(p).map(|x| x.clone()), expected, "at_mut({p:?})");
-        }
-        if let Some(x) = v.at_mut("/a/b~1c/1/~0d") {
-            *x = Value::Bool(false);
-        }
-        assert_eq!(
-            Value::pointer(&v, "/a/b~1c/1/~0d"),
-            Some(&Value::Bool(false))
-        );
-    }
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn pointer_tokens_escape_and_unescape_per_rfc6901() {
-        assert_eq!(
-            escape_token("flink-lint.io/ignore"),
-            "flink-lint.io~1ignore"
-        );
-        assert_eq!(escape_token("a~/b"), "a~0~1b");
-        for t in ["", "a", "~1", "~0/~", "x/y~z"] {
-            assert_eq!(unescape_token(&escape_token(t)), t);
-        }
-        // `~01` is `~1` literally, not `/`
-        assert_eq!(unescape_token("~01"), "~1");
-    }
 
     #[test]
     fn volumes_naming_a_config_map_directly_or_projected() {

@@ -20,9 +20,9 @@ use serde_json::{Map, Value};
 
 use super::source::{self, SourceFile};
 use super::{InputError, Inputs, Outcome};
-use crate::engine::fix::{join, tokens};
 use crate::engine::{Edit, Engine, Op, Subject};
 use crate::flink::object::ObjectRef;
+use crate::flink::pointer::{join, tokens};
 
 /// The operations for one object of a file: the document it is in (its position among the
 /// file's non-empty documents), the pointer prefix of the object in the document (`/items/3`
@@ -188,8 +188,8 @@ fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String,
         Err(e) => e,
     };
     // Rewrite the nearest enclosing collection (not the object itself) that reads back.
-    let toks = tokens(op.path());
-    let root = tokens(prefix).len();
+    let toks = tokens(op.path()).unwrap_or_default();
+    let root = tokens(prefix).map_or(0, |t| t.len());
     for depth in (root + 1..toks.len()).rev() {
         let at = join(&toks[..depth]);
         let Some(value) = expected.pointer(&at) else {
@@ -213,7 +213,7 @@ struct Editor<'a> {
 }
 
 fn parent_of(path: &str) -> (String, String) {
-    let toks = tokens(path);
+    let toks = tokens(path).unwrap_or_default();
     match toks.split_last() {
         Some((last, parents)) => (join(parents), last.clone()),
         None => (String::new(), String::new()),
@@ -291,7 +291,7 @@ impl Editor<'_> {
             Some(Value::Object(m)) if self.text[r.clone()].starts_with('{') => {
                 match m.keys().next() {
                     None => return true,
-                    Some(k) => format!("{ptr}/{}", crate::flink::object::escape_token(k)),
+                    Some(k) => format!("{ptr}/{}", crate::flink::pointer::escape(k)),
                 }
             }
             _ => return false,
@@ -400,7 +400,7 @@ impl Editor<'_> {
             return Err(format!("{parent} is not a mapping"));
         };
         let first = m.keys().next().ok_or("empty mapping")?;
-        let first_ptr = format!("{parent}/{}", crate::flink::object::escape_token(first));
+        let first_ptr = format!("{parent}/{}", crate::flink::pointer::escape(first));
         let indent = self
             .doc
             .spans
@@ -475,7 +475,7 @@ impl Editor<'_> {
         let mut keys = m.keys();
         let _ = keys.by_ref().find(|k| k.as_str() == key);
         let next = keys.next().ok_or("no key after it")?;
-        let next_ptr = format!("{parent}/{}", crate::flink::object::escape_token(next));
+        let next_ptr = format!("{parent}/{}", crate::flink::pointer::escape(next));
         let next_at = self
             .doc
             .spans

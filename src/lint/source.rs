@@ -25,10 +25,10 @@
 //! there is one. Lines and columns are 1-based; columns count characters (a tab is one, the BOM
 //! is none).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::flink::pointer;
 use serde_json::Value;
 use serde_saphyr::granit_parser::{self, Event, Marker, Parser, ScalarStyle, Span, StructureStyle};
 
@@ -198,14 +198,11 @@ impl SpanIndex {
         if self.nodes.is_empty() {
             return (None, false);
         }
-        if pointer.is_empty() {
-            return (Some(0), true);
-        }
-        let Some(rest) = pointer.strip_prefix('/') else {
+        let Some(segments) = pointer::raw_tokens(pointer) else {
             return (Some(0), false);
         };
         let mut current = 0u32;
-        for segment in rest.split('/') {
+        for segment in segments {
             let Some(node) = self.nodes.get(current as usize) else {
                 return (None, false);
             };
@@ -215,9 +212,9 @@ impl SpanIndex {
                 .get(first as usize)
                 .is_some_and(|c| c.key.0 == NONE);
             let next = if is_seq {
-                array_index(segment).and_then(|i| self.item(current, i))
+                pointer::list_index(segment).and_then(|i| self.item(current, i))
             } else {
-                self.find_key(current, &unescape(segment))
+                self.find_key(current, &pointer::unescape(segment))
             };
             match next {
                 Some(n) => current = n,
@@ -375,23 +372,6 @@ impl SpanIndex {
     }
 }
 
-/// An RFC 6901 array index: `0` or digits without a leading zero.
-fn array_index(segment: &str) -> Option<usize> {
-    let canonical = !segment.is_empty()
-        && segment.bytes().all(|b| b.is_ascii_digit())
-        && (segment == "0" || !segment.starts_with('0'));
-    canonical.then(|| segment.parse().ok()).flatten()
-}
-
-/// Decode one pointer segment (`~1` is `/`, `~0` is `~`).
-fn unescape(segment: &str) -> Cow<'_, str> {
-    if segment.contains('~') {
-        Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
-    } else {
-        Cow::Borrowed(segment)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Document {
     pub value: serde_json::Value,
@@ -455,16 +435,6 @@ pub fn parse_parts(text: &str, is_json: bool) -> (Vec<Document>, Vec<ParseError>
             }],
         )
     })
-}
-
-/// Escape one pointer segment (RFC 6901).
-#[cfg(test)]
-fn escape(key: &str) -> String {
-    if key.contains(['~', '/']) {
-        key.replace('~', "~0").replace('/', "~1")
-    } else {
-        key.to_string()
-    }
 }
 
 /// The first line of a message, cut before its first ` at line L, column C` (serde-saphyr) or
@@ -2304,7 +2274,7 @@ kind: Fine
             Value::Object(map) => {
                 for (k, v) in map {
                     prefix.push('/');
-                    prefix.push_str(&escape(k));
+                    prefix.push_str(&pointer::escape(k));
                     pointers(v, prefix, out);
                     prefix.truncate(len);
                 }

@@ -16,7 +16,7 @@
 //! unreachable, RBAC taken away) counts as not synced again, with its own note, until a
 //! re-list succeeds: the cache does not answer "absent" from a picture it can no longer update.
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::Pointer as _;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};

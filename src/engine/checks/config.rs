@@ -14,6 +14,7 @@ use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
 use crate::flink::image::{self, ConfigFileName};
 use crate::flink::object::{self, ConfigMapVolume, Role};
+use crate::flink::pointer;
 
 fn version_text(pc: &PodConfig<'_>) -> String {
     match pc.version {
@@ -312,7 +313,7 @@ fn write_missing(ctx: &Ctx<'_>, cm: &Arc<Value>, hit: Hit, key: &str) -> Hit {
 
 /// Pointer to a key under a ConfigMap's `data`.
 fn data_ptr(key: &str) -> String {
-    format!("/data/{}", object::escape_token(key))
+    format!("/data/{}", pointer::escape(key))
 }
 
 /// FLK305: a Flink configuration file Flink cannot read.

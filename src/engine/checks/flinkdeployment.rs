@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::Ctx;
 use crate::engine::{Hit, Op};
 use crate::flink::config;
-use crate::flink::object::{self, Class, CrKind, Pointer as _};
+use crate::flink::object::{self, Class, CrKind};
+use crate::flink::pointer::{self, Pointer as _};
 
 /// The key that picks the type of the REST Service Flink's Kubernetes decorators create.
 pub const REST_EXPOSED_TYPE: &str = "kubernetes.rest-service.exposed.type";
@@ -27,11 +28,11 @@ pub fn key_pointer(obj: &Value, key: &str) -> Option<String> {
     fn find(node: &Value, at: &str, rest: &str) -> Option<String> {
         let map = node.as_object()?;
         if map.contains_key(rest) {
-            return Some(format!("{at}/{}", object::escape_token(rest)));
+            return Some(format!("{at}/{}", pointer::escape(rest)));
         }
         map.iter().find_map(|(k, v)| {
             let below = rest.strip_prefix(k.as_str())?.strip_prefix('.')?;
-            find(v, &format!("{at}/{}", object::escape_token(k)), below)
+            find(v, &format!("{at}/{}", pointer::escape(k)), below)
         })
     }
     find(obj.at(FLINK_CONFIGURATION)?, FLINK_CONFIGURATION, key)
@@ -50,11 +51,11 @@ pub fn add_pointer(obj: &Value, key: &str) -> String {
             v.is_object().then_some((k, v, below))
         });
         let Some((k, v, below)) = next else { break };
-        at = format!("{at}/{}", object::escape_token(k));
+        at = format!("{at}/{}", pointer::escape(k));
         node = Some(v);
         rest = below;
     }
-    format!("{at}/{}", object::escape_token(rest))
+    format!("{at}/{}", pointer::escape(rest))
 }
 
 /// What a Service of this type exposes the JobManager through, if anything beyond the cluster.
@@ -231,7 +232,7 @@ pub fn log_configuration_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
         "/spec"
     };
     vec![Hit::at(at).fix(vec![Op::Add {
-        path: format!("/spec/logConfiguration/{}", object::escape_token(LOG4J)),
+        path: format!("/spec/logConfiguration/{}", pointer::escape(LOG4J)),
         value: json!(ctx.settings.fix.log4j_console),
     }])]
 }

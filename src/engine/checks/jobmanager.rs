@@ -1,6 +1,6 @@
 //! Family 1: one active JobManager per cluster, and the Service that fronts it.
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::{self, Pointer as _};
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -47,7 +47,7 @@ pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
     if pc.ha_or_likely() {
         return Vec::new();
     }
-    let field = ptr.trim_start_matches('/').replace('/', ".");
+    let field = pointer::dotted(ptr);
     vec![
         Hit::at(ptr)
             .arg("what", field)

@@ -1,6 +1,6 @@
 //! Family 4: resource requests and limits, and the Flink memory model against the container.
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::Pointer as _;
 use serde_json::{Value, json};
 
 use super::Ctx;

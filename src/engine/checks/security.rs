@@ -4,7 +4,7 @@
 //! annotations next to the pod spec, or Flink knowledge (which container runs the Flink image,
 //! which directories it writes).
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::{self, Pointer as _};
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -300,7 +300,7 @@ pub fn apparmor(ctx: &Ctx<'_>) -> Vec<Hit> {
                     continue;
                 }
                 hits.push(
-                    Hit::at(format!("{meta}/annotations/{}", object::escape_token(k)))
+                    Hit::at(format!("{meta}/annotations/{}", pointer::escape(k)))
                         .arg("value", value)
                         .arg("where", format!("container '{container}'")),
                 );
@@ -976,7 +976,7 @@ pub fn flink_host_network(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     let flat = format!(
         "/spec/flinkConfiguration/{}",
-        object::escape_token(HOST_NETWORK_KEY)
+        pointer::escape(HOST_NETWORK_KEY)
     );
     if obj.at(&flat).is_some() {
         vec![Hit::at(&flat).fix(vec![Op::Replace {

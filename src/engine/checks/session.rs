@@ -1,6 +1,6 @@
 //! Family 5: what the Flink Kubernetes Operator expects of its resources.
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::{self, Pointer as _};
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -24,7 +24,7 @@ pub fn session_job_target(ctx: &Ctx<'_>) -> Vec<Hit> {
     if current == Some(deployment) {
         return Vec::new();
     }
-    let path = format!("/metadata/labels/{}", object::escape_token(TARGET_SESSION));
+    let path = format!("/metadata/labels/{}", pointer::escape(TARGET_SESSION));
     let at = if labels.is_some() {
         "/metadata/labels".to_string()
     } else {

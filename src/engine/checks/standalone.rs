@@ -2,7 +2,7 @@
 //! `/opt/flink/conf`, then `FLINK_PROPERTIES`, then `-D` dynamic properties on the command line
 //! (the order the image's entrypoint applies them).
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::Pointer as _;
 use std::sync::Arc;
 
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! written, in the fields the other rules rely on. A value of the wrong type is reported here,
 //! never read as "not set" by the rule that needs it.
 
-use crate::flink::object::Pointer as _;
+use crate::flink::pointer::{self, Pointer as _};
 use serde_json::Value;
 
 use super::Ctx;
@@ -65,7 +65,7 @@ pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     let hit = |at: String, v: &Value, problem: String| {
         Hit::at(at.clone())
-            .arg("field", at.trim_start_matches('/').replace('/', "."))
+            .arg("field", pointer::dotted(&at))
             .arg("value", describe(v))
             .arg("problem", problem)
     };
@@ -93,7 +93,7 @@ pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
                     for (res, v) in m {
                         let at = format!(
                             "{spec}/{list}/{i}/resources/{part}/{}",
-                            object::escape_token(res)
+                            pointer::escape(res)
                         );
                         match quantity::quantity_from_json(v) {
                             Err(e) => hits.push(hit(at, v, e.to_string())),
