@@ -20,7 +20,6 @@ pub use rule::{Registry, Rule, Target};
 pub use settings::{Scope, Settings};
 
 use crate::flink::object::{self, Class, CrKind, ObjectRef, Role};
-use crate::flink::pointer;
 use checks::Ctx;
 use rule::{Check, Platform};
 
@@ -139,8 +138,8 @@ pub struct Engine {
     schemas: Vec<Option<jsonschema::Validator>>,
     /// By rule index: the severity under these settings, `None` when the rule is off.
     severities: Vec<Option<Severity>>,
-    /// By rule index: the function of a native rule (not for the engine's own checks).
-    natives: Vec<Option<checks::CheckFn>>,
+    /// By rule index: the check of a native rule.
+    natives: Vec<Option<&'static checks::Native>>,
 }
 
 /// The targets an object offers rules, in the given scope.
@@ -182,10 +181,6 @@ impl Engine {
                     .build(schema)
                     .map_err(|e| format!("{}: invalid schema: {e}", rule.id))?;
                 compiled = Some(v);
-            } else if let Check::Native { native } = &rule.check
-                && !checks::exists(native)
-            {
-                return Err(format!("{}: no native check named {native}", rule.id));
             }
             schemas.push(compiled);
         }
@@ -198,7 +193,7 @@ impl Engine {
             .rules()
             .iter()
             .map(|r| match &r.check {
-                Check::Native { native } => checks::lookup(native),
+                Check::Native { native } => checks::find(native),
                 Check::Schema { .. } => None,
             })
             .collect();
@@ -237,9 +232,8 @@ impl Engine {
         if targets.is_empty() || !obj.is_object() {
             return Report::default();
         }
-        let ctx = Ctx::with_class(subject, &self.settings, class);
+        let ctx = Ctx::with_class(subject, &self.settings, self.registry, class);
         let oref = ObjectRef::of(obj);
-        let (ignores, bad_ignores) = suppress::parse(obj, self.registry);
         // The nodes schema rules look at, listed once for every schema rule.
         let nodes = std::cell::OnceCell::new();
         let mut findings = Vec::new();
@@ -265,19 +259,16 @@ impl Engine {
                 continue;
             }
             let hits = match &rule.check {
-                Check::Native { native } if native == "invalid_ignore" => bad_ignores
-                    .iter()
-                    .map(|b| {
-                        Hit::at(format!(
-                            "/metadata/annotations/{}",
-                            pointer::escape(suppress::ANNOTATION)
-                        ))
-                        .arg("entry", &b.entry)
-                        .arg("problem", &b.problem)
-                    })
-                    .collect(),
-                Check::Native { .. } => match self.natives[index] {
-                    Some(f) => f(&ctx),
+                Check::Native { native } => match self.natives[index] {
+                    Some(check) => {
+                        let hits = (check.run)(&ctx);
+                        debug_assert!(
+                            hits.iter().all(|h| sets_exactly(h, check.args)),
+                            "check {native} must set exactly {:?} once each",
+                            check.args
+                        );
+                        hits
+                    }
                     None => Vec::new(),
                 },
                 Check::Schema { each, .. } => match &self.schemas[index] {
@@ -292,7 +283,9 @@ impl Engine {
                 },
             };
             let max = self.settings.suppression.max_severity;
-            let named = ignores
+            let named = ctx
+                .ignores()
+                .0
                 .iter()
                 .any(|i| rule::selector_matches(&i.rule, rule));
             for hit in hits {
@@ -317,7 +310,7 @@ impl Engine {
                         },
                     )
                 });
-                let mut message = interpolate(&rule.message, &hit.args);
+                let mut message = rule.template.render(&hit.args);
                 if let Some(what) = &hit.unseen {
                     message.push_str(&format!(" (unverified: {what})"));
                 }
@@ -514,13 +507,12 @@ fn may_apply(rule: &Rule, unsafe_fixes: bool, create_objects: bool) -> bool {
     })
 }
 
-/// Fill `{name}` placeholders from `args`; unknown placeholders stay as written.
-pub fn interpolate(template: &str, args: &[(&'static str, String)]) -> String {
-    let mut out = template.trim().to_string();
-    for (k, v) in args {
-        out = out.replace(&format!("{{{k}}}"), v);
-    }
-    out
+/// Whether `hit` sets each of `args` once and nothing else.
+fn sets_exactly(hit: &Hit, args: &[&str]) -> bool {
+    hit.args.len() == args.len()
+        && args
+            .iter()
+            .all(|a| hit.args.iter().filter(|(k, _)| k == a).count() == 1)
 }
 
 /// Shared handle, cheap to clone into request handlers.

@@ -8,7 +8,8 @@ use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::report::{Applicability, Severity};
+use super::checks;
+use super::report::{Applicability, Op, Severity};
 use crate::flink::kinds::{self, Kind};
 
 static POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");
@@ -176,12 +177,11 @@ pub struct FixSpec {
     /// What the fix does, one line ("Switch the strategy to Recreate").
     pub title: String,
     /// Declarative RFC 6902 operations, relative to the node a schema check applied to
-    /// (`""` path = that node). Absent for native rules, whose function computes them.
+    /// (`""` path = that node; a `*` token takes the failing field's token at that depth).
+    /// Absent for native rules, whose function computes them. An operation that cannot be read
+    /// is an error when the rules load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ops: Option<Vec<Value>>,
-    /// A function in `engine::checks` that computes the operations for a schema rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub native: Option<String>,
+    pub ops: Option<Vec<Op>>,
     /// The fix creates whole objects next to the subject (`flink-lint fix` writes them); the
     /// webhook's `/mutate`, which can only patch the object it admits, cannot apply it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -211,6 +211,9 @@ pub struct Rule {
     pub summary: String,
     /// One line; `{name}` placeholders are filled from what the check reports.
     pub message: String,
+    /// `message`, read once when the rules load.
+    #[serde(skip)]
+    pub template: Template,
     pub check: Check,
     #[serde(default)]
     pub fix: Option<FixSpec>,
@@ -269,6 +272,52 @@ impl std::fmt::Display for Registration {
 }
 
 impl Rule {
+    /// The rule as read from its file, checked against its check and with its message read:
+    /// a native check must exist and its arguments must be exactly the message's placeholders;
+    /// a schema check offers `value` and `where` (and `container` when it judges containers);
+    /// declared fix operations must have JSON pointer paths.
+    fn loaded(mut self) -> Result<Rule, String> {
+        self.template = Template::parse(&self.message);
+        let offered: Vec<&str> = match &self.check {
+            Check::Native { native } => {
+                let check = checks::find(native)
+                    .ok_or_else(|| format!("no native check named {native}"))?;
+                let mut named: Vec<&str> = self.template.args().collect();
+                let mut set = check.args.to_vec();
+                named.sort_unstable();
+                named.dedup();
+                set.sort_unstable();
+                if named != set {
+                    return Err(format!(
+                        "the message's placeholders {{{}}} are not the arguments check {native} sets {{{}}}",
+                        named.join("}, {"),
+                        set.join("}, {")
+                    ));
+                }
+                set
+            }
+            Check::Schema { each, .. } => match each {
+                Each::Container => vec!["value", "where", "container"],
+                _ => vec!["value", "where"],
+            },
+        };
+        if let Some(unknown) = self.template.args().find(|a| !offered.contains(a)) {
+            return Err(format!(
+                "the message's placeholder {{{unknown}}} is not set by its check (it offers {{{}}})",
+                offered.join("}, {")
+            ));
+        }
+        for op in self.fix.iter().flat_map(|f| f.ops.iter().flatten()) {
+            if crate::flink::pointer::tokens(op.path()).is_none() {
+                return Err(format!(
+                    "fix operation path '{}' is not a JSON pointer",
+                    op.path()
+                ));
+            }
+        }
+        Ok(self)
+    }
+
     pub fn fixable(&self) -> bool {
         self.fix.is_some()
     }
@@ -381,6 +430,79 @@ impl Rule {
     }
 }
 
+/// A message read once: text, and `{name}` placeholders filled from a hit's arguments in one
+/// pass (a value is never read as a template again). Any other brace is text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Template {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Arg(String),
+}
+
+impl Template {
+    pub fn parse(message: &str) -> Template {
+        let text = message.trim();
+        let mut pieces = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let name_len = after
+                .bytes()
+                .take_while(|b| b.is_ascii_lowercase() || *b == b'_')
+                .count();
+            if name_len > 0 && after.as_bytes().get(name_len) == Some(&b'}') {
+                literal.push_str(&rest[..open]);
+                if !literal.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut literal)));
+                }
+                pieces.push(Piece::Arg(after[..name_len].to_string()));
+                rest = &after[name_len + 1..];
+            } else {
+                literal.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            pieces.push(Piece::Text(literal));
+        }
+        Template { pieces }
+    }
+
+    /// The placeholders, in order (a name used twice is listed twice).
+    pub fn args(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Arg(a) => Some(a.as_str()),
+            Piece::Text(_) => None,
+        })
+    }
+
+    /// The message with each placeholder replaced by the argument of that name. A placeholder
+    /// no argument fills (the registry makes that a bug of the check) stays as written.
+    pub fn render(&self, args: &[(&'static str, String)]) -> String {
+        let mut out = String::new();
+        for p in &self.pieces {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Arg(name) => match args.iter().find(|(k, _)| k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                },
+            }
+        }
+        out
+    }
+}
+
 /// Every rule, in id order.
 #[derive(Debug)]
 pub struct Registry {
@@ -437,7 +559,7 @@ impl Registry {
             if !file.ends_with(&expected) {
                 return Err(format!("{file}: a rule file must be named {expected}"));
             }
-            rules.push(rule);
+            rules.push(rule.loaded().map_err(|e| format!("{file}: {e}"))?);
         }
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         let mut by_id = BTreeMap::new();
@@ -493,5 +615,87 @@ mod tests {
             Platform::Kubernetes
         );
         assert_eq!(Platform::from_api_groups([]), Platform::Kubernetes);
+    }
+
+    fn policy(file: &str) -> String {
+        Registry::embedded_sources()
+            .into_iter()
+            .find(|(f, _)| f.ends_with(file))
+            .map(|(_, text)| text)
+            .unwrap()
+    }
+
+    fn load(file: &str, text: String) -> Result<Registry, String> {
+        Registry::from_sources(&[(file.to_string(), text)])
+    }
+
+    #[test]
+    fn messages_fill_in_one_pass() {
+        let t = Template::parse("  sysctl {value} in {where}: {x} {nope {} {Up} done ");
+        assert_eq!(t.args().collect::<Vec<_>>(), ["value", "where", "x"]);
+        // A value that looks like a placeholder is text, not read again.
+        let out = t.render(&[
+            ("value", "{where}".to_string()),
+            ("where", "the pod".to_string()),
+        ]);
+        assert_eq!(out, "sysctl {where} in the pod: {x} {nope {} {Up} done");
+    }
+
+    #[test]
+    fn a_message_must_name_exactly_its_native_checks_arguments() {
+        const FILE: &str = "FLK101-jobmanager-replicas-without-ha.yaml";
+        assert!(load(FILE, policy(FILE)).is_ok());
+        let missing = policy(FILE).replace("{what} is {replicas}", "{what} is many");
+        let err = load(FILE, missing).unwrap_err();
+        assert!(
+            err.contains("FLK101") && err.contains("{replicas}"),
+            "{err}"
+        );
+        let extra = policy(FILE).replace("{what} is {replicas}", "{what} is {replica}");
+        let err = load(FILE, extra).unwrap_err();
+        assert!(err.contains("{replica}"), "{err}");
+        let unknown =
+            policy(FILE).replace("native: jobmanager_replicas", "native: jobmanager_replica");
+        assert!(
+            load(FILE, unknown)
+                .unwrap_err()
+                .contains("no native check named jobmanager_replica")
+        );
+    }
+
+    #[test]
+    fn a_schema_message_uses_only_what_schema_checks_offer() {
+        const POD: &str = "FLK202-host-namespaces.yaml";
+        let err = load(
+            POD,
+            policy(POD).replace("the pod shares", "{container} shares"),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("{container}") && err.contains("{value}, {where}"),
+            "{err}"
+        );
+        const CONTAINER: &str = "FLK201-privileged-container.yaml";
+        assert!(load(CONTAINER, policy(CONTAINER)).is_ok());
+    }
+
+    #[test]
+    fn fix_operations_are_read_when_the_rules_load() {
+        const FILE: &str = "FLK208-capabilities-not-dropped.yaml";
+        let text = policy(FILE);
+        let bad_op = text.replace(r#"{"op": "add", "path""#, r#"{"op": "append", "path""#);
+        assert_ne!(bad_op, text);
+        let err = load(FILE, bad_op).unwrap_err();
+        assert!(err.contains(FILE) && err.contains("append"), "{err}");
+        let bad_path = text.replace(r#""path": "/*/*/"#, r#""path": "*/*/"#);
+        assert_ne!(bad_path, text);
+        let err = load(FILE, bad_path).unwrap_err();
+        assert!(err.contains("not a JSON pointer"), "{err}");
+        let native_fix = text.replace(
+            "  applicability: safe\n",
+            "  applicability: safe\n  native: x\n",
+        );
+        assert_ne!(native_fix, text);
+        assert!(load(FILE, native_fix).unwrap_err().contains("native"));
     }
 }

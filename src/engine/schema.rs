@@ -35,7 +35,7 @@ impl<'a> Nodes<'a> {
             };
             // The containers as `object::all_containers` lists them.
             let mut containers = Vec::new();
-            for list in ["initContainers", "containers", "ephemeralContainers"] {
+            for list in object::CONTAINER_LISTS {
                 let items = value.get(list).and_then(Value::as_array);
                 for (i, c) in items.into_iter().flatten().enumerate() {
                     containers.push(Node {
@@ -124,12 +124,7 @@ pub(super) fn run(
 fn container_in(obj: &Value, pod_spec: &str, rel: &str) -> Option<String> {
     let t = tokens(rel)?;
     match t.as_slice() {
-        [list, index, ..]
-            if matches!(
-                list.as_str(),
-                "containers" | "initContainers" | "ephemeralContainers"
-            ) =>
-        {
+        [list, index, ..] if object::CONTAINER_LISTS.contains(&list.as_str()) => {
             object::str_at(obj, &format!("{pod_spec}/{list}/{index}/name")).map(str::to_string)
         }
         _ => None,
@@ -161,7 +156,7 @@ fn declared_ops(spec: &FixSpec, base: &str, rel: &str) -> Vec<Op> {
     };
     ops.iter()
         .filter_map(|op| {
-            let mut op: Op = serde_json::from_value(op.clone()).ok()?;
+            let mut op = op.clone();
             let mut full = base_tokens.clone();
             for (i, t) in tokens(op.path())?.into_iter().enumerate() {
                 if t == "*" {

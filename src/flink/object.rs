@@ -15,6 +15,12 @@ pub const FLINK_GROUP: &str = "flink.apache.org";
 /// Where the standalone images read their configuration from.
 pub const FLINK_CONF_DIR: &str = "/opt/flink/conf";
 
+/// Where the Flink image writes its log files; not writable by an arbitrary uid.
+pub const FLINK_LOG_DIR: &str = "/opt/flink/log";
+
+/// Where the operator downloads job jars (FLINK-30577).
+pub const OPERATOR_ARTIFACTS_DIR: &str = "/opt/flink/artifacts";
+
 /// `apiVersion`, `kind`, `metadata.namespace`, `metadata.name` of an object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct ObjectRef {

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::Ctx;
 use super::jobmanager::flink_configuration;
 use super::standalone::{
     self, CONFIG_YAML, ConfigFile, FLINK_CONF_YAML, LOG4J, Lookup, Mount, PodConfig,
 };
+use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
 use crate::flink::image::{self, ConfigFileName};
@@ -23,8 +23,14 @@ fn version_text(pc: &PodConfig<'_>) -> String {
     }
 }
 
+/// FLK301: `check: native: flink_config_mount`.
+pub(super) const FLINK_CONFIG_MOUNT: Native = Native {
+    args: &["container"],
+    run: mount,
+};
+
 /// FLK301: a JobManager or TaskManager with nothing mounted at `/opt/flink/conf`.
-pub fn mount(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn mount(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(pc) = ctx.me() else {
         return Vec::new();
     };
@@ -45,14 +51,42 @@ pub fn mount(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// FLK302: `check: native: config_map_not_found`.
+pub(super) const CONFIG_MAP_NOT_FOUND: Native = Native {
+    args: &["configmap"],
+    run: config_map_not_found,
+};
+
 /// FLK302: the ConfigMap is not in a complete view of the namespace.
-pub fn config_map_not_found(ctx: &Ctx<'_>) -> Vec<Hit> {
-    lookup_hits(ctx, |l| matches!(l, Lookup::Missing))
+fn config_map_not_found(ctx: &Ctx<'_>) -> Vec<Hit> {
+    match mounted_config_map(ctx) {
+        Some((at, source, Lookup::Missing)) => vec![Hit::at(at).arg("configmap", source.name)],
+        _ => Vec::new(),
+    }
 }
 
+/// FLK303: `check: native: config_map_unverified`.
+pub(super) const CONFIG_MAP_UNVERIFIED: Native = Native {
+    args: &["configmap", "reason"],
+    run: config_map_unverified,
+};
+
 /// FLK303: the ConfigMap is not among the linted objects.
-pub fn config_map_unverified(ctx: &Ctx<'_>) -> Vec<Hit> {
-    lookup_hits(ctx, |l| matches!(l, Lookup::Unknown))
+fn config_map_unverified(ctx: &Ctx<'_>) -> Vec<Hit> {
+    match mounted_config_map(ctx) {
+        Some((at, source, Lookup::Unknown)) => {
+            let context = ctx.subject.context;
+            let reason = context
+                .incomplete_note()
+                .unwrap_or_else(|| context.unknown_reason());
+            vec![
+                Hit::at(at)
+                    .arg("configmap", source.name)
+                    .arg("reason", reason),
+            ]
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The subject's ConfigMap at `/opt/flink/conf`: the pointer to its name in the volume, the
@@ -75,25 +109,14 @@ fn mounted_config_map<'c>(
     }
 }
 
-fn lookup_hits(ctx: &Ctx<'_>, want: impl Fn(&Lookup) -> bool) -> Vec<Hit> {
-    match mounted_config_map(ctx) {
-        Some((at, source, lookup)) if want(lookup) => {
-            let context = ctx.subject.context;
-            let reason = context
-                .incomplete_note()
-                .unwrap_or_else(|| context.unknown_reason());
-            vec![
-                Hit::at(at)
-                    .arg("configmap", source.name)
-                    .arg("reason", reason),
-            ]
-        }
-        _ => Vec::new(),
-    }
-}
+/// FLK002: `check: native: ambiguous_reference`.
+pub(super) const AMBIGUOUS_REFERENCE: Native = Native {
+    args: &["what", "files"],
+    run: ambiguous_reference,
+};
 
 /// FLK002: a reference that equally near objects in different files answer.
-pub fn ambiguous_reference(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn ambiguous_reference(ctx: &Ctx<'_>) -> Vec<Hit> {
     match mounted_config_map(ctx) {
         Some((at, source, Lookup::Ambiguous(files))) => vec![
             Hit::at(at)
@@ -104,9 +127,15 @@ pub fn ambiguous_reference(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
 }
 
+/// FLK304: `check: native: config_map_keys`.
+pub(super) const CONFIG_MAP_KEYS: Native = Native {
+    args: &["configmap", "problem"],
+    run: config_map_keys,
+};
+
 /// FLK304: the mounted ConfigMap lacks the configuration file for this Flink version or the
 /// log4j file, or the volume's `items` name keys the ConfigMap does not have.
-pub fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(pc) = ctx.me() else {
         return Vec::new();
     };
@@ -316,8 +345,14 @@ fn data_ptr(key: &str) -> String {
     format!("/data/{}", pointer::escape(key))
 }
 
+/// FLK305: `check: native: flink_config_invalid`.
+pub(super) const FLINK_CONFIG_INVALID: Native = Native {
+    args: &["file", "problem"],
+    run: invalid,
+};
+
 /// FLK305: a Flink configuration file Flink cannot read.
-pub fn invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for f in standalone::flink_files(ctx.obj) {
         let parsed = standalone::parse_file(ctx.subject.context, &f);
@@ -379,8 +414,14 @@ fn append_op(f: &ConfigFile, key: &str, value: &str) -> Op {
     }
 }
 
+/// FLK306: `check: native: rpc_address`.
+pub(super) const RPC_ADDRESS: Native = Native {
+    args: &["file", "problem"],
+    run: rpc_address,
+};
+
 /// FLK306: `jobmanager.rpc.address` does not name the JobManager Service (non-HA).
-pub fn rpc_address(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn rpc_address(ctx: &Ctx<'_>) -> Vec<Hit> {
     let cm = ctx.obj;
     let files = files_of(ctx);
     if files.is_empty() {
@@ -439,9 +480,15 @@ pub fn rpc_address(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
+/// FLK307: `check: native: ports_not_fixed`.
+pub(super) const PORTS_NOT_FIXED: Native = Native {
+    args: &["key", "value", "port"],
+    run: ports_not_fixed,
+};
+
 /// FLK307: without HA, TaskManagers reach the JobManager's RPC and blob ports through a
 /// Service, so both must be fixed single ports.
-pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (f, cfg) in files_of(ctx) {
         if cfg.ha_enabled() {
@@ -473,9 +520,15 @@ pub fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
+/// FLK308: `check: native: task_slots_unset`.
+pub(super) const TASK_SLOTS_UNSET: Native = Native {
+    args: &["file", "default"],
+    run: task_slots_unset,
+};
+
 /// FLK308: `taskmanager.numberOfTaskSlots` is not set (Flink's default is one slot), in a
 /// standalone cluster's configuration file or a FlinkDeployment's `flinkConfiguration`.
-pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     if object::kind(ctx.obj) != "ConfigMap" {
         return super::flinkdeployment::task_slots_unset(ctx);
     }
@@ -492,8 +545,14 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
         .collect()
 }
 
+/// FLK309: `check: native: ha_storage_dir`.
+pub(super) const HA_STORAGE_DIR: Native = Native {
+    args: &["mode", "where"],
+    run: ha_storage_dir,
+};
+
 /// FLK309: high availability is switched on without a storage directory.
-pub fn ha_storage_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn ha_storage_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let with_mode = |cfg: &FlinkConfig| {
         if cfg.ha_enabled() && cfg.ha_storage_dir().is_none() {

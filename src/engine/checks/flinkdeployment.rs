@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::Ctx;
+use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::config;
 use crate::flink::object::{self, Class, CrKind};
@@ -147,10 +147,16 @@ fn exposed_service(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// FLK240: `check: native: rest_service_exposed`.
+pub(super) const REST_SERVICE_EXPOSED: Native = Native {
+    args: &["what", "reach"],
+    run: rest_service_exposed,
+};
+
 /// FLK240: the REST Service is exposed outside the cluster (NodePort or LoadBalancer): set so
 /// in a FlinkDeployment (unset is fine: the operator then sets ClusterIP), or a standalone
 /// cluster's Service in front of the JobManager.
-pub fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     if object::kind(obj) == "Service" && object::group(obj).is_empty() {
         return exposed_service(ctx);
@@ -211,10 +217,16 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// FLK311: `check: native: log_configuration_unset`.
+pub(super) const LOG_CONFIGURATION_UNSET: Native = Native {
+    args: &[],
+    run: log_configuration_unset,
+};
+
 /// FLK311: with `fix.log-configuration` on, a FlinkDeployment whose `spec.logConfiguration`
 /// has neither `log4j-console.properties` nor `logback-console.xml` (the keys the operator
 /// accepts) gets `log4j-console.properties` from `fix.log4j-console`.
-pub fn log_configuration_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn log_configuration_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     if !ctx.settings.fix.log_configuration || !is_flink_deployment(ctx) {
         return Vec::new();

@@ -14,7 +14,6 @@ use crate::flink::object;
 
 /// The volume name the injected configuration volume gets (unless the pod has one by that name).
 pub const CONFIG_VOLUME: &str = "flink-config-volume";
-pub const CONF_DIR: &str = "/opt/flink/conf";
 
 /// The ConfigMap of the subject's cluster: the one the other JobManagers and TaskManagers in
 /// sight mount at `/opt/flink/conf` (those sharing the subject's `app` pod label, when it has
@@ -147,7 +146,7 @@ pub fn config_mount(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> (Vec<Op>, Vec<Value>) 
         },
         Op::Add {
             path: format!("{}/volumeMounts/-", pc.container.pointer()),
-            value: json!({"name": name, "mountPath": CONF_DIR}),
+            value: json!({"name": name, "mountPath": object::FLINK_CONF_DIR}),
         },
     ];
     (ops, create.into_iter().collect())

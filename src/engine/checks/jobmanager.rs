@@ -3,14 +3,20 @@
 use crate::flink::pointer::{self, Pointer as _};
 use serde_json::{Value, json};
 
-use super::Ctx;
 use super::standalone::{self, PodConfig};
+use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
 use crate::flink::object::{self, Class, CrKind, Role};
 
+/// FLK101: `check: native: jobmanager_replicas`.
+pub(super) const JOBMANAGER_REPLICAS: Native = Native {
+    args: &["what", "replicas"],
+    run: replicas,
+};
+
 /// FLK101: more than one JobManager without high availability.
-pub fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     if ctx.class() == Class::Scale {
         return scale(ctx);
@@ -109,9 +115,15 @@ pub fn flink_configuration(obj: &Value) -> FlinkConfig {
         .unwrap_or_default()
 }
 
+/// FLK102: `check: native: jobmanager_rollout`.
+pub(super) const JOBMANAGER_ROLLOUT: Native = Native {
+    args: &["strategy", "surge"],
+    run: rollout,
+};
+
 /// FLK102: a JobManager Deployment whose rollout starts the new JobManager before the old one
 /// is gone.
-pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     if object::group(obj) != "apps" || object::kind(obj) != "Deployment" {
         return Vec::new();
@@ -162,8 +174,14 @@ pub fn rollout(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// FLK103: `check: native: jobmanager_hpa`.
+pub(super) const JOBMANAGER_HPA: Native = Native {
+    args: &["target", "max"],
+    run: hpa,
+};
+
 /// FLK103: an HPA that can scale a JobManager above one replica.
-pub fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn hpa(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let max = obj
         .at("/spec/maxReplicas")
@@ -275,12 +293,18 @@ fn cluster_facts(pc: &PodConfig<'_>) -> (Option<String>, Option<String>, Option<
     (cm, id, rpc)
 }
 
+/// FLK104: `check: native: duplicate_jobmanager`.
+pub(super) const DUPLICATE_JOBMANAGER: Native = Native {
+    args: &["other", "why"],
+    run: duplicate,
+};
+
 /// FLK104: two JobManager workloads serve one cluster. Every signal counts: a Service that
 /// selects both, the ConfigMap they mount, `kubernetes.cluster-id`, the rpc address, and pod
 /// labels; a label both carry with different values (`cluster: a` / `cluster: b`) tells two
 /// clusters apart unless a Service selects both. The subject gets one finding naming the
 /// first other JobManager and how many more there are.
-pub fn duplicate(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn duplicate(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     if matches!(object::replicas(obj), Some((0, _))) {
         return Vec::new();
@@ -400,8 +424,14 @@ fn exposes(svc: &Value, port: u16, container_port_names: &[(&str, u64)]) -> bool
         })
 }
 
+/// FLK105: `check: native: jobmanager_service_ports`.
+pub(super) const JOBMANAGER_SERVICE_PORTS: Native = Native {
+    args: &["service", "missing"],
+    run: service_ports,
+};
+
 /// FLK105: the Service TaskManagers use to reach the JobManager does not expose its ports.
-pub fn service_ports(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn service_ports(ctx: &Ctx<'_>) -> Vec<Hit> {
     let svc = ctx.obj;
     let jm_workloads = standalone::jobmanagers(ctx);
     let selected: Vec<_> = jm_workloads
@@ -484,8 +514,14 @@ pub fn service_ports(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// FLK106: `check: native: jobmanager_service_selector`.
+pub(super) const JOBMANAGER_SERVICE_SELECTOR: Native = Native {
+    args: &["selector", "problem"],
+    run: service_selector,
+};
+
 /// FLK106: a JobManager Service that selects no JobManager pods, or TaskManager pods too.
-pub fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
     let svc = ctx.obj;
     let Some(sel) = svc.at("/spec/selector").and_then(Value::as_object) else {
         return Vec::new();
@@ -578,9 +614,15 @@ pub fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// FLK107: `check: native: jobmanager_service_missing`.
+pub(super) const JOBMANAGER_SERVICE_MISSING: Native = Native {
+    args: &["name", "service"],
+    run: service_missing,
+};
+
 /// FLK107: no Service selects a standalone JobManager (without HA) whose TaskManagers are in
 /// sight. The fix creates one (`flink-lint fix` writes it into the JobManager's file).
-pub fn service_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn service_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(pc) = ctx.me() else {
         return Vec::new();
     };

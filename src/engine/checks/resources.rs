@@ -3,9 +3,9 @@
 use crate::flink::pointer::Pointer as _;
 use serde_json::{Value, json};
 
-use super::Ctx;
 use super::jobmanager::flink_configuration;
 use super::standalone::PodConfig;
+use super::{Ctx, Native};
 use crate::engine::settings::ResourceDefaults;
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig};
@@ -30,8 +30,14 @@ fn defaults_for<'s>(ctx: &'s Ctx<'_>, role: Option<Role>) -> &'s ResourceDefault
     }
 }
 
+/// FLK401: `check: native: container_resources`.
+pub(super) const CONTAINER_RESOURCES: Native = Native {
+    args: &["container", "missing"],
+    run: container_resources,
+};
+
 /// FLK401: a container without a cpu request, a memory request or a memory limit.
-pub fn container_resources(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn container_resources(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let Some(spec) = object::pod_spec_pointer(obj) else {
         return Vec::new();
@@ -152,9 +158,15 @@ fn fill_ops(
         .collect()
 }
 
+/// FLK402: `check: native: flinkdeployment_memory`.
+pub(super) const FLINKDEPLOYMENT_MEMORY: Native = Native {
+    args: &["field", "memory"],
+    run: flinkdeployment_memory,
+};
+
 /// FLK402: a FlinkDeployment's JobManager or TaskManager has no memory anywhere the operator
 /// looks (spec or Flink configuration), which the operator rejects.
-pub fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     // The operator skips validation for canary resources (its health check deploys nothing).
     if object::label(obj, "flink.apache.org/canary").is_some_and(|v| v.eq_ignore_ascii_case("true"))
@@ -223,9 +235,15 @@ pub fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
+/// FLK403: `check: native: process_memory_exceeds_limit`.
+pub(super) const PROCESS_MEMORY_EXCEEDS_LIMIT: Native = Native {
+    args: &["limit", "key", "size", "needed"],
+    run: process_memory_exceeds_limit,
+};
+
 /// FLK403: the container's memory limit is below the Flink process size, so the kernel kills
 /// the JVM when Flink uses the memory it was told it has.
-pub fn process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let Class::Workload(Some(role)) = ctx.class() else {
         return Vec::new();

@@ -7,7 +7,7 @@
 use crate::flink::pointer::{self, Pointer as _};
 use serde_json::{Value, json};
 
-use super::Ctx;
+use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::image;
 use crate::flink::object::{self, Class, CrKind};
@@ -20,10 +20,6 @@ pub const MCS: &str = "openshift.io/sa.scc.mcs";
 const DEFAULT_ALLOCATOR: (i64, i64) = (1_000_000_000, 1_999_999_999);
 const DEFAULT_BLOCK: i64 = 10_000;
 
-/// Where the Flink image writes its log files; not writable by an arbitrary uid.
-pub const FLINK_LOG_DIR: &str = "/opt/flink/log";
-/// Where the operator downloads job jars (FLINK-30577).
-pub const OPERATOR_ARTIFACTS_DIR: &str = "/opt/flink/artifacts";
 /// The uid of the `flink` user in the official images.
 pub const FLINK_UID: i64 = 9999;
 
@@ -110,8 +106,14 @@ fn remove(path: &str) -> Vec<Op> {
     }]
 }
 
+/// FLK230: `check: native: run_as_user_range`.
+pub(super) const RUN_AS_USER_RANGE: Native = Native {
+    args: &["value", "range"],
+    run: run_as_user_range,
+};
+
 /// FLK230: `runAsUser` outside the namespace's uid range (OpenShift restricted-v2).
-pub fn run_as_user_range(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn run_as_user_range(ctx: &Ctx<'_>) -> Vec<Hit> {
     let fields = security_fields(ctx.obj, "runAsUser");
     if fields.is_empty() {
         return Vec::new();
@@ -157,8 +159,14 @@ pub fn run_as_user_range(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
+/// FLK231: `check: native: fs_group_range`.
+pub(super) const FS_GROUP_RANGE: Native = Native {
+    args: &["value", "group"],
+    run: fs_group_range,
+};
+
 /// FLK231: `fsGroup` other than the first id of the namespace's supplemental groups.
-pub fn fs_group_range(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn fs_group_range(ctx: &Ctx<'_>) -> Vec<Hit> {
     let fields = security_fields(ctx.obj, "fsGroup");
     if fields.is_empty() {
         return Vec::new();
@@ -215,9 +223,15 @@ fn same_level(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// FLK233: `check: native: selinux_openshift`.
+pub(super) const SELINUX_OPENSHIFT: Native = Native {
+    args: &["value"],
+    run: selinux_openshift,
+};
+
 /// FLK233: SELinux options restricted-v2 rejects: any user, role or type, or a level other than
 /// the namespace's MCS label.
-pub fn selinux_openshift(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn selinux_openshift(ctx: &Ctx<'_>) -> Vec<Hit> {
     let fields = security_fields(ctx.obj, "seLinuxOptions");
     if fields.is_empty() {
         return Vec::new();
@@ -278,9 +292,15 @@ fn pods_with_metadata(obj: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// FLK221: `check: native: apparmor`.
+pub(super) const APPARMOR: Native = Native {
+    args: &["where", "value"],
+    run: apparmor,
+};
+
 /// FLK221: AppArmor `Unconfined` (field) or an annotation other than `runtime/default`,
 /// `localhost/*`.
-pub fn apparmor(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn apparmor(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let mut hits = Vec::new();
     for (spec, meta) in pods_with_metadata(obj) {
@@ -446,7 +466,7 @@ fn written_dirs(cfg: Option<&crate::flink::config::FlinkConfig>) -> Vec<(String,
     let mut out = vec![(
         get("env.log.dir")
             .filter(|d| !d.is_empty())
-            .unwrap_or(FLINK_LOG_DIR)
+            .unwrap_or(object::FLINK_LOG_DIR)
             .trim_end_matches('/')
             .to_string(),
         "its log files",
@@ -481,7 +501,7 @@ fn covered(obj: &Value, container: &str, dir: &str) -> bool {
 }
 
 fn volume_base(dir: &str) -> String {
-    if dir == FLINK_LOG_DIR {
+    if dir == object::FLINK_LOG_DIR {
         return "flink-logs".to_string();
     }
     let last = dir.rsplit('/').next().unwrap_or("data");
@@ -498,9 +518,15 @@ fn volume_base(dir: &str) -> String {
     format!("flink-{}", clean.trim_matches('-'))
 }
 
+/// FLK234: `check: native: flink_log_dir`.
+pub(super) const FLINK_LOG_DIR: Native = Native {
+    args: &["container", "dir", "what"],
+    run: log_dir,
+};
+
 /// FLK234: a Flink container without a writable volume where Flink writes inside `/opt/flink`
 /// (the log directory, and a configured upload or tmp directory there) on OpenShift.
-pub fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let mut hits = Vec::new();
     let fd = matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment));
@@ -598,9 +624,15 @@ fn effective<'a>(
     })
 }
 
+/// FLK235: `check: native: flink_numeric_uid`.
+pub(super) const FLINK_NUMERIC_UID: Native = Native {
+    args: &["container"],
+    run: flink_numeric_uid,
+};
+
 /// FLK235: on Kubernetes, a Flink container with `runAsNonRoot: true` and no numeric
 /// `runAsUser`: the image's user is `flink` by name (or root), so the kubelet refuses to start it.
-pub fn flink_numeric_uid(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn flink_numeric_uid(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let fd = matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment));
     let mut hits = Vec::new();
@@ -640,9 +672,15 @@ pub fn flink_numeric_uid(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
+/// FLK236: `check: native: operator_writable_dirs`.
+pub(super) const OPERATOR_WRITABLE_DIRS: Native = Native {
+    args: &["container", "dir", "why"],
+    run: operator_writable_dirs,
+};
+
 /// FLK236: the operator's Deployment without a writable `/opt/flink/artifacts` (FLINK-30577),
 /// or running the entrypoint without its configuration mounted from a ConfigMap, on OpenShift.
-pub fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let Some(spec) = object::pod_spec_pointer(obj) else {
         return Vec::new();
@@ -668,18 +706,18 @@ pub fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
                     ),
             );
         }
-        if operator && !mounts_at(obj, &c.pointer(), OPERATOR_ARTIFACTS_DIR) {
+        if operator && !mounts_at(obj, &c.pointer(), object::OPERATOR_ARTIFACTS_DIR) {
             let fix = empty_dir_ops(
                 obj,
                 spec,
                 &c.pointer(),
                 "flink-artifacts-volume",
-                OPERATOR_ARTIFACTS_DIR,
+                object::OPERATOR_ARTIFACTS_DIR,
             );
             hits.push(
                 Hit::at(c.pointer())
                     .arg("container", c.name())
-                    .arg("dir", OPERATOR_ARTIFACTS_DIR)
+                    .arg("dir", object::OPERATOR_ARTIFACTS_DIR)
                     .arg(
                         "why",
                         "the operator downloads job jars there (FLINK-30577); mount an emptyDir",
@@ -742,11 +780,17 @@ fn merge(base: &Value, over: &Value, by_name: bool) -> Value {
 const MAIN: &str = "flink-main-container";
 const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
 
+/// FLK237: `check: native: flinkdeployment_restricted`.
+pub(super) const FLINKDEPLOYMENT_RESTRICTED: Native = Native {
+    args: &["missing"],
+    run: flinkdeployment_restricted,
+};
+
 /// FLK237: a FlinkDeployment whose JobManager or TaskManager pod, as the operator makes it from
 /// the shared and the role template (with the implicit `flink-main-container`), misses what Pod
 /// Security restricted requires: a seccomp profile, runAsNonRoot, and per container
 /// `allowPrivilegeEscalation: false` and `capabilities.drop: [ALL]`.
-pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || is_canary(obj) {
         return Vec::new();
@@ -942,10 +986,16 @@ pub fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![hit]
 }
 
+/// FLK238: `check: native: flink_conf_dir`.
+pub(super) const FLINK_CONF_DIR: Native = Native {
+    args: &["container"],
+    run: flink_conf_dir,
+};
+
 /// FLK238: on OpenShift, a standalone JobManager/TaskManager whose image entrypoint runs with
 /// nothing mounted at `/opt/flink/conf`: the entrypoint writes the configuration (the RPC
 /// address, `FLINK_PROPERTIES`) into the image's directory, which an arbitrary uid cannot.
-pub fn flink_conf_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn flink_conf_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(me) = ctx.me() else {
         return Vec::new();
     };
@@ -961,8 +1011,14 @@ pub fn flink_conf_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// `kubernetes.hostnetwork.enabled`: Flink's native decorator sets the pods' `hostNetwork`.
 const HOST_NETWORK_KEY: &str = "kubernetes.hostnetwork.enabled";
 
+/// FLK239: `check: native: flink_host_network`.
+pub(super) const FLINK_HOST_NETWORK: Native = Native {
+    args: &[],
+    run: flink_host_network,
+};
+
 /// FLK239: a FlinkDeployment whose Flink configuration puts the pods on the host network.
-pub fn flink_host_network(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn flink_host_network(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || is_canary(obj) {
         return Vec::new();

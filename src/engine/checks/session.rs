@@ -3,7 +3,7 @@
 use crate::flink::pointer::{self, Pointer as _};
 use serde_json::{Value, json};
 
-use super::Ctx;
+use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::object;
 
@@ -11,9 +11,15 @@ use crate::flink::object;
 /// session cluster (`spec.deploymentName`) it runs on.
 pub const TARGET_SESSION: &str = "target.session";
 
+/// FLK501: `check: native: session_job_target`.
+pub(super) const SESSION_JOB_TARGET: Native = Native {
+    args: &["problem", "deployment"],
+    run: session_job_target,
+};
+
 /// FLK501: a FlinkSessionJob whose `target.session` label is missing or is not its
 /// `spec.deploymentName`. The fix sets the label, as the operator's webhook does.
-pub fn session_job_target(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn session_job_target(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(deployment) = object::str_at(ctx.obj, "/spec/deploymentName") else {
         return Vec::new();
     };

@@ -5,7 +5,7 @@
 use crate::flink::pointer::{self, Pointer as _};
 use serde_json::Value;
 
-use super::Ctx;
+use super::{Ctx, Native};
 use crate::engine::Hit;
 use crate::flink::object::{self, Class, CrKind};
 use crate::flink::quantity;
@@ -60,7 +60,13 @@ fn integer_problem(v: &Value, min: i64) -> Option<String> {
     }
 }
 
-pub fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
+/// FLK003: `check: native: invalid_value`.
+pub(super) const INVALID_VALUE: Native = Native {
+    args: &["field", "value", "problem"],
+    run: invalid_value,
+};
+
+fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let mut hits = Vec::new();
     let hit = |at: String, v: &Value, problem: String| {

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::Ctx;
 use super::standalone::PodConfig;
+use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
 use crate::flink::object::Role;
@@ -117,10 +117,16 @@ fn wanted_ports(pc: &PodConfig<'_>, role: Role) -> Vec<Wanted> {
     out
 }
 
+/// FLK108: `check: native: container_wiring`.
+pub(super) const CONTAINER_WIRING: Native = Native {
+    args: &["container", "role", "missing"],
+    run: container_wiring,
+};
+
 /// FLK108: a standalone JobManager or TaskManager container that does not declare the ports
 /// its configuration opens, or has no liveness probe. The fix adds what is missing, never
 /// touching a port or probe that is there.
-pub fn container_wiring(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn container_wiring(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(pc) = ctx.me() else {
         return Vec::new();
     };
@@ -192,13 +198,19 @@ pub fn container_wiring(ctx: &Ctx<'_>) -> Vec<Hit> {
 const POD_IP: &str = "POD_IP";
 const POD_IP_ARG: &str = "$(POD_IP)";
 
+/// FLK310: `check: native: ha_pod_ip`.
+pub(super) const HA_POD_IP: Native = Native {
+    args: &["container"],
+    run: ha_pod_ip,
+};
+
 /// FLK310: a standalone JobManager with high availability that does not advertise its pod IP
 /// (no `$(POD_IP)` in its arguments, no `jobmanager.rpc.address` or `JOB_MANAGER_RPC_ADDRESS`
 /// naming it). Only containers the image's entrypoint starts are judged: a custom command may
 /// set the address itself. The fix adds the `POD_IP` variable (`fieldRef: status.podIP`) when
 /// missing and, when the arguments are just `jobmanager`, the host argument `$(POD_IP)`; other
 /// argument lists are left alone (the host must be the argument right after `jobmanager`).
-pub fn ha_pod_ip(ctx: &Ctx<'_>) -> Vec<Hit> {
+fn ha_pod_ip(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(pc) = ctx.me() else {
         return Vec::new();
     };
