@@ -283,3 +283,26 @@ fn a_failed_write_leaves_the_file_exits_2_and_counts_as_an_error() {
     assert_eq!(v["summary"], expected);
     assert_eq!(v["findings"], json(&check)["findings"]);
 }
+
+#[test]
+fn human_output_does_not_wait_on_a_quoted_file_swapped_for_a_fifo() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("jm.yaml");
+    std::fs::write(&file, JM).expect("write");
+    let (child, writer) = held(
+        bin().args(["check", "--platform", "kubernetes", "--color", "never"]),
+        &file,
+    );
+    // Read and about to be judged: the file becomes a FIFO nobody writes to.
+    std::fs::remove_file(&file).expect("rm");
+    mkfifo(&file);
+    drop(writer);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The findings are there, at their places, without the source lines.
+    let place = format!("--> {}:7:1\n", file.display());
+    assert!(text.contains(&place), "{text}");
+    assert!(text.contains("error[FLK102]"), "{text}");
+    assert!(!text.contains("| spec:"), "{text}");
+}

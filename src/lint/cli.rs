@@ -305,6 +305,18 @@ fn check(
     for (name, message) in missing {
         inputs.unreadable(&name, message);
     }
+    // The human format reads the files it quotes again, by their paths (names are for output:
+    // two paths can show as one name). Of paths shown alike the first is read: a text that is
+    // not the one judged under that name is never quoted.
+    let human = format == Format::Human;
+    let mut paths: std::collections::HashMap<String, std::path::PathBuf> = Default::default();
+    if human {
+        for input in &files {
+            if let Input::File(p) = input {
+                paths.entry(input.display()).or_insert_with(|| p.clone());
+            }
+        }
+    }
     let mut texts: Vec<(String, String)> = Vec::new();
     for (name, text) in read_all(files) {
         match text {
@@ -320,7 +332,6 @@ fn check(
     }
     // Only the human format quotes source lines, and it reads the files it quotes again once
     // they are judged (standard input cannot be read twice: its text is kept).
-    let human = format == Format::Human;
     inputs.add_all(texts, |name| human && name == "-");
     progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     let outcome = if progress.enabled {
@@ -347,7 +358,7 @@ fn check(
     progress.finish(stderr);
     let mut outcome = outcome;
     if human {
-        outcome.reload_texts(|name| read_input(&Input::File(name.into()), name).ok());
+        outcome.reload_texts(|name| paths.get(name).and_then(|p| reread(p, name)));
     }
     let color = match args.color.as_str() {
         "always" => true,
@@ -439,6 +450,15 @@ fn read_opened(program: &str, f: std::fs::File, name: &str) -> Result<Vec<u8>, U
         }
         _ => read_capped_as(program, f, name),
     }
+}
+
+/// Read again, for the human format's quotes, a file that was judged: a regular file only (a
+/// file swapped for a FIFO meanwhile is not waited on), capped and decoded as before.
+fn reread(path: &Path, name: &str) -> Option<String> {
+    let file = super::write::open_regular(path, false).ok()??;
+    read_opened(PROGRAM, file, name)
+        .and_then(|bytes| decode(name, bytes))
+        .ok()
 }
 
 /// `flink-lint fix`: judge the files as `check` does, write the fixes into them (or print the
