@@ -380,3 +380,91 @@ fn no_progress_line_when_stderr_is_not_a_terminal() {
         );
     }
 }
+
+// ---------------------------------------------------------------- flink-admission's I/O
+
+/// `replay` reads as `flink-lint` does: at most 64 MiB per input (`/dev/zero` stops there), from
+/// a file, standard input or `--config`.
+#[cfg(unix)]
+#[test]
+fn replay_reads_at_most_the_input_cap() {
+    let cap = |what: &str| {
+        format!(
+            "flink-admission: {what} is too large: flink-admission reads at most 64 MiB per input\n"
+        )
+    };
+    let endless = vec![b' '; 64 * 1024 * 1024 + 1];
+    let cases: [(&[&str], &[u8], &str); 3] = [
+        (&["replay", "/dev/zero"], b"", "/dev/zero"),
+        (&["replay", "-"], &endless, "standard input"),
+        (
+            &["replay", REVIEW, "--config", "/dev/zero"],
+            b"",
+            "/dev/zero",
+        ),
+    ];
+    for (args, stdin, what) in cases {
+        let out = admission()
+            .args(args)
+            .write_stdin(stdin)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), cap(what), "{args:?}");
+    }
+}
+
+/// Every subcommand that prints: a full disk or a closed pipe on standard output is exit 2 with
+/// a message (as `flink-lint`), never a panic (exit 101 and a backtrace).
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_exit_2_never_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = dir.path().display().to_string();
+    let runs: [&[&str]; 9] = [
+        &["replay", REVIEW],
+        &["replay", "--mutate", REVIEW],
+        &["manifests"],
+        &["manifests", "--tls", "self-signed"],
+        &[
+            "certs",
+            "--service",
+            "s",
+            "--namespace",
+            "n",
+            "--out",
+            &certs,
+        ],
+        &["completions", "bash"],
+        &["man"],
+        &["--help"],
+        &["--version"],
+    ];
+    for args in runs {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let (reader, closed) = std::io::pipe().expect("pipe");
+        drop(reader);
+        for (stdout, why) in [
+            (Stdio::from(full), "No space left on device"),
+            (Stdio::from(closed), "Broken pipe"),
+        ] {
+            let out = Command::new(env!("CARGO_BIN_EXE_flink-admission"))
+                .args(args)
+                .stdout(stdout)
+                .stderr(Stdio::piped())
+                .output()
+                .expect("run");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.starts_with(&format!("flink-admission: cannot write the output: {why}")),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+        }
+    }
+}

@@ -3,16 +3,17 @@
 //! `man` page. Thin: parse, then call `server`, `admission` or `deploy`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use flink_admission::admission::{self, Endpoint, FailMode, Policy};
 use flink_admission::engine::rule::Platform;
 use flink_admission::engine::{Engine, NoContext};
+use flink_admission::lint::{self, discover::Input};
 use flink_admission::server::{self, PlatformChoice, ServeOptions, TlsFiles, certs};
 
 /// mimalloc with immediate purging (see `flink_admission::alloc`).
@@ -204,14 +205,54 @@ fn platform_of(p: PlatformArg) -> PlatformChoice {
     }
 }
 
+/// The most any input is read, and how it is decoded: as `flink-lint` reads
+/// ([`lint::cli::read_input_as`]): `/dev/zero` stops at the cap. `-` is standard input.
+fn read_input(path: &Path) -> Result<String, String> {
+    let input = if path.as_os_str() == "-" {
+        Input::Stdin
+    } else {
+        Input::File(path.to_path_buf())
+    };
+    lint::cli::read_input_as("flink-admission", &input, &path.display().to_string())
+        .map_err(|u| u.message)
+}
+
 fn read_config(path: Option<&PathBuf>) -> Result<Option<String>, String> {
-    path.map(|p| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())))
-        .transpose()
+    path.map(|p| read_input(p)).transpose()
+}
+
+/// Write everything to standard output and flush it: a full disk or a closed pipe is an
+/// error (exit 2 with a message, as `flink-lint` does), never a panic.
+fn print_out(bytes: &[u8]) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write the output: {e}"))
+}
+
+/// A line on standard error; one that cannot be written is dropped (there is nowhere left to
+/// say so), never a panic.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "flink-admission: {line}");
 }
 
 fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to standard output (an error there is exit 2, as below); usage
+        // errors to standard error, exit 2.
+        Err(e) if !e.use_stderr() => {
+            return match print_out(e.render().to_string().as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    say(&e);
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Serve {
             addr,
@@ -264,7 +305,7 @@ fn main() -> ExitCode {
                 };
                 let (mut files, ca) = server::dev_files(&dir)?;
                 files.client_ca = client_ca.clone();
-                println!("dev CA certificate: {}", ca.display());
+                print_out(format!("dev CA certificate: {}\n", ca.display()).as_bytes())?;
                 files
             } else {
                 match (tls_cert, tls_key) {
@@ -311,16 +352,15 @@ fn main() -> ExitCode {
         } => (|| {
             let names = certs::service_names(&service, &namespace);
             let (_, _) = certs::write_bundle(&out, &names, days)?;
-            println!(
-                "wrote {0}/ca.crt, {0}/tls.crt, {0}/tls.key for {1}",
-                out.display(),
-                names.join(", ")
-            );
-            println!(
-                "caBundle for the webhook configurations: base64 of {}/ca.crt",
-                out.display()
-            );
-            Ok(())
+            print_out(
+                format!(
+                    "wrote {0}/ca.crt, {0}/tls.crt, {0}/tls.key for {1}\n\
+                     caBundle for the webhook configurations: base64 of {0}/ca.crt\n",
+                    out.display(),
+                    names.join(", ")
+                )
+                .as_bytes(),
+            )
         })(),
         Command::Manifests {
             tls,
@@ -339,16 +379,16 @@ fn main() -> ExitCode {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "flink-admission", &mut buf);
-            std::io::stdout().write_all(&buf).map_err(|e| e.to_string())
+            print_out(&buf)
         }
-        Command::Man => flink_admission::lint::cli::man_page(Cli::command())
-            .and_then(|page| std::io::stdout().write_all(&page))
-            .map_err(|e| e.to_string()),
+        Command::Man => lint::cli::man_page(Cli::command())
+            .map_err(|e| format!("cannot render the man page: {e}"))
+            .and_then(|page| print_out(&page)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("flink-admission: {e}");
+            say(&e);
             ExitCode::from(2)
         }
     }
@@ -367,15 +407,7 @@ fn replay(
             settings.platform = p;
         }
         let engine = Engine::embedded(settings)?;
-        let input = if path.as_os_str() == "-" {
-            let mut buf = String::new();
-            std::io::stdin()
-                .read_to_string(&mut buf)
-                .map_err(|e| format!("standard input: {e}"))?;
-            buf
-        } else {
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?
-        };
+        let input = read_input(&path)?;
         let reviews =
             admission::parse_reviews(&input).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok((engine, reviews))
@@ -383,7 +415,7 @@ fn replay(
     let (engine, reviews) = match setup() {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("flink-admission: {e}");
+            say(&e);
             return ExitCode::from(2);
         }
     };
@@ -402,8 +434,12 @@ fn replay(
                 err
             }
         };
-        let text = if_pretty(&line);
-        println!("{text}");
+        let mut text = if_pretty(&line);
+        text.push('\n');
+        if let Err(e) = print_out(text.as_bytes()) {
+            say(&e);
+            return ExitCode::from(2);
+        }
     }
     if failed {
         ExitCode::from(1)
@@ -433,10 +469,10 @@ fn manifests(
             let (ca_pem, pair) = match &certs_out {
                 Some(dir) => match certs::read_bundle(dir, &names)? {
                     Some(found) => {
-                        eprintln!(
-                            "flink-admission: using the CA and certificate already in {} (remove them to make new ones)",
+                        say(&format!(
+                            "using the CA and certificate already in {} (remove them to make new ones)",
                             dir.display()
-                        );
+                        ));
                         found
                     }
                     None => certs::write_bundle(dir, &names, days)?,
@@ -460,8 +496,7 @@ fn manifests(
     if let Some(p) = platform {
         opts.platform = platform_of(p);
     }
-    print!("{}", deploy::manifests(&opts)?);
-    Ok(())
+    print_out(deploy::manifests(&opts)?.as_bytes())
 }
 
 #[cfg(test)]

@@ -305,6 +305,18 @@ fn check(
     for (name, message) in missing {
         inputs.unreadable(&name, message);
     }
+    // The human format reads the files it quotes again, by their paths (names are for output:
+    // two paths can show as one name). Of paths shown alike the first is read: a text that is
+    // not the one judged under that name is never quoted.
+    let human = format == Format::Human;
+    let mut paths: std::collections::HashMap<String, std::path::PathBuf> = Default::default();
+    if human {
+        for input in &files {
+            if let Input::File(p) = input {
+                paths.entry(input.display()).or_insert_with(|| p.clone());
+            }
+        }
+    }
     let mut texts: Vec<(String, String)> = Vec::new();
     for (name, text) in read_all(files) {
         match text {
@@ -320,7 +332,6 @@ fn check(
     }
     // Only the human format quotes source lines, and it reads the files it quotes again once
     // they are judged (standard input cannot be read twice: its text is kept).
-    let human = format == Format::Human;
     inputs.add_all(texts, |name| human && name == "-");
     progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     let outcome = if progress.enabled {
@@ -347,7 +358,7 @@ fn check(
     progress.finish(stderr);
     let mut outcome = outcome;
     if human {
-        outcome.reload_texts(|name| read_input(&Input::File(name.into()), name).ok());
+        outcome.reload_texts(|name| paths.get(name).and_then(|p| reread(p, name)));
     }
     let color = match args.color.as_str() {
         "always" => true,
@@ -400,28 +411,54 @@ fn read_all(files: Vec<Input>) -> Vec<(String, Result<String, Unreadable>)> {
 
 /// Read one input as text (capped, decoded).
 fn read_input(input: &Input, name: &str) -> Result<String, Unreadable> {
+    read_input_as(PROGRAM, input, name)
+}
+
+/// [`read_input`] for `program` (named in the message when the input is too large): also
+/// `flink-admission replay`'s reading.
+pub fn read_input_as(program: &str, input: &Input, name: &str) -> Result<String, Unreadable> {
+    read_bytes(program, input, name).and_then(|bytes| decode(input_name(input, name), bytes))
+}
+
+/// How an input is named in messages: `standard input`, or its name.
+fn input_name<'a>(input: &Input, name: &'a str) -> &'a str {
     match input {
-        Input::Stdin => read_capped(std::io::stdin().lock(), "standard input"),
+        Input::Stdin => "standard input",
+        Input::File(_) => name,
+    }
+}
+
+/// The bytes of one input, capped.
+fn read_bytes(program: &str, input: &Input, name: &str) -> Result<Vec<u8>, Unreadable> {
+    match input {
+        Input::Stdin => read_capped_as(program, std::io::stdin().lock(), "standard input"),
         Input::File(p) => match std::fs::File::open(p) {
-            Ok(f) => match f.metadata() {
-                Ok(m) if m.is_file() && m.len() > MAX_INPUT_BYTES => Err(too_large(name)),
-                // Sized from the file's length: one allocation of the right size, not a
-                // buffer doubled as it fills (the texts are kept while the files are judged).
-                Ok(m) if m.is_file() => {
-                    read_capped_into(f, name, Vec::with_capacity(m.len() as usize + 1))
-                }
-                _ => read_capped(f, name),
-            },
+            Ok(f) => read_opened(program, f, name),
             Err(e) => Err(Unreadable::new(format!("cannot read {name}: {e}"))),
         },
     }
-    .and_then(|bytes| {
-        let what = match input {
-            Input::Stdin => "standard input",
-            Input::File(_) => name,
-        };
-        decode(what, bytes)
-    })
+}
+
+/// The bytes of an open file, capped.
+fn read_opened(program: &str, f: std::fs::File, name: &str) -> Result<Vec<u8>, Unreadable> {
+    match f.metadata() {
+        Ok(m) if m.is_file() && m.len() > MAX_INPUT_BYTES => Err(too_large(program, name)),
+        // Sized from the file's length: one allocation of the right size, not a buffer
+        // doubled as it fills (the texts are kept while the files are judged).
+        Ok(m) if m.is_file() => {
+            read_capped_into(program, f, name, Vec::with_capacity(m.len() as usize + 1))
+        }
+        _ => read_capped_as(program, f, name),
+    }
+}
+
+/// Read again, for the human format's quotes, a file that was judged: a regular file only (a
+/// file swapped for a FIFO meanwhile is not waited on), capped and decoded as before.
+fn reread(path: &Path, name: &str) -> Option<String> {
+    let file = super::write::open_regular(path, false).ok()??;
+    read_opened(PROGRAM, file, name)
+        .and_then(|bytes| decode(name, bytes))
+        .ok()
 }
 
 /// `flink-lint fix`: judge the files as `check` does, write the fixes into them (or print the
@@ -462,16 +499,23 @@ fn fix(
             message,
         })
         .collect();
+    // Each text judged, with the path it is written back to (names are for output only: two
+    // paths can show as one name) and its bytes as read when they are not its text (UTF-16).
     let mut texts = Vec::new();
-    let mut paths = std::collections::HashMap::new();
+    let mut sources: Vec<Judged> = Vec::new();
     for input in files {
         let name = input.display();
-        match read_input(&input, &name) {
-            Ok(t) => {
-                if let Input::File(p) = &input {
-                    paths.insert(name.clone(), p.clone());
-                }
-                texts.push((name, t));
+        let Input::File(path) = &input else { continue };
+        match read_bytes(PROGRAM, &input, &name).and_then(|bytes| {
+            let raw = std::str::from_utf8(&bytes).is_err().then(|| bytes.clone());
+            decode(&name, bytes).map(|text| (text, raw))
+        }) {
+            Ok((text, raw)) => {
+                sources.push(Judged {
+                    path: path.clone(),
+                    raw,
+                });
+                texts.push((name, text));
             }
             Err(u) => read_errors.push(super::InputError {
                 file: name,
@@ -482,48 +526,70 @@ fn fix(
         }
     }
     let run = super::fix::fix(&engine, texts, args.unsafe_fixes);
-    let changed: Vec<super::fix::FixedFile> = run.changed().cloned().collect();
     let mut errors = read_errors;
     errors.extend(run.errors.iter().cloned());
+    let changed = run.changed().count();
+    // Files whose fixes are not on disk: they are judged again as they are.
+    let mut unwritten = vec![false; run.files.len()];
     if args.diff {
         let mut text = String::new();
-        for f in &changed {
+        for f in run.changed() {
             text.push_str(&super::fix::diff(f));
         }
         if let Err(e) = write_out(stdout, text.as_bytes()) {
             return output_failed(stderr, &e);
         }
     } else {
-        for f in &changed {
-            let Some(path) = paths.get(&f.name) else {
+        for (i, (f, source)) in run.files.iter().zip(&sources).enumerate() {
+            if f.before == f.after {
                 continue;
-            };
-            match super::fix::write_atomic(path, &f.after) {
+            }
+            let judged = source.raw.as_deref().unwrap_or(f.before.as_bytes());
+            match super::write::replace(&source.path, judged, f.after.as_bytes()) {
                 Ok(()) => {
                     let _ = writeln!(stderr, "flink-lint: fixed {}", f.name);
                 }
-                Err(e) => errors.push(super::InputError {
-                    file: f.name.clone(),
-                    line: 1,
-                    column: 1,
-                    message: format!("cannot write {}: {e}; the file is left as it was", f.name),
-                }),
+                Err(e) => {
+                    unwritten[i] = true;
+                    let message = e.message(&f.name);
+                    let _ = writeln!(stderr, "flink-lint: {message}");
+                    errors.push(super::InputError {
+                        file: f.name.clone(),
+                        line: 1,
+                        column: 1,
+                        message,
+                    });
+                }
             }
         }
     }
+    let not_written = unwritten.iter().filter(|&&u| u).count();
     let applied = run.applied;
-    let mut outcome = run.outcome;
+    let mut outcome = if not_written == 0 {
+        run.outcome
+    } else {
+        let mut inputs = super::Inputs::default();
+        for (f, &u) in run.files.iter().zip(&unwritten) {
+            inputs.add(&f.name, if u { &f.before } else { &f.after });
+        }
+        super::lint(&engine, inputs)
+    };
     outcome.errors.extend(errors);
     let summary = outcome.summary();
-    let verb = if args.diff { "would change" } else { "changed" };
+    let done = if args.diff {
+        format!("would change {changed} file(s) ({applied} fix operation(s))")
+    } else if not_written == 0 {
+        format!("changed {changed} file(s) ({applied} fix operation(s))")
+    } else {
+        format!(
+            "changed {} file(s), left {not_written} as it was ({applied} fix operation(s) made, not all written)",
+            changed - not_written
+        )
+    };
     let _ = writeln!(
         stderr,
-        "flink-lint: {verb} {} file(s) ({} fix operation(s)); {} error(s) and {} warning(s) left, {} input error(s)",
-        changed.len(),
-        applied,
-        summary.errors,
-        summary.warnings,
-        summary.input_errors
+        "flink-lint: {done}; {} error(s) and {} warning(s) left, {} input error(s)",
+        summary.errors, summary.warnings, summary.input_errors
     );
     if !args.diff {
         let format = args.check.format.unwrap_or(Format::Human);
@@ -540,6 +606,13 @@ fn fix(
         }
     }
     exit_code(&outcome, args.check.fail_on)
+}
+
+/// A file `fix` judged: where it is written back, and its bytes as read when they are not its
+/// text's (a UTF-16 file), which it must still hold to be replaced.
+struct Judged {
+    path: std::path::PathBuf,
+    raw: Option<Vec<u8>>,
 }
 
 /// The most flink-lint reads from one input (a file or standard input): 64 MiB. A manifest is
@@ -564,20 +637,29 @@ impl Unreadable {
     }
 }
 
-fn too_large(name: &str) -> Unreadable {
+/// The program named in flink-lint's messages.
+const PROGRAM: &str = "flink-lint";
+
+fn too_large(program: &str, name: &str) -> Unreadable {
     Unreadable::new(format!(
-        "{name} is too large: flink-lint reads at most {} MiB per input",
+        "{name} is too large: {program} reads at most {} MiB per input",
         MAX_INPUT_BYTES / (1024 * 1024)
     ))
 }
 
 /// Read at most [`MAX_INPUT_BYTES`] (and one byte more, to know there is more).
 pub fn read_capped(reader: impl Read, name: &str) -> Result<Vec<u8>, Unreadable> {
-    read_capped_into(reader, name, Vec::new())
+    read_capped_as(PROGRAM, reader, name)
 }
 
-/// [`read_capped`] into `buf` (empty; its capacity a guess of the size).
+/// [`read_capped`], naming `program` when the input is too large.
+fn read_capped_as(program: &str, reader: impl Read, name: &str) -> Result<Vec<u8>, Unreadable> {
+    read_capped_into(program, reader, name, Vec::new())
+}
+
+/// [`read_capped_as`] into `buf` (empty; its capacity a guess of the size).
 fn read_capped_into(
+    program: &str,
     reader: impl Read,
     name: &str,
     mut buf: Vec<u8>,
@@ -587,7 +669,7 @@ fn read_capped_into(
         .read_to_end(&mut buf)
         .map_err(|e| Unreadable::new(format!("cannot read {name}: {e}")))?;
     if buf.len() as u64 > MAX_INPUT_BYTES {
-        return Err(too_large(name));
+        return Err(too_large(program, name));
     }
     Ok(buf)
 }

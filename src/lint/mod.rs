@@ -6,6 +6,7 @@ pub mod discover;
 pub mod fix;
 pub mod render;
 pub mod source;
+pub mod write;
 
 use std::sync::Arc;
 
