@@ -21,7 +21,7 @@ pub use settings::{Scope, Settings};
 
 use crate::flink::object::{self, Class, CrKind, ObjectRef, Role};
 use checks::Ctx;
-use rule::{Check, Platform};
+use rule::Check;
 
 /// The admission operation a subject comes with; `None` in the linter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,7 +247,7 @@ impl Engine {
             if !rule.targets.iter().any(|t| targets.contains(t)) {
                 continue;
             }
-            if rule.platform != Platform::Any && rule.platform != self.settings.platform {
+            if rule.platform.is_some_and(|p| p != self.settings.platform) {
                 continue;
             }
             if let Some(op) = subject.operation {

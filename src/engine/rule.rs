@@ -41,13 +41,14 @@ pub enum Target {
     Any,
 }
 
+/// The platform objects are judged for: the one platform type of the project (a rule that runs
+/// on both has none, [`Rule::platform`]; `--platform auto` is a [`PlatformChoice`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     #[default]
     Openshift,
     Kubernetes,
-    Any,
 }
 
 impl Platform {
@@ -55,8 +56,12 @@ impl Platform {
         match self {
             Platform::Openshift => "openshift",
             Platform::Kubernetes => "kubernetes",
-            Platform::Any => "any",
         }
+    }
+
+    /// A rule's platform as policies and listings write it: `any` for none.
+    pub fn name(platform: Option<Platform>) -> &'static str {
+        platform.map_or("any", Platform::as_str)
     }
 
     /// The API group OpenShift's SecurityContextConstraints live in.
@@ -94,16 +99,26 @@ impl PlatformChoice {
     }
 }
 
+impl std::str::FromStr for Platform {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "openshift" => Ok(Platform::Openshift),
+            "kubernetes" => Ok(Platform::Kubernetes),
+            _ => Err(format!("'{s}' is not a platform: openshift or kubernetes")),
+        }
+    }
+}
+
 impl std::str::FromStr for PlatformChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "auto" => Ok(PlatformChoice::Auto),
-            "openshift" => Ok(PlatformChoice::Fixed(Platform::Openshift)),
-            "kubernetes" => Ok(PlatformChoice::Fixed(Platform::Kubernetes)),
-            _ => Err(format!(
-                "'{s}' is not a platform: auto, openshift or kubernetes"
-            )),
+            _ => s
+                .parse()
+                .map(PlatformChoice::Fixed)
+                .map_err(|_| format!("'{s}' is not a platform: auto, openshift or kubernetes")),
         }
     }
 }
@@ -200,8 +215,9 @@ pub struct Rule {
     /// Whether the webhook runs this rule. The kinds it is registered for follow from
     /// `targets` ([`Rule::registrations`]); `false` rules run only in `flink-lint`.
     pub admission: bool,
-    #[serde(default = "any_platform")]
-    pub platform: Platform,
+    /// The platform the rule runs on; none (`any` in the file): both.
+    #[serde(default, with = "rule_platform")]
+    pub platform: Option<Platform>,
     /// The Pod Security Standards level the rule checks (security rules only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_security: Option<PodSecurity>,
@@ -220,8 +236,21 @@ pub struct Rule {
     pub docs: Docs,
 }
 
-fn any_platform() -> Platform {
-    Platform::Any
+/// A rule's `platform:`: `openshift`, `kubernetes`, or `any` (the default) for none.
+mod rule_platform {
+    use super::Platform;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &Option<Platform>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(Platform::name(*p))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Platform>, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "any" => Ok(None),
+            other => other.parse().map(Some).map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 impl Target {
@@ -398,7 +427,7 @@ impl Rule {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
-            self.platform.as_str(),
+            Platform::name(self.platform),
             match &self.fix {
                 Some(f) => format!(
                     "{} ({})",

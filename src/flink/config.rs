@@ -22,6 +22,10 @@ pub const BLOB_SERVER_PORT_DEFAULT: &str = "0";
 pub const REST_PORT: &str = "rest.port";
 pub const REST_PORT_DEFAULT: u16 = 8081;
 pub const TASKMANAGER_RPC_PORT: &str = "taskmanager.rpc.port";
+/// The fixed ports the Flink docs' standalone manifests use where Flink's default is random:
+/// the blob server's and the TaskManagers' RPC (with 6123 and 8081, the defaults above).
+pub const DOCS_BLOB_SERVER_PORT: u16 = 6124;
+pub const DOCS_TASKMANAGER_RPC_PORT: u16 = 6122;
 pub const TASK_SLOTS: &str = "taskmanager.numberOfTaskSlots";
 pub const PARALLELISM_DEFAULT: &str = "parallelism.default";
 
@@ -38,6 +42,24 @@ pub const TM_HEAP_SIZE_LEGACY: &str = "taskmanager.heap.size";
 pub const TM_TASK_HEAP: &str = "taskmanager.memory.task.heap.size";
 pub const TM_MANAGED: &str = "taskmanager.memory.managed.size";
 
+/// `HighAvailabilityOptions.HA_JOB_MANAGER_PORT_RANGE`: the JobManager's RPC port under
+/// ZooKeeper HA, instead of `jobmanager.rpc.port` (default `"0"`, random).
+pub const HA_JOBMANAGER_PORT: &str = "high-availability.jobmanager.port";
+/// The port the REST server binds, when it differs from `rest.port` (its default).
+pub const REST_BIND_PORT: &str = "rest.bind-port";
+/// Where Flink writes its log files (default `/opt/flink/log` in the image).
+pub const ENV_LOG_DIR: &str = "env.log.dir";
+/// Where the REST API keeps uploaded jars (default under /tmp).
+pub const WEB_UPLOAD_DIR: &str = "web.upload.dir";
+/// Flink's temporary directories (default /tmp).
+pub const IO_TMP_DIRS: &str = "io.tmp.dirs";
+/// How the operator exposes the REST Service: ClusterIP, NodePort, LoadBalancer.
+pub const REST_EXPOSED_TYPE: &str = "kubernetes.rest-service.exposed.type";
+/// Flink's native decorator sets the pods' `hostNetwork`.
+pub const HOST_NETWORK_ENABLED: &str = "kubernetes.hostnetwork.enabled";
+/// The operator merges the lists of the shared and the role pod templates by name instead of
+/// by position.
+pub const MERGE_ARRAYS_BY_NAME: &str = "kubernetes.operator.pod-template.merge-arrays-by-name";
 pub const KUBERNETES_CLUSTER_ID: &str = "kubernetes.cluster-id";
 pub const KUBERNETES_NAMESPACE: &str = "kubernetes.namespace";
 pub const HA_CLUSTER_ID: &str = "high-availability.cluster-id";

@@ -27,6 +27,9 @@ pub struct Kind {
     pub pod_spec: Option<&'static str>,
     /// Has a `/scale` subresource (`kubectl scale` sends an `autoscaling/v1 Scale` to it).
     pub scale: bool,
+    /// Where the number of pods it asks for sits: `spec.replicas`, a Job's `spec.parallelism`,
+    /// a FlinkDeployment's JobManager count, a Scale's `spec.replicas`.
+    pub replicas: Option<&'static str>,
     /// The webhook registers this kind for the admission rules that target it. Kinds made by
     /// controllers from a template the webhook already checked (ReplicaSets, Pods), kinds that
     /// never carry a Flink process (DaemonSets: one per node) and generic high-volume kinds
@@ -51,6 +54,14 @@ impl Kind {
             self.version.to_string()
         } else {
             format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// This kind with its replica count at `pointer`.
+    pub const fn replicas_at(self, pointer: &'static str) -> Kind {
+        Kind {
+            replicas: Some(pointer),
+            ..self
         }
     }
 
@@ -80,12 +91,14 @@ const fn workload(
         plural,
         pod_spec: Some(pod_spec),
         scale,
+        replicas: None,
         admitted,
         watch,
     }
 }
 
 const TEMPLATE: &str = "/spec/template/spec";
+const REPLICAS: &str = "/spec/replicas";
 
 /// Kinds whose pods can run Flink. Pods are not watched: a cluster has many, and a bare
 /// JobManager Pod is rare; lookups of Pods are answered "unknown".
@@ -98,7 +111,8 @@ pub const WORKLOADS: &[Kind] = &[
         true,
         true,
         Watch::Yes,
-    ),
+    )
+    .replicas_at(REPLICAS),
     workload(
         "apps",
         "StatefulSet",
@@ -107,8 +121,10 @@ pub const WORKLOADS: &[Kind] = &[
         true,
         true,
         Watch::Yes,
-    ),
-    workload("batch", "Job", "jobs", TEMPLATE, false, true, Watch::Yes),
+    )
+    .replicas_at(REPLICAS),
+    workload("batch", "Job", "jobs", TEMPLATE, false, true, Watch::Yes)
+        .replicas_at("/spec/parallelism"),
     workload("", "Pod", "pods", "/spec", false, false, Watch::No),
     workload(
         "apps",
@@ -118,7 +134,8 @@ pub const WORKLOADS: &[Kind] = &[
         true,
         false,
         Watch::Yes,
-    ),
+    )
+    .replicas_at(REPLICAS),
     workload(
         "apps",
         "DaemonSet",
@@ -136,7 +153,8 @@ pub const WORKLOADS: &[Kind] = &[
         true,
         false,
         Watch::Yes,
-    ),
+    )
+    .replicas_at(REPLICAS),
     workload(
         "batch",
         "CronJob",
@@ -163,6 +181,7 @@ const fn other(
         plural,
         pod_spec: None,
         scale: false,
+        replicas: None,
         admitted,
         watch,
     }
@@ -177,7 +196,8 @@ pub const FLINK_RESOURCES: &[Kind] = &[
         "flinkdeployments",
         true,
         Watch::Optional,
-    ),
+    )
+    .replicas_at("/spec/jobManager/replicas"),
     other(
         super::object::FLINK_GROUP,
         "v1beta1",
@@ -219,7 +239,7 @@ pub const OTHERS: &[Kind] = &[
     ),
     // What `kubectl scale` sends to a workload's `/scale` subresource; registered as
     // `<plural>/scale` of the admitted workloads that have one.
-    other("autoscaling", "v1", "Scale", "scale", true, Watch::No),
+    other("autoscaling", "v1", "Scale", "scale", true, Watch::No).replicas_at(REPLICAS),
 ];
 
 /// Every kind in the table.

@@ -111,6 +111,15 @@ pub fn label<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
     labels(obj).and_then(|m| m.get(key)).and_then(Value::as_str)
 }
 
+/// The label that marks the operator's canary resources (its health check): they deploy no
+/// pods, and the operator skips validating them.
+pub const CANARY_LABEL: &str = "flink.apache.org/canary";
+
+/// Whether `obj` is one of the operator's canary resources.
+pub fn is_canary(obj: &Value) -> bool {
+    label(obj, CANARY_LABEL).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
 /// Workload kinds that carry a pod template, and where their pod spec sits
 /// ([`super::kinds::WORKLOADS`]).
 pub fn pod_spec_pointer(obj: &Value) -> Option<&'static str> {
@@ -689,14 +698,10 @@ pub fn volume_description(pod_spec: &Value, volume: &str) -> String {
 /// The number a workload asks for: `spec.replicas` (default 1) for Deployments and
 /// StatefulSets, `spec.parallelism` (default 1) for Jobs. With the pointer it lives at.
 pub fn replicas(obj: &Value) -> Option<(i64, &'static str)> {
-    let ptr = match (group(obj), kind(obj)) {
-        ("apps", "Deployment" | "StatefulSet" | "ReplicaSet") | ("", "ReplicationController") => {
-            "/spec/replicas"
-        }
-        ("batch", "Job") => "/spec/parallelism",
-        ("", "Pod") => return Some((1, "")),
-        _ => return None,
-    };
+    if (group(obj), kind(obj)) == ("", "Pod") {
+        return Some((1, ""));
+    }
+    let ptr = super::kinds::workload_kind(group(obj), kind(obj))?.replicas?;
     let n = match obj.at(ptr) {
         None | Some(Value::Null) => 1,
         Some(v) => v.as_i64()?,

@@ -306,8 +306,9 @@ fn default_text(ctx: &Ctx<'_>, key: &str) -> String {
         return ctx.settings.fix.log4j_console.clone();
     }
     format!(
-        "# Flink configuration ({key}), written by flink-lint fix with Flink's default RPC port\n{}: 6123\n",
-        config::JOBMANAGER_RPC_PORT
+        "# Flink configuration ({key}), written by flink-lint fix with Flink's default RPC port\n{}: {}\n",
+        config::JOBMANAGER_RPC_PORT,
+        config::JOBMANAGER_RPC_PORT_DEFAULT
     )
 }
 
@@ -495,8 +496,11 @@ fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
             continue;
         }
         for (key, default) in [
-            (config::BLOB_SERVER_PORT, "6124"),
-            (config::JOBMANAGER_RPC_PORT, "6123"),
+            (config::BLOB_SERVER_PORT, config::DOCS_BLOB_SERVER_PORT),
+            (
+                config::JOBMANAGER_RPC_PORT,
+                config::JOBMANAGER_RPC_PORT_DEFAULT,
+            ),
         ] {
             let bad = match cfg.port(key) {
                 None if key == config::BLOB_SERVER_PORT => Some("unset (a random port)".into()),
@@ -511,7 +515,7 @@ fn ports_not_fixed(ctx: &Ctx<'_>) -> Vec<Hit> {
                     .arg("value", bad)
                     .arg("port", default);
                 if cfg.get(key).is_none() {
-                    hit = hit.fix(vec![append_op(f, key, default)]);
+                    hit = hit.fix(vec![append_op(f, key, &default.to_string())]);
                 }
                 hits.push(hit);
             }

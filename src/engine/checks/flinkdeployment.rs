@@ -11,15 +11,10 @@ use crate::flink::config;
 use crate::flink::object::{self, Class, CrKind};
 use crate::flink::pointer::{self, Pointer as _};
 
-/// The key that picks the type of the REST Service Flink's Kubernetes decorators create.
-pub const REST_EXPOSED_TYPE: &str = "kubernetes.rest-service.exposed.type";
-
 const FLINK_CONFIGURATION: &str = "/spec/flinkConfiguration";
 
 fn is_flink_deployment(ctx: &Ctx<'_>) -> bool {
-    matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment))
-        && !object::label(ctx.obj, "flink.apache.org/canary")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) && !object::is_canary(ctx.obj)
 }
 
 /// Where `key` is written in `spec.flinkConfiguration`: flat (`a.b.c`), nested (`a: {b: {c:}}`)
@@ -165,15 +160,19 @@ fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     let cfg = super::jobmanager::flink_configuration(obj);
-    let Some(value) = cfg.get(REST_EXPOSED_TYPE) else {
+    let Some(value) = cfg.get(config::REST_EXPOSED_TYPE) else {
         return Vec::new();
     };
     let Some(reach) = reach_of(value) else {
         return Vec::new();
     };
-    let at = key_pointer(obj, REST_EXPOSED_TYPE).unwrap_or_else(|| FLINK_CONFIGURATION.into());
+    let at =
+        key_pointer(obj, config::REST_EXPOSED_TYPE).unwrap_or_else(|| FLINK_CONFIGURATION.into());
     let hit = Hit::at(&at)
-        .arg("what", format!("{REST_EXPOSED_TYPE} is {}", value.trim()))
+        .arg(
+            "what",
+            format!("{} is {}", config::REST_EXPOSED_TYPE, value.trim()),
+        )
         .arg("reach", reach);
     if at == FLINK_CONFIGURATION {
         return vec![hit];
@@ -260,20 +259,20 @@ mod tests {
         let fd = |cfg: Value| json!({"spec": {"flinkConfiguration": cfg}});
         let flat = fd(json!({"kubernetes.rest-service.exposed.type": "NodePort"}));
         assert_eq!(
-            key_pointer(&flat, REST_EXPOSED_TYPE).as_deref(),
+            key_pointer(&flat, config::REST_EXPOSED_TYPE).as_deref(),
             Some("/spec/flinkConfiguration/kubernetes.rest-service.exposed.type")
         );
         let nested = fd(json!({"kubernetes": {"rest-service": {"exposed": {"type": "x"}}}}));
         assert_eq!(
-            key_pointer(&nested, REST_EXPOSED_TYPE).as_deref(),
+            key_pointer(&nested, config::REST_EXPOSED_TYPE).as_deref(),
             Some("/spec/flinkConfiguration/kubernetes/rest-service/exposed/type")
         );
         let mixed = fd(json!({"kubernetes": {"rest-service.exposed.type": "x"}}));
         assert_eq!(
-            key_pointer(&mixed, REST_EXPOSED_TYPE).as_deref(),
+            key_pointer(&mixed, config::REST_EXPOSED_TYPE).as_deref(),
             Some("/spec/flinkConfiguration/kubernetes/rest-service.exposed.type")
         );
-        assert_eq!(key_pointer(&fd(json!({})), REST_EXPOSED_TYPE), None);
+        assert_eq!(key_pointer(&fd(json!({})), config::REST_EXPOSED_TYPE), None);
     }
 
     #[test]

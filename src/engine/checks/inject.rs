@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::Ctx;
 use super::standalone::{self, CONFIG_YAML, FLINK_CONF_YAML, LOG4J, Lookup, Mount, PodConfig};
 use crate::engine::Op;
+use crate::flink::config;
 use crate::flink::image::{self, ConfigFileName};
 use crate::flink::object;
 
@@ -207,16 +208,30 @@ pub fn new_config_map(ctx: &Ctx<'_>, pc: &PodConfig<'_>) -> Value {
         _ => FLINK_CONF_YAML,
     };
     let fix = &ctx.settings.fix;
-    let mut text = format!(
-        "jobmanager.rpc.address: {service}\njobmanager.rpc.port: 6123\nblob.server.port: 6124\n\
-         taskmanager.rpc.port: 6122\ntaskmanager.numberOfTaskSlots: {}\n",
-        fix.task_slots
-    );
+    let mut text = String::new();
+    for (key, value) in [
+        (config::JOBMANAGER_RPC_ADDRESS, service.to_string()),
+        (
+            config::JOBMANAGER_RPC_PORT,
+            config::JOBMANAGER_RPC_PORT_DEFAULT.to_string(),
+        ),
+        (
+            config::BLOB_SERVER_PORT,
+            config::DOCS_BLOB_SERVER_PORT.to_string(),
+        ),
+        (
+            config::TASKMANAGER_RPC_PORT,
+            config::DOCS_TASKMANAGER_RPC_PORT.to_string(),
+        ),
+        (config::TASK_SLOTS, fix.task_slots.to_string()),
+    ] {
+        text.push_str(&format!("{key}: {value}\n"));
+    }
     // The process sizes that fit the containers' default memory (`resources:`).
     let res = &ctx.settings.resources;
     for (key, memory) in [
-        ("jobmanager.memory.process.size", &res.jobmanager.memory),
-        ("taskmanager.memory.process.size", &res.taskmanager.memory),
+        (config::JM_PROCESS_SIZE, &res.jobmanager.memory),
+        (config::TM_PROCESS_SIZE, &res.taskmanager.memory),
     ] {
         if let Some(size) = flink_size(memory) {
             text.push_str(&format!("{key}: {size}\n"));

@@ -22,19 +22,17 @@ fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
         return scale(ctx);
     }
     if ctx.class() == Class::Resource(CrKind::FlinkDeployment) {
-        let n = obj
-            .at("/spec/jobManager/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
+        let at = replicas_pointer(obj);
+        let n = obj.at(at).and_then(Value::as_i64).unwrap_or(1);
         let cfg = flink_configuration(obj);
         // HA switched on without a storage dir is FLK309's finding, not a second one here.
         if n > 1 && !cfg.ha_enabled() {
             return vec![
-                Hit::at("/spec/jobManager/replicas")
-                    .arg("what", "spec.jobManager.replicas")
+                Hit::at(at)
+                    .arg("what", pointer::dotted(at))
                     .arg("replicas", n)
                     .fix(vec![Op::Replace {
-                        path: "/spec/jobManager/replicas".into(),
+                        path: at.into(),
                         value: json!(1),
                     }]),
             ];
@@ -66,14 +64,19 @@ fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// Where `obj`'s kind keeps its replica count (the kinds table); `""` for none.
+fn replicas_pointer(obj: &Value) -> &'static str {
+    crate::flink::kinds::find(object::group(obj), object::kind(obj))
+        .and_then(|k| k.replicas)
+        .unwrap_or_default()
+}
+
 /// FLK101 for `kubectl scale`: an `autoscaling/v1 Scale` sent to the `/scale` subresource of a
 /// JobManager Deployment or StatefulSet (found by name next to it).
 fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    let n = obj
-        .at("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let at = replicas_pointer(obj);
+    let n = obj.at(at).and_then(Value::as_i64).unwrap_or(0);
     if n <= 1 {
         return Vec::new();
     }
@@ -94,7 +97,7 @@ fn scale(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     vec![
-        Hit::at("/spec/replicas")
+        Hit::at(at)
             .unseen(pc.ha_unseen())
             .arg(
                 "what",
@@ -460,14 +463,17 @@ fn service_ports(ctx: &Ctx<'_>) -> Vec<Hit> {
         })
         .collect();
     let mut wanted: Vec<(&str, u16)> = Vec::new();
-    if let Some(p) = port_number(pc.config.port(config::JOBMANAGER_RPC_PORT), 6123) {
+    if let Some(p) = port_number(
+        pc.config.port(config::JOBMANAGER_RPC_PORT),
+        config::JOBMANAGER_RPC_PORT_DEFAULT,
+    ) {
         wanted.push(("rpc", p));
     }
     if let Some(p) = port_number(pc.config.port(config::BLOB_SERVER_PORT), 0).filter(|p| *p != 0) {
         wanted.push(("blob-server", p));
     }
     // REST only needs exposing once, on any Service in front of the JobManager.
-    let rest = port_number(pc.config.port(config::REST_PORT), 8081);
+    let rest = port_number(pc.config.port(config::REST_PORT), config::REST_PORT_DEFAULT);
     if let Some(rest) = rest {
         let others_expose = ctx
             .list("", "Service")
@@ -566,7 +572,13 @@ fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
         .any(|p| {
             matches!(
                 p.get("port").and_then(Value::as_u64),
-                Some(6123 | 6124 | 8081)
+                Some(p) if [
+                    config::JOBMANAGER_RPC_PORT_DEFAULT,
+                    config::DOCS_BLOB_SERVER_PORT,
+                    config::REST_PORT_DEFAULT,
+                ]
+                .iter()
+                .any(|&d| u64::from(d) == p)
             ) || matches!(
                 object::str_at(p, "/name"),
                 Some("rpc" | "blob" | "blob-server" | "webui" | "rest" | "ui")

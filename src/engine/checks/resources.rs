@@ -169,8 +169,7 @@ pub(super) const FLINKDEPLOYMENT_MEMORY: Native = Native {
 fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     // The operator skips validation for canary resources (its health check deploys nothing).
-    if object::label(obj, "flink.apache.org/canary").is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
+    if object::is_canary(obj) {
         return Vec::new();
     }
     let cfg = flink_configuration(obj);

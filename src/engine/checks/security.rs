@@ -365,14 +365,9 @@ struct FlinkContainer {
     container: Option<String>,
 }
 
-/// The operator's canary FlinkDeployment (its health check) deploys no pods.
-fn is_canary(obj: &Value) -> bool {
-    object::label(obj, "flink.apache.org/canary").is_some_and(|v| v.eq_ignore_ascii_case("true"))
-}
-
 fn flink_containers(ctx: &Ctx<'_>) -> Vec<FlinkContainer> {
     let obj = ctx.obj;
-    if is_canary(obj) {
+    if object::is_canary(obj) {
         return Vec::new();
     }
     match ctx.class() {
@@ -464,23 +459,29 @@ fn empty_dir_ops(obj: &Value, pod_spec: &str, container: &str, base: &str, dir: 
 fn written_dirs(cfg: Option<&crate::flink::config::FlinkConfig>) -> Vec<(String, &'static str)> {
     let get = |k: &str| cfg.and_then(|c| c.get(k)).map(str::trim);
     let mut out = vec![(
-        get("env.log.dir")
+        get(crate::flink::config::ENV_LOG_DIR)
             .filter(|d| !d.is_empty())
             .unwrap_or(object::FLINK_LOG_DIR)
             .trim_end_matches('/')
             .to_string(),
         "its log files",
     )];
-    if let Some(d) = get("web.upload.dir") {
-        out.push((d.trim_end_matches('/').to_string(), "web.upload.dir"));
+    if let Some(d) = get(crate::flink::config::WEB_UPLOAD_DIR) {
+        out.push((
+            d.trim_end_matches('/').to_string(),
+            crate::flink::config::WEB_UPLOAD_DIR,
+        ));
     }
-    if let Some(ds) = get("io.tmp.dirs") {
+    if let Some(ds) = get(crate::flink::config::IO_TMP_DIRS) {
         for d in ds
             .split([',', ':'])
             .map(str::trim)
             .filter(|d| !d.is_empty())
         {
-            out.push((d.trim_end_matches('/').to_string(), "io.tmp.dirs"));
+            out.push((
+                d.trim_end_matches('/').to_string(),
+                crate::flink::config::IO_TMP_DIRS,
+            ));
         }
     }
     out.retain(|(d, _)| d == "/opt/flink" || d.starts_with("/opt/flink/"));
@@ -729,10 +730,6 @@ fn operator_writable_dirs(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-/// `kubernetes.operator.pod-template.merge-arrays-by-name`: the operator merges the lists of
-/// the shared and the role pod templates by name instead of by position.
-const MERGE_BY_NAME: &str = "kubernetes.operator.pod-template.merge-arrays-by-name";
-
 /// Layer `over` on `base` the way the operator merges pod templates: maps key by key, lists by
 /// position (or, `by_name`, list items with the same `name`), anything else from `over`.
 fn merge(base: &Value, over: &Value, by_name: bool) -> Value {
@@ -792,12 +789,12 @@ pub(super) const FLINKDEPLOYMENT_RESTRICTED: Native = Native {
 /// `allowPrivilegeEscalation: false` and `capabilities.drop: [ALL]`.
 fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || is_canary(obj) {
+    if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || object::is_canary(obj) {
         return Vec::new();
     }
     let by_name = obj
         .at("/spec/flinkConfiguration")
-        .and_then(|c| c.get(MERGE_BY_NAME))
+        .and_then(|c| c.get(crate::flink::config::MERGE_ARRAYS_BY_NAME))
         .is_some_and(|v| v == "true" || v == &Value::Bool(true));
     let empty = json!({});
     let common = obj.at("/spec/podTemplate/spec").unwrap_or(&empty);
@@ -1008,9 +1005,6 @@ fn flink_conf_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![Hit::at(me.container.pointer()).arg("container", me.container.name())]
 }
 
-/// `kubernetes.hostnetwork.enabled`: Flink's native decorator sets the pods' `hostNetwork`.
-const HOST_NETWORK_KEY: &str = "kubernetes.hostnetwork.enabled";
-
 /// FLK239: `check: native: flink_host_network`.
 pub(super) const FLINK_HOST_NETWORK: Native = Native {
     args: &[],
@@ -1020,19 +1014,19 @@ pub(super) const FLINK_HOST_NETWORK: Native = Native {
 /// FLK239: a FlinkDeployment whose Flink configuration puts the pods on the host network.
 fn flink_host_network(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
-    if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || is_canary(obj) {
+    if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || object::is_canary(obj) {
         return Vec::new();
     }
     let cfg = super::jobmanager::flink_configuration(obj);
     let on = cfg
-        .get(HOST_NETWORK_KEY)
+        .get(crate::flink::config::HOST_NETWORK_ENABLED)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     if !on {
         return Vec::new();
     }
     let flat = format!(
         "/spec/flinkConfiguration/{}",
-        pointer::escape(HOST_NETWORK_KEY)
+        pointer::escape(crate::flink::config::HOST_NETWORK_ENABLED)
     );
     if obj.at(&flat).is_some() {
         vec![Hit::at(&flat).fix(vec![Op::Replace {

@@ -8,26 +8,30 @@ use serde_json::Value;
 use super::{Ctx, Native};
 use crate::engine::Hit;
 use crate::flink::object::{self, Class, CrKind};
-use crate::flink::quantity;
+use crate::flink::{kinds, quantity};
 
 /// The integer fields (pointer, smallest allowed value) an object of this class carries.
 fn integer_fields(obj: &Value, class: Class) -> Vec<(&'static str, i64)> {
+    // The replica count where the kinds table has one: at least 1 for a FlinkDeployment's
+    // JobManagers, at least 0 elsewhere.
+    let replicas = kinds::find(object::group(obj), object::kind(obj)).and_then(|k| k.replicas);
     match class {
-        Class::Resource(CrKind::FlinkDeployment) => vec![
-            ("/spec/jobManager/replicas", 1),
-            ("/spec/taskManager/replicas", 1),
-            ("/spec/job/parallelism", 1),
-        ],
+        Class::Resource(CrKind::FlinkDeployment) => replicas
+            .map(|p| (p, 1))
+            .into_iter()
+            .chain([
+                ("/spec/taskManager/replicas", 1),
+                ("/spec/job/parallelism", 1),
+            ])
+            .collect(),
         Class::HorizontalPodAutoscaler => vec![("/spec/minReplicas", 0), ("/spec/maxReplicas", 1)],
-        Class::Scale => vec![("/spec/replicas", 0)],
-        _ => match (object::group(obj), object::kind(obj)) {
-            ("batch", "Job") => vec![("/spec/parallelism", 0), ("/spec/completions", 0)],
-            ("apps", "Deployment" | "StatefulSet" | "ReplicaSet")
-            | ("", "ReplicationController") => {
-                vec![("/spec/replicas", 0)]
+        _ => {
+            let mut fields: Vec<_> = replicas.map(|p| (p, 0)).into_iter().collect();
+            if (object::group(obj), object::kind(obj)) == ("batch", "Job") {
+                fields.push(("/spec/completions", 0));
             }
-            _ => Vec::new(),
-        },
+            fields
+        }
     }
 }
 

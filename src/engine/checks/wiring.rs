@@ -10,12 +10,6 @@ use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
 use crate::flink::object::Role;
 
-/// `HighAvailabilityOptions.HA_JOB_MANAGER_PORT_RANGE`: the JobManager's RPC port under
-/// ZooKeeper HA, instead of `jobmanager.rpc.port` (default `"0"`, random).
-const HA_JOBMANAGER_PORT: &str = "high-availability.jobmanager.port";
-/// The port the REST server binds, when it differs from `rest.port` (its default).
-const REST_BIND_PORT: &str = "rest.bind-port";
-
 /// The probe the Flink docs' manifests give both roles: a TCP check of the RPC port.
 const PROBE_INITIAL_DELAY: u64 = 30;
 const PROBE_PERIOD: u64 = 60;
@@ -56,8 +50,8 @@ fn rpc_port(pc: &PodConfig<'_>, role: Role) -> Option<Wanted> {
                 .is_some_and(|m| m.eq_ignore_ascii_case("zookeeper"));
             let (key, port) = if zookeeper {
                 (
-                    HA_JOBMANAGER_PORT,
-                    fixed_port(pc, cfg, HA_JOBMANAGER_PORT, None),
+                    config::HA_JOBMANAGER_PORT,
+                    fixed_port(pc, cfg, config::HA_JOBMANAGER_PORT, None),
                 )
             } else {
                 (
@@ -100,8 +94,8 @@ fn wanted_ports(pc: &PodConfig<'_>, role: Role) -> Vec<Wanted> {
                 port,
             });
         }
-        let rest = if cfg.contains_key(REST_BIND_PORT) {
-            fixed_port(pc, cfg, REST_BIND_PORT, None).map(|p| (REST_BIND_PORT, p))
+        let rest = if cfg.contains_key(config::REST_BIND_PORT) {
+            fixed_port(pc, cfg, config::REST_BIND_PORT, None).map(|p| (config::REST_BIND_PORT, p))
         } else {
             fixed_port(pc, cfg, config::REST_PORT, Some(config::REST_PORT_DEFAULT))
                 .map(|p| (config::REST_PORT, p))

@@ -192,7 +192,7 @@ pub fn rules(registry: &Registry, as_json: bool) -> String {
                     "severity": r.severity,
                     "family": r.family,
                     "status": r.status,
-                    "platform": r.platform,
+                    "platform": crate::engine::rule::Platform::name(r.platform),
                     "admission": r.admission,
                     "kinds": r.kinds().iter().map(|k| k.display()).collect::<Vec<_>>(),
                     "admission_kinds": r.admission_kinds().iter().map(|k| k.display()).collect::<Vec<_>>(),
