@@ -8,6 +8,9 @@ use flink_admission::engine::rule::Check;
 use flink_admission::engine::{Engine, Registry, Settings, checks};
 use serde_json::Value;
 
+#[path = "common/files.rs"]
+mod files;
+
 fn rule_schema() -> jsonschema::Validator {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string("policies/rule.schema.json").unwrap())
@@ -75,17 +78,6 @@ fn native_checks_and_policies_name_each_other() {
     );
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// `flink` <- `engine` <- {`admission` <- `server`, `lint`, `deploy`}; the engine does no I/O,
 /// and `deploy` (the install manifests) stays pure too.
 #[test]
@@ -108,8 +100,7 @@ fn module_layering_holds() {
             "{} is missing: the layering names a module that is not there",
             dir.display()
         );
-        let mut files = Vec::new();
-        rust_files(&dir, &mut files);
+        let files = files::files(&dir, "rs");
         assert!(!files.is_empty(), "{}: no Rust files", dir.display());
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();

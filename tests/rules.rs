@@ -14,6 +14,8 @@ use flink_admission::engine::{Engine, Registry, fix};
 use flink_admission::lint::{self, Inputs, Outcome};
 use serde_json::Value;
 
+#[path = "common/files.rs"]
+mod files;
 #[path = "common/header.rs"]
 mod header;
 
@@ -197,26 +199,16 @@ fn every_rule_has_a_fixture_asserting_its_full_message() {
 /// (elsewhere nothing would read them).
 #[test]
 fn every_fixture_header_is_well_formed_and_read() {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "yaml") {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
+    let mut all = Vec::new();
     for dir in ["_shared"]
         .into_iter()
         .map(String::from)
         .chain(rule_dirs().into_keys())
     {
-        walk(&fixtures().join(dir), &mut files);
+        all.extend(files::files(&fixtures().join(dir), "yaml"));
     }
-    assert!(files.len() > 150, "only {} fixtures", files.len());
-    for f in &files {
+    assert!(all.len() > 150, "only {} fixtures", all.len());
+    for f in &all {
         let (_, h) = header::read(f);
         let top_level_fail = f
             .parent()

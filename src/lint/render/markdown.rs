@@ -14,6 +14,11 @@ fn cell(text: &str) -> String {
         .replace('|', "\\|")
 }
 
+/// A table row of `cells`.
+fn row(cells: &[&str]) -> String {
+    format!("| {} |\n", cells.join(" | "))
+}
+
 /// `safe`, `unsafe`, `safe (new object, `fix` only)`, or nothing.
 fn fix_column(r: &Rule) -> String {
     let Some(f) = &r.fix else {
@@ -51,15 +56,14 @@ pub fn rules_table(registry: &Registry) -> String {
         "| id | name | severity | fix | platform | what it catches |\n|---|---|---|---|---|---|\n",
     );
     for r in registry.rules() {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            r.id,
-            r.name,
+        out.push_str(&row(&[
+            &r.id,
+            &r.name,
             r.severity.as_str(),
-            fix_column(r),
-            platform_column(r),
-            cell(&r.summary),
-        ));
+            &fix_column(r),
+            &platform_column(r),
+            &cell(&r.summary),
+        ]));
     }
     out
 }
@@ -108,14 +112,7 @@ pub fn admission_table(registry: &Registry) -> String {
         } else {
             "no"
         };
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
-            r.id,
-            r.name,
-            r.severity.as_str(),
-            sent,
-            fixes
-        ));
+        out.push_str(&row(&[&r.id, &r.name, r.severity.as_str(), &sent, fixes]));
     }
     out
 }
