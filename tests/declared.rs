@@ -1,6 +1,7 @@
 //! Online = offline, declared: each rule says whether the webhook runs it (`admission:`), the
 //! kinds table says which resources that means, and the install manifests, the ClusterRole,
-//! the NetworkPolicy and docs/webhook.md say exactly that. Everything here reads the rendered
+//! the NetworkPolicy and docs/webhook.md say exactly that (its table of rules is generated:
+//! `tests/docs_tables.rs`). Everything here reads the rendered
 //! objects (the kustomize base files and `flink-admission manifests`) and real responses.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -449,75 +450,6 @@ fn deny_message_is_what_the_docs_say() {
         "docs/webhook.md must show the deny message format the webhook sends"
     );
     assert_eq!(who, "Deployment/streaming/flink-jobmanager");
-}
-
-/// The table in docs/webhook.md between the markers, as the declarations say it must read.
-fn admission_table() -> String {
-    let mut out = String::from(
-        "| rule | name | severity | the webhook sends it | /mutate fixes |\n| --- | --- | --- | --- | --- |\n",
-    );
-    for r in registry().rules() {
-        let sent = if r.admission {
-            let mut by_ops: Vec<(String, Vec<String>)> = Vec::new();
-            for reg in r.registrations() {
-                let res = if reg.group.is_empty() {
-                    reg.resource.clone()
-                } else {
-                    format!("{}/{}", reg.group, reg.resource)
-                };
-                match by_ops.iter_mut().find(|(x, _)| *x == res) {
-                    Some((_, ops)) => ops.push(reg.operation.clone()),
-                    None => by_ops.push((res, vec![reg.operation.clone()])),
-                }
-            }
-            // resources grouped by their operations: "CREATE, UPDATE: `a`, `b`; UPDATE: `c`"
-            let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-            for (res, ops) in by_ops {
-                let ops = ops.join(", ");
-                match groups.iter_mut().find(|(o, _)| *o == ops) {
-                    Some((_, list)) => list.push(format!("`{res}`")),
-                    None => groups.push((ops, vec![format!("`{res}`")])),
-                }
-            }
-            groups
-                .iter()
-                .map(|(ops, list)| format!("{ops}: {}", list.join(", ")))
-                .collect::<Vec<_>>()
-                .join("; ")
-        } else {
-            "not sent: `flink-lint` only".to_string()
-        };
-        let fixes = if r.admission && r.safe_fix() {
-            "yes"
-        } else {
-            "no"
-        };
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
-            r.id,
-            r.name,
-            r.severity.as_str(),
-            sent,
-            fixes
-        ));
-    }
-    out
-}
-
-#[test]
-fn docs_table_of_what_the_webhook_checks_matches_the_declarations() {
-    let docs = read("docs/webhook.md");
-    let begin = "<!-- admission-rules:begin -->\n";
-    let end = "<!-- admission-rules:end -->";
-    let (Some(a), Some(b)) = (docs.find(begin), docs.find(end)) else {
-        panic!("docs/webhook.md lacks the {begin:?} .. {end:?} markers");
-    };
-    let got = &docs[a + begin.len()..b];
-    let want = admission_table();
-    assert_eq!(
-        got, want,
-        "docs/webhook.md's table of what the webhook checks is out of date; replace it with:\n{want}"
-    );
 }
 
 #[test]

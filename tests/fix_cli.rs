@@ -6,20 +6,15 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use flink_admission::engine::rule::Platform;
-use flink_admission::engine::{Applicability, Engine, Registry, Scope, Settings};
+use flink_admission::engine::{Applicability, Engine, Registry, Settings};
 use flink_admission::lint::{self, Inputs};
+
+#[path = "common/header.rs"]
+mod header;
+use header::Header;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn header(text: &str, key: &str) -> Option<String> {
-    text.lines()
-        .take_while(|l| l.starts_with('#'))
-        .find_map(|l| {
-            l.strip_prefix(&format!("# {key}:"))
-                .map(|v| v.trim().to_string())
-        })
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -39,35 +34,12 @@ fn flint() -> Command {
     Command::cargo_bin("flink-lint").unwrap()
 }
 
-/// The fixture's files (itself and its `# also:` files) and its settings flags.
-fn fixture_files(path: &Path) -> (Vec<PathBuf>, Vec<String>) {
-    let text = std::fs::read_to_string(path).unwrap();
+/// The fixture's files (itself and its `# also:` files) and its header.
+fn fixture_files(path: &Path) -> (Vec<PathBuf>, Header) {
+    let (_, header) = header::read(path);
     let mut files = vec![path.to_path_buf()];
-    if let Some(also) = header(&text, "also") {
-        for rel in also.split(',').map(str::trim) {
-            files.push(path.parent().unwrap().join(rel));
-        }
-    }
-    let flags = header(&text, "flink-lint")
-        .map(|f| f.split_whitespace().map(String::from).collect())
-        .unwrap_or_default();
-    (files, flags)
-}
-
-/// The settings `flink-lint` uses for `fixture`: a `.flink-lint.yaml` next to it, then `flags`.
-fn settings_for(fixture: &Path, flags: &[String]) -> Settings {
-    let mut s = match std::fs::read_to_string(fixture.with_file_name(".flink-lint.yaml")) {
-        Ok(text) => Settings::from_yaml(&text).unwrap(),
-        Err(_) => Settings::default(),
-    };
-    let joined = flags.join(" ");
-    if joined.contains("--scope all") {
-        s.scope = Scope::All;
-    }
-    if joined.contains("--platform kubernetes") {
-        s.platform = Platform::Kubernetes;
-    }
-    s
+    files.extend(header.also_paths(path));
+    (files, header)
 }
 
 /// Every failing fixture of every fixable rule, fixed by the binary (`--unsafe-fixes` for
@@ -93,11 +65,11 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
             .collect();
         fails.sort();
         for fail in fails {
-            if header(&std::fs::read_to_string(&fail).unwrap(), "world").is_some() {
+            let (_, header0) = fixture_files(&fail);
+            if header0.complete_world {
                 continue;
             }
-            let (_, flags0) = fixture_files(&fail);
-            let engine = Engine::embedded(settings_for(&fail, &flags0)).unwrap();
+            let engine = Engine::embedded(header0.settings(Some(&fail))).unwrap();
             let fixable_before = {
                 let (files, _) = fixture_files(&fail);
                 let mut inputs = Inputs::default();
@@ -126,7 +98,8 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
             let tmp = tempfile::tempdir().unwrap();
             copy_dir(&root().join("tests/fixtures"), tmp.path());
             let rel = fail.strip_prefix(root().join("tests/fixtures")).unwrap();
-            let (files, flags) = fixture_files(&tmp.path().join(rel));
+            let (files, head) = fixture_files(&tmp.path().join(rel));
+            let flags = head.flags;
             let mut cmd = flint();
             cmd.arg("fix").args(&flags).args(&files);
             if spec.applicability == Applicability::Unsafe {

@@ -14,43 +14,27 @@ use flink_admission::lint::{self, Inputs, render};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
+#[path = "common/header.rs"]
+mod header;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn header(text: &str, key: &str) -> Option<String> {
-    text.lines()
-        .take_while(|l| l.starts_with('#'))
-        .find_map(|l| {
-            l.strip_prefix(&format!("# {key}:"))
-                .map(|v| v.trim().to_string())
-        })
-}
-
-/// The engine and world a fixture asks for (as `tests/rules.rs` reads its header).
+/// The engine and world a fixture's text asks for (its header, as `tests/rules.rs` reads it).
 fn setup(text: &str) -> (Engine, Vec<Value>, bool) {
     setup_at(None, text)
 }
 
 /// [`setup`] for the fixture at `path`, with the `.flink-lint.yaml` next to it if any.
 fn setup_at(path: Option<&Path>, text: &str) -> (Engine, Vec<Value>, bool) {
-    let mut settings = path
-        .and_then(|p| std::fs::read_to_string(p.with_file_name(".flink-lint.yaml")).ok())
-        .map(|t| Settings::from_yaml(&t).unwrap())
-        .unwrap_or_default();
-    if let Some(flags) = header(text, "flink-lint") {
-        if flags.contains("--scope all") {
-            settings.scope = Scope::All;
-        }
-        if flags.contains("--platform kubernetes") {
-            settings.platform = Platform::Kubernetes;
-        }
-    }
+    let origin = path.map_or_else(|| "<text>".to_string(), |p| p.display().to_string());
+    let header = header::of_text(&origin, text);
     let mut inputs = Inputs::default();
     inputs.add("x.yaml", text);
     let objects = inputs.objects.iter().map(|o| (*o.value).clone()).collect();
-    let complete = header(text, "world").as_deref() == Some("complete");
-    (Engine::embedded(settings).unwrap(), objects, complete)
+    let engine = Engine::embedded(header.settings(path)).unwrap();
+    (engine, objects, header.complete_world)
 }
 
 fn world(objects: &[Value], complete: bool) -> ObjectSet {

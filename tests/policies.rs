@@ -1,12 +1,15 @@
 //! Rules are data: every policy file validates against `policies/rule.schema.json`, every
-//! native check is used by exactly the policies that name it, the README's rule table is
-//! complete, and the module layering of DESIGN.md holds.
+//! native check is used by exactly the policies that name it, and the module layering of
+//! DESIGN.md holds (the README's rule table is generated: `tests/docs_tables.rs`).
 
 use std::path::Path;
 
 use flink_admission::engine::rule::Check;
 use flink_admission::engine::{Engine, Registry, Settings, checks};
 use serde_json::Value;
+
+#[path = "common/files.rs"]
+mod files;
 
 fn rule_schema() -> jsonschema::Validator {
     let schema: Value =
@@ -75,31 +78,6 @@ fn native_checks_and_policies_name_each_other() {
     );
 }
 
-#[test]
-fn readme_rule_table_lists_every_rule() {
-    let readme = std::fs::read_to_string("README.md").unwrap();
-    for r in Registry::embedded().unwrap().rules() {
-        let row = format!("| {} | {} |", r.id, r.name);
-        assert!(
-            readme.contains(&row),
-            "README.md has no row for {} {}",
-            r.id,
-            r.name
-        );
-    }
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// `flink` <- `engine` <- {`admission` <- `server`, `lint`, `deploy`}; the engine does no I/O,
 /// and `deploy` (the install manifests) stays pure too.
 #[test]
@@ -117,11 +95,13 @@ fn module_layering_holds() {
     ];
     for (module, may_use) in allowed {
         let dir = Path::new("src").join(module);
-        if !dir.exists() {
-            continue;
-        }
-        let mut files = Vec::new();
-        rust_files(&dir, &mut files);
+        assert!(
+            dir.is_dir(),
+            "{} is missing: the layering names a module that is not there",
+            dir.display()
+        );
+        let files = files::files(&dir, "rs");
+        assert!(!files.is_empty(), "{}: no Rust files", dir.display());
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();
             for line in text.lines() {

@@ -4,80 +4,43 @@
 //! - `pass*.yaml` do not report it;
 //! - `fixed*.yaml` are what the rule's fix makes of the `fail*.yaml` with the same suffix.
 //!
-//! Header comments: `# flink-lint: --scope all|--platform kubernetes` (settings),
-//! `# world: complete` (the file is the whole namespace, as a synced webhook cache) and
-//! `# also: a.yaml, b.yaml` (more files linted with it, relative to its directory).
+//! Header comments (`expect`, `flink-lint`, `world`, `also`, `message`) are read and checked by
+//! `tests/common/header.rs`, which refuses a header it does not know.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use flink_admission::engine::rule::Platform;
-use flink_admission::engine::{Engine, Registry, Scope, Settings, fix};
+use flink_admission::engine::{Engine, Registry, fix};
 use flink_admission::lint::{self, Inputs, Outcome};
 use serde_json::Value;
+
+#[path = "common/files.rs"]
+mod files;
+#[path = "common/header.rs"]
+mod header;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn header(text: &str, key: &str) -> Option<String> {
-    text.lines()
-        .take_while(|l| l.starts_with('#'))
-        .find_map(|l| {
-            l.strip_prefix(&format!("# {key}:"))
-                .map(|v| v.trim().to_string())
-        })
-}
-
-/// The settings of a `.flink-lint.yaml` next to the fixture (as `flink-lint` finds it), else
-/// the defaults.
-fn dir_settings(path: &Path) -> Settings {
-    let cfg = path.with_file_name(".flink-lint.yaml");
-    match std::fs::read_to_string(&cfg) {
-        Ok(text) => Settings::from_yaml(&text).unwrap(),
-        Err(_) => Settings::default(),
-    }
-}
-
+/// The fixture at `path` linted as its header says, each file named as `flink-lint` run from the
+/// repository would name it (`tests/fixtures/...`: messages that name files do not depend on where
+/// the repository is).
 fn run(path: &Path) -> Outcome {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut settings = dir_settings(path);
-    if let Some(flags) = header(&text, "flink-lint") {
-        if flags.contains("--scope all") {
-            settings.scope = Scope::All;
-        }
-        if flags.contains("--platform kubernetes") {
-            settings.platform = Platform::Kubernetes;
-        }
-    }
-    let engine = Engine::embedded(settings).unwrap();
+    let (text, header) = header::read(path);
+    let engine = Engine::embedded(header.settings(Some(path))).unwrap();
+    let name = |p: &Path| {
+        p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    };
     let mut inputs = Inputs::default();
-    inputs.add(&path.display().to_string(), &text);
-    // `# also: a.yaml, b.yaml`: files linted with the fixture, relative to its directory.
-    if let Some(also) = header(&text, "also") {
-        for rel in also.split(',').map(str::trim) {
-            let p = path.parent().unwrap().join(rel);
-            inputs.add(
-                &p.display().to_string(),
-                &std::fs::read_to_string(&p).unwrap(),
-            );
-        }
+    inputs.add(&name(path), &text);
+    for p in header.also_paths(path) {
+        inputs.add(&name(&p), &std::fs::read_to_string(&p).unwrap());
     }
-    let complete = header(&text, "world").as_deref() == Some("complete");
-    lint::lint_in_world(&engine, inputs, complete)
-}
-
-fn expected_positions(text: &str) -> Option<Vec<(usize, usize)>> {
-    let spec = header(text, "expect")?;
-    let mut v: Vec<(usize, usize)> = spec
-        .split(',')
-        .map(|p| {
-            let (l, c) = p.trim().split_once(':').expect("expect: line:col");
-            (l.parse().unwrap(), c.parse().unwrap())
-        })
-        .collect();
-    v.sort();
-    Some(v)
+    lint::lint_in_world(&engine, inputs, header.complete_world)
 }
 
 fn rule_dirs() -> BTreeMap<String, Vec<PathBuf>> {
@@ -145,14 +108,33 @@ fn fail_fixtures_report_their_rule_at_the_expected_positions() {
             if got.is_empty() {
                 problems.push(format!("{}: {rule} not reported", f.display()));
             }
-            let text = std::fs::read_to_string(f).unwrap();
-            match expected_positions(&text) {
+            let (_, header) = header::read(f);
+            match header.expect {
                 Some(expected) if expected != got => problems.push(format!(
                     "{}: {rule} at {got:?}, expected {expected:?}",
                     f.display()
                 )),
                 Some(_) => {}
                 None => problems.push(format!("{}: no `# expect:` header", f.display())),
+            }
+            // Each `# message:` is the full text of its own finding of the rule.
+            let messages: Vec<&str> = out
+                .findings
+                .iter()
+                .filter(|l| l.finding.rule == rule)
+                .map(|l| l.finding.message.as_str())
+                .collect();
+            let mut unclaimed = messages.clone();
+            for want in &header.messages {
+                match unclaimed.iter().position(|m| m == want) {
+                    Some(i) => {
+                        unclaimed.remove(i);
+                    }
+                    None => problems.push(format!(
+                        "{}: no {rule} finding says {want:?}; its messages: {messages:#?}",
+                        f.display(),
+                    )),
+                }
             }
             for l in &out.findings {
                 if l.finding.message.contains('{') || l.finding.message.contains('\n') {
@@ -166,6 +148,143 @@ fn fail_fixtures_report_their_rule_at_the_expected_positions() {
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Every rule's message text is held by a test: at least one of its failing fixtures says, in a
+/// `# message:` header, the full message of a finding (checked by the test above).
+#[test]
+fn every_rule_has_a_fixture_asserting_its_full_message() {
+    let registry = Registry::embedded().unwrap();
+    let dirs = rule_dirs();
+    // Rules whose every fixture's message is wrong today, with the wrong fragment: no fixture
+    // enshrines a wrong text (`by Flink:line 1`: the template lacks a space after the colon).
+    let wrong: &[(&str, &str)] = &[("FLK305", "by Flink:line")];
+    let missing: Vec<&str> = registry
+        .rules()
+        .iter()
+        .filter(|r| !wrong.iter().any(|(id, _)| *id == r.id))
+        .filter(|r| {
+            !dirs.get(&r.id).is_some_and(|files| {
+                files
+                    .iter()
+                    .filter(|f| stem(f).starts_with("fail"))
+                    .any(|f| !header::read(f).1.messages.is_empty())
+            })
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no fail*.yaml fixture with a `# message:` header for {missing:?}"
+    );
+    // Once a wrong message is mended, its rule leaves the list and gains its header.
+    for (id, fragment) in wrong {
+        let files = &dirs[*id];
+        assert!(
+            files
+                .iter()
+                .filter(|f| stem(f).starts_with("fail"))
+                .all(|f| run(f)
+                    .findings
+                    .iter()
+                    .any(|l| l.finding.rule == *id && l.finding.message.contains(fragment))),
+            "{id}'s messages no longer say {fragment:?}: add a `# message:` header and drop it \
+             from this list"
+        );
+    }
+}
+
+/// Every file under `tests/fixtures/` (the rules' fixtures, their `also` files, `_shared`) has
+/// a header `header::read` accepts, and only failing fixtures carry `expect` and `message`
+/// (elsewhere nothing would read them).
+#[test]
+fn every_fixture_header_is_well_formed_and_read() {
+    let mut all = Vec::new();
+    for dir in ["_shared"]
+        .into_iter()
+        .map(String::from)
+        .chain(rule_dirs().into_keys())
+    {
+        all.extend(files::files(&fixtures().join(dir), "yaml"));
+    }
+    assert!(all.len() > 150, "only {} fixtures", all.len());
+    for f in &all {
+        let (_, h) = header::read(f);
+        let top_level_fail = f
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|d| d.to_str().is_some_and(|d| d.starts_with("FLK")))
+            && stem(f).starts_with("fail");
+        if !top_level_fail {
+            assert!(
+                h.expect.is_none() && h.messages.is_empty(),
+                "{}: `expect` and `message` are read only in a rule's fail*.yaml",
+                f.display()
+            );
+        }
+    }
+}
+
+/// The header parser refuses what would otherwise be silently ignored.
+#[test]
+fn the_header_parser_refuses_unknown_misspelt_and_misplaced_headers() {
+    let ok = header::parse(
+        "f.yaml",
+        "# A plain comment, then headers.\n# expect: 9:3, 4:1\n# flink-lint: --scope all \
+         --platform kubernetes\n# world: complete\n# also: a.yaml, b.yaml\n# message: one: two\n\
+         # message: three\n# see https://example.com: not a header\napiVersion: v1\n",
+    )
+    .unwrap();
+    assert_eq!(ok.expect, Some(vec![(4, 1), (9, 3)]));
+    assert_eq!(ok.flags, ["--scope", "all", "--platform", "kubernetes"]);
+    assert!(ok.complete_world);
+    assert_eq!(ok.also, ["a.yaml", "b.yaml"]);
+    assert_eq!(ok.messages, ["one: two", "three"]);
+    let s = ok.settings(None);
+    assert_eq!(s.scope, flink_admission::engine::Scope::All);
+    assert_eq!(
+        s.platform,
+        flink_admission::engine::rule::Platform::Kubernetes
+    );
+    for (text, says) in [
+        ("# expct: 1:1\n", "f.yaml:1: unknown header `# expct:`"),
+        (
+            "# x\n# flink-config: nearer\n",
+            "f.yaml:2: unknown header `# flink-config:`",
+        ),
+        ("#expect: 1:1\n", "is not written `# expect: value`"),
+        ("#  expect: 1:1\n", "is not written `# expect: value`"),
+        ("# expect:1:1\n", "needs a space after the colon"),
+        (
+            "# expect: 1:1\n# expect: 2:2\n",
+            "f.yaml:2: `# expect:` given twice",
+        ),
+        ("# expect: 1\n", "position \"1\" is not line:column"),
+        ("# expect: 0:1\n", "position \"0:1\" is not line:column"),
+        ("# expect:\n", "`# expect:` has no value"),
+        ("# world: partial\n", "the only world is `complete`"),
+        ("# also: a.yaml,\n", "has an empty file name"),
+        (
+            "# flink-lint: --scope everything\n",
+            "`# flink-lint: --scope everything`",
+        ),
+        (
+            "# flink-lint: --platfrom kubernetes\n",
+            "flag --platfrom is not one",
+        ),
+        ("# flink-lint: --format json\n", "flag --format is not one"),
+        (
+            "# flink-lint: kubernetes\n",
+            "\"kubernetes\"] is not a flag",
+        ),
+        (
+            "a: 1\n# expect: 1:1\n",
+            "f.yaml:2: `# expect:` below the leading comment block",
+        ),
+    ] {
+        let err = header::parse("f.yaml", text).unwrap_err();
+        assert!(err.contains(says), "{text:?}: {err}");
+    }
 }
 
 #[test]

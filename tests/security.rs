@@ -20,6 +20,8 @@ use flink_admission::engine::{
 use flink_admission::lint::{self, Inputs, Outcome};
 use serde_json::{Value, json};
 
+#[path = "common/header.rs"]
+mod header;
 #[path = "common/corpus.rs"]
 mod shared_corpus;
 
@@ -290,6 +292,7 @@ fn fixes_converge_on_both_platforms() {
 
 #[test]
 fn every_security_fixture_converges() {
+    let mut checked = 0;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     for entry in std::fs::read_dir(&root).unwrap() {
         let dir = entry.unwrap().path();
@@ -299,12 +302,9 @@ fn every_security_fixture_converges() {
         }
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
-            let text = std::fs::read_to_string(&f).unwrap();
-            let platform = if text.contains("--platform kubernetes") {
-                Platform::Kubernetes
-            } else {
-                Platform::Openshift
-            };
+            // The platform the fixture's header (`# flink-lint: --platform ...`) asks for.
+            let (text, header) = header::read(&f);
+            let platform = header.settings(Some(&f)).platform;
             for level in [PodSecurity::Baseline, PodSecurity::Restricted] {
                 let mut s = settings(platform, level);
                 s.scope = Scope::All;
@@ -313,10 +313,15 @@ fn every_security_fixture_converges() {
                 inputs.add("x.yaml", &text);
                 for o in &inputs.objects {
                     converged(&engine, &o.value, &f.display().to_string());
+                    checked += 1;
                 }
             }
         }
     }
+    assert!(
+        checked > 100,
+        "only {checked} objects of the FLK2xx fixtures checked"
+    );
 }
 
 fn admission_review(obj: &Value, endpoint_uid: &str) -> Value {

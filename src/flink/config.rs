@@ -833,17 +833,15 @@ rest.port: 9091
     }
 
     #[test]
-    fn legacy_large_file_is_linear() {
-        // 40 000 distinct keys: one hash insert each (the old linear scan took seconds).
+    fn legacy_large_file_keeps_every_key_in_order() {
+        // 40 000 distinct keys (how long that takes is a benchmark's business, not a test's).
         let mut text = String::new();
         for i in 0..40_000 {
             text.push_str(&format!("key.number.{i}: value-{i}\n"));
         }
-        let start = std::time::Instant::now();
         let (cfg, issues) = parse_legacy(&text);
         let mut merged = cfg.clone();
         merged.merge(&cfg);
-        assert!(start.elapsed() < std::time::Duration::from_secs(3));
         assert!(issues.is_empty());
         assert_eq!(cfg.len(), 40_000);
         assert_eq!(merged, cfg);
@@ -1334,8 +1332,9 @@ weird: .inf
         assert_eq!(PortSpec::parse(BLOB_SERVER_PORT_DEFAULT), PortSpec::Random);
     }
 
+    /// Odd input: sound problems (or none), no panic.
     #[test]
-    fn never_panics_on_odd_input() {
+    fn odd_input_gives_sound_problems() {
         for text in [
             "\u{0}",
             "é: ü",
@@ -1358,11 +1357,26 @@ weird: .inf
             "- - - -",
             "%YAML 1.1\n---\na: 1",
         ] {
-            let _ = parse_legacy(text);
-            let _ = parse_yaml(text);
-            let _ = parse_flink_properties_env(text);
-            let _ = PortSpec::parse(text);
-            let _ = parse_dynamic_properties(&args(&[text, "-D", text, "-D"]));
+            // A problem is one non-empty line at a line of the text, never a panic.
+            let lines = text.lines().count().max(1);
+            let sound = |issue: &ConfigIssue| {
+                !issue.message.is_empty()
+                    && !issue.message.contains('\n')
+                    && issue.line.is_none_or(|l| (1..=lines).contains(&l))
+            };
+            let (legacy, issues) = parse_legacy(text);
+            assert!(issues.iter().all(sound), "{text:?}: {issues:?}");
+            if let Err(issue) = parse_yaml(text) {
+                assert!(sound(&issue), "{text:?}: {issue:?}");
+            }
+            assert_eq!(parse_flink_properties_env(text), legacy, "{text:?}");
+            assert!(
+                matches!(PortSpec::parse(text), PortSpec::Invalid(_)),
+                "{text:?} is no port"
+            );
+            // `-D` without a value sets nothing.
+            let dynamic = parse_dynamic_properties(&args(&[text, "-D", text, "-D"]));
+            assert!(dynamic.iter().count() <= 1, "{text:?}");
         }
     }
 

@@ -780,15 +780,33 @@ mod tests {
         }
     }
 
+    /// Odd input is an error of each grammar (no panic, no value), and the error quotes the
+    /// input as written.
     #[test]
-    fn never_panics_on_odd_input() {
+    fn odd_input_is_an_error_naming_the_input() {
         for s in [
             "\u{0}", "é", "1é", "1\u{301}", "１", "1Ｍ", "+", "+.", "-.e", "e3", "1e-", "1e+", "∞",
             "1ℹ", "1ßb",
         ] {
-            let _ = parse_flink(s);
-            let _ = parse_k8s_quantity(s);
-            let _ = parse_operator_memory(s);
+            assert!(
+                matches!(parse_flink(s), Err(QuantityError::FlinkMemory { ref text, .. }) if text == s),
+                "{s:?}: {:?}",
+                parse_flink(s)
+            );
+            assert!(
+                matches!(parse_k8s_quantity(s), Err(QuantityError::K8sQuantity { ref text, .. }) if text == s),
+                "{s:?}: {:?}",
+                parse_k8s_quantity(s)
+            );
+            let op = parse_operator_memory(s);
+            assert!(
+                matches!(op, Err(QuantityError::OperatorMemory { ref text, .. }) if text == s),
+                "{s:?}: {op:?}"
+            );
+            assert!(
+                op.unwrap_err().to_string().contains(&format!("'{s}'")),
+                "{s:?}"
+            );
         }
     }
 }

@@ -35,7 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Check files or directories (the default command).
     Check(CheckArgs),
-    /// List every rule: id, name, severity, family, fixable, summary.
+    /// List every rule: id, name, severity, family, fixable, summary (`--format markdown`: the
+    /// README's table).
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
         format: ListFormat,
@@ -84,6 +85,8 @@ pub enum Format {
 pub enum ListFormat {
     Human,
     Json,
+    /// The README's table of rules.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -175,7 +178,11 @@ where
     };
     match cli.command {
         Some(Command::Rules { format }) => {
-            let text = render::rules(registry, format == ListFormat::Json);
+            let text = match format {
+                ListFormat::Human => render::rules(registry, false),
+                ListFormat::Json => render::rules(registry, true),
+                ListFormat::Markdown => render::markdown::rules_table(registry),
+            };
             match write_out(stdout, text.as_bytes()) {
                 Ok(()) => EXIT_OK,
                 Err(e) => output_failed(stderr, &e),

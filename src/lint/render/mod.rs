@@ -1,10 +1,11 @@
 //! Output formats: human (rustc-like), JSON, SARIF 2.1.0, JUnit XML, GitHub Actions workflow
-//! commands, GitLab Code Quality; and the rule listing.
+//! commands, GitLab Code Quality; and the rule listing (text, JSON, Markdown tables).
 
 pub mod github;
 pub mod gitlab;
 mod human;
 mod junit;
+pub mod markdown;
 mod sarif;
 
 pub use github::github;
