@@ -1,17 +1,18 @@
-//! `flink-lint fix`: the engine's fixes written into the files by editing the YAML text at the
-//! nodes the fixes touch. Everything a fix does not change keeps its bytes: comments, key
-//! order, quoting, indentation, blank lines, other documents of the file.
+//! The text editor of `flink-lint fix`: the engine's fixes written into a file by editing the
+//! YAML text at the nodes the fixes touch. Everything a fix does not change keeps its bytes:
+//! comments, key order, quoting, indentation, blank lines, other documents of the file.
 //!
 //! Each operation (already materialised by the engine against the object, so its parent
-//! exists) becomes one text edit, placed with the [`SpanIndex`](super::source::SpanIndex) of a
-//! fresh parse: a new key goes after the last entry of its block mapping at the mapping's
-//! indentation, a new list item after the last item at the items' dash column, a replaced value
-//! takes the place of the old value's text, a removed entry takes its lines with it. After
-//! every edit the file is parsed again and the document must read back as exactly the value the
-//! operation gives (`json-patch`); if it does not, the nearest enclosing collection is
-//! rewritten as a whole (losing only the comments inside it), and if that does not read back
-//! either, the file is left as it was and the failure is reported: a file is never written with
-//! a value the fix did not mean.
+//! exists) becomes one text edit, placed with the [`SpanIndex`](crate::lint::source::SpanIndex)
+//! of the current text: a new key goes after the last entry of its block mapping at the
+//! mapping's indentation, a new list item after the last item at the items' dash column, a
+//! replaced value takes the place of the old value's text, a removed entry takes its lines with
+//! it. After every edit the file is parsed again and the document must read back as exactly
+//! the value the operation gives (`json-patch`); if it does not, the nearest enclosing
+//! collection is rewritten as a whole (losing only the comments inside it), and if that does
+//! not read back either, the file is left as it was and the failure is reported: a file is
+//! never written with a value the fix did not mean. The parse that checks an edit is the one
+//! the next edit is placed with: a file is parsed once, then once per edit that changes it.
 //!
 //! JSON files have no comments to keep: they are rewritten as pretty JSON (2-space indent, the
 //! object's key order) with the fixes applied.
@@ -72,10 +73,16 @@ pub fn edit_file(
         return edit_json(text, edits, appended);
     }
     let mut text = text.to_string();
-    for edit in edits {
-        for op in &edit.ops {
-            text = edit_op(&text, edit.document, &edit.prefix, op)?;
+    if edits.iter().any(|e| !e.ops.is_empty()) {
+        // One parse of the file; after that, each edit's read-back parse is the parse the
+        // next edit is placed with.
+        let mut src = source::parse_owned(text, false);
+        for edit in edits {
+            for op in &edit.ops {
+                src = edit_op(src, edit.document, &edit.prefix, op)?;
+            }
         }
+        text = src.text;
     }
     for obj in appended {
         text = append_document(&text, obj);
@@ -150,8 +157,15 @@ fn doc_of(src: &SourceFile, document: usize) -> Option<&source::Document> {
     src.documents.get(document)
 }
 
-/// Apply one operation to the text; the result reads back as the operation's value.
-fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String, EditError> {
+/// Apply one operation to the parsed file `src`; the result is the edited file as parsed,
+/// its document reading back as the operation's value (that parse is the one the next
+/// operation is placed with: the file is not parsed again before it).
+fn edit_op(
+    src: SourceFile,
+    document: usize,
+    prefix: &str,
+    op: &Op,
+) -> Result<SourceFile, EditError> {
     let op = prefixed(op, prefix);
     let fail = |reason: String| EditError {
         document: document + 1,
@@ -159,7 +173,6 @@ fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String,
         path: op.path().to_string(),
         reason,
     };
-    let src = source::parse(text, false);
     if !src.errors.is_empty() {
         return Err(fail("the file does not parse".to_string()));
     }
@@ -167,22 +180,24 @@ fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String,
     let mut expected = doc.value.clone();
     apply_json(&mut expected, &op).map_err(&fail)?;
     if expected == doc.value {
-        return Ok(text.to_string());
+        return Ok(src);
     }
-    let reads_back = |new: &str| {
-        let s = source::parse(new, false);
-        s.errors.is_empty()
+    // The edited text, parsed, if it reads back as the fixed value (and nothing else moved).
+    let read_back = |new: String| {
+        let s = source::parse_owned(new, false);
+        let same = s.errors.is_empty()
             && s.documents.len() == src.documents.len()
-            && doc_of(&s, document).is_some_and(|d| d.value == expected)
+            && doc_of(&s, document).is_some_and(|d| d.value == expected);
+        same.then_some(s)
     };
     let ed = Editor {
-        text,
+        text: &src.text,
         doc,
-        seq_extra: seq_indent(text),
+        seq_extra: seq_indent(&src.text),
     };
-    let mut last = match ed.surgical(&op) {
-        Ok(new) if reads_back(&new) => return Ok(new),
-        Ok(_) => "the edited text does not read back as the fixed value".to_string(),
+    let mut last = match ed.surgical(&op).map(read_back) {
+        Ok(Some(edited)) => return Ok(edited),
+        Ok(None) => "the edited text does not read back as the fixed value".to_string(),
         Err(e) => e,
     };
     // Rewrite the nearest enclosing collection (not the object itself) that reads back.
@@ -193,9 +208,9 @@ fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String,
         let Some(value) = expected.pointer(&at) else {
             continue;
         };
-        match ed.replace(&at, value) {
-            Ok(new) if reads_back(&new) => return Ok(new),
-            Ok(_) => last = format!("rewriting {at} does not read back as the fixed value"),
+        match ed.replace(&at, value).map(read_back) {
+            Ok(Some(edited)) => return Ok(edited),
+            Ok(None) => last = format!("rewriting {at} does not read back as the fixed value"),
             Err(e) => last = e,
         }
     }
