@@ -421,14 +421,14 @@ impl Editor<'_> {
             .map(|p| column(self.text, p.byte))
             .ok_or_else(|| format!("no text position for {first_ptr}"))?;
         let end = self.range(parent)?.end;
+        Ok(self.lines_after(end, &entry_lines(key, value, indent, self.seq_extra)))
+    }
+
+    /// `lines` as new lines after the line that holds byte `end`.
+    fn lines_after(&self, end: usize, lines: &[String]) -> String {
         let at = line_end(self.text, end);
-        let lines = entry_lines(key, value, indent, self.seq_extra);
         let nl = self.nl();
-        Ok(splice(
-            self.text,
-            at..at,
-            &format!("{nl}{}", lines.join(nl)),
-        ))
+        splice(self.text, at..at, &format!("{nl}{}", lines.join(nl)))
     }
 
     /// Append `value` after the last item of the block sequence at `parent`.
@@ -439,14 +439,7 @@ impl Editor<'_> {
             .or_else(|_| self.range(parent))?
             .end
             .max(self.range(parent).map_or(0, |r| r.end));
-        let at = line_end(self.text, end);
-        let nl = self.nl();
-        let lines = item_lines(value, dash_col, self.seq_extra);
-        Ok(splice(
-            self.text,
-            at..at,
-            &format!("{nl}{}", lines.join(nl)),
-        ))
+        Ok(self.lines_after(end, &item_lines(value, dash_col, self.seq_extra)))
     }
 
     /// Insert `value` as item `at` of the block sequence at `parent`, before the item there.

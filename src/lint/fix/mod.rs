@@ -1,6 +1,7 @@
 //! `flink-lint fix`: judge the files, write each object's fixes into its file's text with the
-//! [`editor`] (which keeps everything a fix does not change), and repeat until nothing changes;
-//! then judge the result. Also the unified diff of a fixed file, and the atomic write.
+//! text editor (`editor.rs`, which keeps everything a fix does not change), and repeat until
+//! nothing changes; then judge the result. Also the unified diff of a fixed file, and the
+//! atomic write.
 
 mod editor;
 

@@ -245,6 +245,16 @@ spec:
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
     }
 
+    /// [`corpus`] if it is there; else says that the test is skipped.
+    pub(super) fn corpus_or_skip() -> Option<std::path::PathBuf> {
+        let root = corpus();
+        if !root.is_dir() {
+            eprintln!("skipping: {} not found", root.display());
+            return None;
+        }
+        Some(root)
+    }
+
     pub(super) fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -363,11 +373,9 @@ mod tests {
 
     #[test]
     fn whole_corpus() {
-        let root = corpus();
-        if !root.is_dir() {
-            eprintln!("skipping: {} not found", root.display());
+        let Some(root) = corpus_or_skip() else {
             return;
-        }
+        };
         let root = root.as_path();
         let mut files = Vec::new();
         files_under(root, &mut files);
