@@ -937,6 +937,7 @@ proptest! {
         };
         let text = format!("# head comment\n{yaml}---\nother: doc # kept\n");
         let read = flink_admission::lint::source::parse(&text, false);
+        prop_assert!(!read.errors.iter().any(|e| e.caught_panic), "{:?}", read.errors);
         prop_assume!(read.errors.is_empty());
         let doc = read.documents[0].value.clone();
         let Some(op) = an_op(&doc, pick, kind, value) else { return Ok(()); };

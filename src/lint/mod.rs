@@ -10,6 +10,7 @@ pub mod write;
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -138,30 +139,27 @@ impl Inputs {
         files: Vec<(String, String)>,
         keep_text: impl Fn(&str) -> bool + Sync,
     ) {
+        let parse = |(name, text): (String, String)| {
+            let (documents, errors) = source::parse_parts(&text, name.ends_with(".json"));
+            let (text, digest) = if keep_text(&name) {
+                (text, None)
+            } else {
+                (String::new(), Some(text_digest(&text)))
+            };
+            let src = source::SourceFile {
+                text,
+                documents,
+                errors,
+            };
+            (name, src, digest)
+        };
         let total: usize = files.iter().map(|(_, t)| t.len()).sum();
         // Small inputs are not worth a thread.
-        let min_run = if total < 256 * 1024 { files.len() } else { 1 };
-        let parsed: Vec<_> = in_owned_runs(files, min_run, |_, run| {
-            run.into_iter()
-                .map(|(name, text)| {
-                    let (documents, errors) = source::parse_parts(&text, name.ends_with(".json"));
-                    let (text, digest) = if keep_text(&name) {
-                        (text, None)
-                    } else {
-                        (String::new(), Some(text_digest(&text)))
-                    };
-                    let src = source::SourceFile {
-                        text,
-                        documents,
-                        errors,
-                    };
-                    (name, src, digest)
-                })
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect();
+        let parsed: Vec<_> = if total < 256 * 1024 {
+            files.into_iter().map(parse).collect()
+        } else {
+            files.into_par_iter().map(parse).collect()
+        };
         for (name, src, digest) in parsed {
             self.add_parsed(&name, src);
             if let Some(f) = self.files.last_mut() {
@@ -379,19 +377,16 @@ impl Outcome {
             })
             .collect();
         let files = &self.files;
-        let texts: Vec<(usize, String)> = in_runs(&wanted, 16, |_, run| {
-            run.iter()
-                .filter_map(|&i| {
-                    let f = &files[i];
-                    read(&f.name)
-                        .filter(|t| Some(text_digest(t)) == f.digest)
-                        .map(|t| (i, t))
-                })
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect();
+        let texts: Vec<(usize, String)> = wanted
+            .par_iter()
+            .with_min_len(16)
+            .filter_map(|&i| {
+                let f = &files[i];
+                read(&f.name)
+                    .filter(|t| Some(text_digest(t)) == f.digest)
+                    .map(|t| (i, t))
+            })
+            .collect();
         for (i, text) in texts {
             self.files[i].source.text = text;
         }
@@ -440,23 +435,28 @@ fn judge(
         objects,
         errors,
     } = inputs;
-    // The objects are judged in parallel, in contiguous runs (the world is read-only and
-    // shared); the runs' results are joined in input order. Each object, and with it the span
-    // index of its document once its last object is judged, is dropped as soon as it is done:
-    // the results grow into the room the span indexes leave.
-    let judged: Vec<Judged> = in_owned_runs(objects, 64, |first, run| {
-        let mut out = Judged::default();
-        for (k, o) in run.into_iter().enumerate() {
-            judge_one(engine, &world, &files, first + k, &o, &mut out);
+    // The objects are judged in parallel, in contiguous runs of at least 64 (the world is
+    // read-only and shared); the runs' results are joined in input order. Each object, and with
+    // it the span index of its document once its last object is judged, is dropped as soon as
+    // it is done: the results grow into the room the span indexes leave.
+    let judged: Vec<Judged> = objects
+        .into_par_iter()
+        .enumerate()
+        .with_min_len(64)
+        .fold(Judged::default, |mut out, (i, o)| {
+            judge_one(engine, &world, &files, i, &o, &mut out);
             if let Some(c) = checked {
                 c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-        }
-        // Give back what growing reserved before the results are joined.
-        out.findings.shrink_to_fit();
-        out.objects.shrink_to_fit();
-        out
-    });
+            out
+        })
+        .map(|mut out| {
+            // Give back what growing reserved before the results are joined.
+            out.findings.shrink_to_fit();
+            out.objects.shrink_to_fit();
+            out
+        })
+        .collect();
     // The values are no longer needed: freeing them (millions of nodes) takes a thread of its
     // own while the results are joined, sorted and rendered on this one.
     free_elsewhere(world);
@@ -500,87 +500,34 @@ fn judge(
     }
 }
 
-/// `f` over contiguous runs of `items` on every core (at most 16 threads), the results in the
-/// order of the runs, so output does not depend on the number of threads. A run holds at least
-/// `min_run` items; when that leaves one run, `f` runs on this thread. `f` gets the index of
-/// the run's first item. A panic in `f` surfaces here as it would have on this thread.
+/// `f` over contiguous runs of `items` on rayon's pool, the results in the order of the runs,
+/// so output does not depend on the number of threads. A run holds at least `min_run` items
+/// (at most one per thread); when that leaves one run, `f` runs on this thread. `f` gets the
+/// index of the run's first item. A panic in `f` surfaces here as it would have on this thread.
 pub fn in_runs<T: Sync, R: Send>(
     items: &[T],
     min_run: usize,
     f: impl Fn(usize, &[T]) -> R + Sync,
 ) -> Vec<R> {
-    let run = run_len(items.len(), min_run);
-    let runs = if items.len() <= run {
-        vec![items]
-    } else {
-        items.chunks(run).collect()
-    };
-    on_threads(runs, run, f)
-}
-
-/// [`in_runs`], each run given its items to keep or drop as it goes (what an item holds can be
-/// freed as soon as it is done with, not when the last run ends).
-pub fn in_owned_runs<T: Send, R: Send>(
-    mut items: Vec<T>,
-    min_run: usize,
-    f: impl Fn(usize, Vec<T>) -> R + Sync,
-) -> Vec<R> {
-    let run = run_len(items.len(), min_run);
-    let mut runs = Vec::with_capacity(items.len().div_ceil(run));
-    while items.len() > run {
-        // Split from the end: each split moves only the tail it cuts off.
-        let at = (items.len() - 1) / run * run;
-        runs.push(items.split_off(at));
+    let run = items
+        .len()
+        .div_ceil(rayon::current_num_threads())
+        .max(min_run)
+        .max(1);
+    if items.len() <= run {
+        return vec![f(0, items)];
     }
-    runs.push(items);
-    runs.reverse();
-    on_threads(runs, run, f)
+    items
+        .par_chunks(run)
+        .enumerate()
+        .map(|(n, part)| f(n * run, part))
+        .collect()
 }
 
-/// How many items a run of [`in_runs`] holds.
-fn run_len(items: usize, min_run: usize) -> usize {
-    let threads = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .clamp(1, 16);
-    items.div_ceil(threads).max(min_run).max(1)
-}
-
-/// `f` on each of `runs` (of `run` items each, the last maybe fewer), one thread each, or on
-/// this thread when there is one run.
-fn on_threads<P: Send, R: Send>(
-    mut runs: Vec<P>,
-    run: usize,
-    f: impl Fn(usize, P) -> R + Sync,
-) -> Vec<R> {
-    if runs.len() == 1
-        && let Some(only) = runs.pop()
-    {
-        return vec![f(0, only)];
-    }
-    std::thread::scope(|scope| {
-        let f = &f;
-        let jobs: Vec<_> = runs
-            .into_iter()
-            .enumerate()
-            .map(|(n, part)| scope.spawn(move || f(n * run, part)))
-            .collect();
-        jobs.into_iter()
-            .map(|j| match j.join() {
-                Ok(out) => out,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
-}
-
-/// Drop `what` on a thread of its own (freeing millions of small allocations takes a while and
-/// nothing waits for it); here, when no thread can be started.
+/// Drop `what` on another thread (freeing millions of small allocations takes a while and
+/// nothing waits for it).
 pub fn free_elsewhere<T: Send + 'static>(what: T) {
-    // On an error the closure, and `what` with it, is dropped by the failed spawn.
-    let _ = std::thread::Builder::new()
-        .name("free".into())
-        .spawn(move || drop(what));
+    rayon::spawn(move || drop(what));
 }
 
 /// What judging a run of objects produced.
@@ -698,8 +645,7 @@ mod parallel_tests {
             );
             run.iter().map(|i| i * 2).collect::<Vec<_>>()
         });
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        assert_eq!(runs.len(), threads.clamp(1, 16).min(100));
+        assert_eq!(runs.len(), rayon::current_num_threads().min(100));
         let joined: Vec<usize> = runs.into_iter().flatten().collect();
         assert_eq!(joined, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         // A run as long as the input: one call, on this thread.

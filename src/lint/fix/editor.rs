@@ -1,28 +1,27 @@
-//! `flink-lint fix`: the engine's fixes written into the files by editing the YAML text at the
-//! nodes the fixes touch. Everything a fix does not change keeps its bytes: comments, key
-//! order, quoting, indentation, blank lines, other documents of the file.
+//! The text editor of `flink-lint fix`: the engine's fixes written into a file by editing the
+//! YAML text at the nodes the fixes touch. Everything a fix does not change keeps its bytes:
+//! comments, key order, quoting, indentation, blank lines, other documents of the file.
 //!
 //! Each operation (already materialised by the engine against the object, so its parent
-//! exists) becomes one text edit, placed with the [`SpanIndex`](super::source::SpanIndex) of a
-//! fresh parse: a new key goes after the last entry of its block mapping at the mapping's
-//! indentation, a new list item after the last item at the items' dash column, a replaced value
-//! takes the place of the old value's text, a removed entry takes its lines with it. After
-//! every edit the file is parsed again and the document must read back as exactly the value the
-//! operation gives (`json-patch`); if it does not, the nearest enclosing collection is
-//! rewritten as a whole (losing only the comments inside it), and if that does not read back
-//! either, the file is left as it was and the failure is reported: a file is never written with
-//! a value the fix did not mean.
+//! exists) becomes one text edit, placed with the [`SpanIndex`](crate::lint::source::SpanIndex)
+//! of the current text: a new key goes after the last entry of its block mapping at the
+//! mapping's indentation, a new list item after the last item at the items' dash column, a
+//! replaced value takes the place of the old value's text, a removed entry takes its lines with
+//! it. After every edit the file is parsed again and the document must read back as exactly
+//! the value the operation gives (`json-patch`); if it does not, the nearest enclosing
+//! collection is rewritten as a whole (losing only the comments inside it), and if that does
+//! not read back either, the file is left as it was and the failure is reported: a file is
+//! never written with a value the fix did not mean. The parse that checks an edit is the one
+//! the next edit is placed with: a file is parsed once, then once per edit that changes it.
 //!
 //! JSON files have no comments to keep: they are rewritten as pretty JSON (2-space indent, the
 //! object's key order) with the fixes applied.
 
 use serde_json::{Map, Value};
 
-use super::source::{self, SourceFile};
-use super::{InputError, Inputs, Outcome};
-use crate::engine::{Edit, Engine, Op, Subject};
-use crate::flink::object::ObjectRef;
+use crate::engine::Op;
 use crate::flink::pointer::{join, tokens};
+use crate::lint::source::{self, SourceFile};
 
 /// The operations for one object of a file: the document it is in (its position among the
 /// file's non-empty documents), the pointer prefix of the object in the document (`/items/3`
@@ -74,10 +73,16 @@ pub fn edit_file(
         return edit_json(text, edits, appended);
     }
     let mut text = text.to_string();
-    for edit in edits {
-        for op in &edit.ops {
-            text = edit_op(&text, edit.document, &edit.prefix, op)?;
+    if edits.iter().any(|e| !e.ops.is_empty()) {
+        // One parse of the file; after that, each edit's read-back parse is the parse the
+        // next edit is placed with.
+        let mut src = source::parse_owned(text, false);
+        for edit in edits {
+            for op in &edit.ops {
+                src = edit_op(src, edit.document, &edit.prefix, op)?;
+            }
         }
+        text = src.text;
     }
     for obj in appended {
         text = append_document(&text, obj);
@@ -152,8 +157,15 @@ fn doc_of(src: &SourceFile, document: usize) -> Option<&source::Document> {
     src.documents.get(document)
 }
 
-/// Apply one operation to the text; the result reads back as the operation's value.
-fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String, EditError> {
+/// Apply one operation to the parsed file `src`; the result is the edited file as parsed,
+/// its document reading back as the operation's value (that parse is the one the next
+/// operation is placed with: the file is not parsed again before it).
+fn edit_op(
+    src: SourceFile,
+    document: usize,
+    prefix: &str,
+    op: &Op,
+) -> Result<SourceFile, EditError> {
     let op = prefixed(op, prefix);
     let fail = |reason: String| EditError {
         document: document + 1,
@@ -161,7 +173,6 @@ fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String,
         path: op.path().to_string(),
         reason,
     };
-    let src = source::parse(text, false);
     if !src.errors.is_empty() {
         return Err(fail("the file does not parse".to_string()));
     }
@@ -169,22 +180,24 @@ fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String,
     let mut expected = doc.value.clone();
     apply_json(&mut expected, &op).map_err(&fail)?;
     if expected == doc.value {
-        return Ok(text.to_string());
+        return Ok(src);
     }
-    let reads_back = |new: &str| {
-        let s = source::parse(new, false);
-        s.errors.is_empty()
+    // The edited text, parsed, if it reads back as the fixed value (and nothing else moved).
+    let read_back = |new: String| {
+        let s = source::parse_owned(new, false);
+        let same = s.errors.is_empty()
             && s.documents.len() == src.documents.len()
-            && doc_of(&s, document).is_some_and(|d| d.value == expected)
+            && doc_of(&s, document).is_some_and(|d| d.value == expected);
+        same.then_some(s)
     };
     let ed = Editor {
-        text,
+        text: &src.text,
         doc,
-        seq_extra: seq_indent(text),
+        seq_extra: seq_indent(&src.text),
     };
-    let mut last = match ed.surgical(&op) {
-        Ok(new) if reads_back(&new) => return Ok(new),
-        Ok(_) => "the edited text does not read back as the fixed value".to_string(),
+    let mut last = match ed.surgical(&op).map(read_back) {
+        Ok(Some(edited)) => return Ok(edited),
+        Ok(None) => "the edited text does not read back as the fixed value".to_string(),
         Err(e) => e,
     };
     // Rewrite the nearest enclosing collection (not the object itself) that reads back.
@@ -195,9 +208,9 @@ fn edit_op(text: &str, document: usize, prefix: &str, op: &Op) -> Result<String,
         let Some(value) = expected.pointer(&at) else {
             continue;
         };
-        match ed.replace(&at, value) {
-            Ok(new) if reads_back(&new) => return Ok(new),
-            Ok(_) => last = format!("rewriting {at} does not read back as the fixed value"),
+        match ed.replace(&at, value).map(read_back) {
+            Ok(Some(edited)) => return Ok(edited),
+            Ok(None) => last = format!("rewriting {at} does not read back as the fixed value"),
             Err(e) => last = e,
         }
     }
@@ -408,14 +421,14 @@ impl Editor<'_> {
             .map(|p| column(self.text, p.byte))
             .ok_or_else(|| format!("no text position for {first_ptr}"))?;
         let end = self.range(parent)?.end;
+        Ok(self.lines_after(end, &entry_lines(key, value, indent, self.seq_extra)))
+    }
+
+    /// `lines` as new lines after the line that holds byte `end`.
+    fn lines_after(&self, end: usize, lines: &[String]) -> String {
         let at = line_end(self.text, end);
-        let lines = entry_lines(key, value, indent, self.seq_extra);
         let nl = self.nl();
-        Ok(splice(
-            self.text,
-            at..at,
-            &format!("{nl}{}", lines.join(nl)),
-        ))
+        splice(self.text, at..at, &format!("{nl}{}", lines.join(nl)))
     }
 
     /// Append `value` after the last item of the block sequence at `parent`.
@@ -426,14 +439,7 @@ impl Editor<'_> {
             .or_else(|_| self.range(parent))?
             .end
             .max(self.range(parent).map_or(0, |r| r.end));
-        let at = line_end(self.text, end);
-        let nl = self.nl();
-        let lines = item_lines(value, dash_col, self.seq_extra);
-        Ok(splice(
-            self.text,
-            at..at,
-            &format!("{nl}{}", lines.join(nl)),
-        ))
+        Ok(self.lines_after(end, &item_lines(value, dash_col, self.seq_extra)))
     }
 
     /// Insert `value` as item `at` of the block sequence at `parent`, before the item there.
@@ -789,235 +795,6 @@ pub fn append_document(text: &str, object: &Value) -> String {
     out.push_str(&block_lines(object, 0, seq_indent(text)).join(nl));
     out.push_str(nl);
     out
-}
-
-/// One file as `fix` leaves it.
-#[derive(Debug, Clone)]
-pub struct FixedFile {
-    pub name: String,
-    pub before: String,
-    pub after: String,
-}
-
-/// What `fix` did to a set of files.
-#[derive(Debug, Default)]
-pub struct FixRun {
-    /// Every file, in input order, before and after.
-    pub files: Vec<FixedFile>,
-    /// How many operations were written.
-    pub applied: usize,
-    /// Files the fixes could not be written into (each stays as it was).
-    pub errors: Vec<InputError>,
-    /// The fixed files judged again.
-    pub outcome: Outcome,
-}
-
-impl FixRun {
-    pub fn changed(&self) -> impl Iterator<Item = &FixedFile> {
-        self.files.iter().filter(|f| f.before != f.after)
-    }
-}
-
-/// How many times `fix` judges and edits the files before it stops: fixes of one object can
-/// change what another one is judged against (a Service gains a port, a ConfigMap a key).
-pub const PASSES: usize = 4;
-
-/// Judge `files` (name, text) as one world, write each object's fixes (the safe ones, or all
-/// with `unsafe_fixes`) into its file's text, and repeat until nothing changes; then judge the
-/// result. Files with input errors are judged but not edited.
-pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) -> FixRun {
-    let mut current: Vec<FixedFile> = files
-        .into_iter()
-        .map(|(name, text)| FixedFile {
-            name,
-            after: text.clone(),
-            before: text,
-        })
-        .collect();
-    let mut applied = 0;
-    let mut errors: Vec<InputError> = Vec::new();
-    let mut frozen: Vec<bool> = vec![false; current.len()];
-    for _ in 0..PASSES {
-        let mut inputs = Inputs::default();
-        for f in &current {
-            inputs.add(&f.name, &f.after);
-        }
-        let mut broken = vec![false; current.len()];
-        for e in &inputs.errors {
-            if let Some(i) = current.iter().position(|f| f.name == e.file) {
-                broken[i] = true;
-            }
-        }
-        let world = inputs.world(false);
-        let mut per_file: Vec<Vec<ObjectEdit>> = vec![Vec::new(); current.len()];
-        let mut created: Vec<Vec<Value>> = vec![Vec::new(); current.len()];
-        let mut identities: Vec<ObjectRef> = inputs
-            .objects
-            .iter()
-            .map(|o| ObjectRef::of(&o.value))
-            .collect();
-        let mut own: std::collections::HashMap<usize, Vec<Op>> = Default::default();
-        let mut foreign: Vec<(usize, Edit)> = Vec::new();
-        for (i, o) in inputs.objects.iter().enumerate() {
-            if broken[o.file] || frozen[o.file] {
-                continue;
-            }
-            let view = world.view(i);
-            let subject = Subject::offline(&o.value, &view);
-            // A JSON file holds one document: fixes that create objects are left out there.
-            let file = &current[o.file];
-            let can_create = !is_json_text(&file.name, &file.after);
-            let out = engine.fix_with(&subject, None, unsafe_fixes, can_create);
-            // Objects the fixes create go into the subject's file, once each.
-            for obj in &out.created {
-                let id = ObjectRef::of(obj);
-                if !identities.contains(&id) {
-                    identities.push(id);
-                    created[o.file].push(obj.clone());
-                }
-            }
-            // Operations on other objects of the set (a key the mounted ConfigMap lacks):
-            // applied below, to that object's document, once each.
-            for e in &out.edited {
-                if let Some(j) = edit_target(&inputs, &current, e)
-                    && !foreign.iter().any(|(k, f)| *k == j && f == e)
-                {
-                    foreign.push((j, e.clone()));
-                }
-            }
-            if !out.ops.is_empty() {
-                own.insert(i, out.ops.clone());
-                per_file[o.file].push(ObjectEdit {
-                    document: o.document,
-                    prefix: o.prefix.clone(),
-                    ops: out.ops,
-                });
-            }
-        }
-        // Each edit is materialised against its object as the object's own fixes and the
-        // edits before it leave it: two workloads asking for the same key write it once.
-        let mut states: std::collections::HashMap<usize, Value> = Default::default();
-        for (j, e) in &foreign {
-            let o = &inputs.objects[*j];
-            if broken[o.file] || frozen[o.file] {
-                continue;
-            }
-            let state = states.entry(*j).or_insert_with(|| {
-                let mut v = (*o.value).clone();
-                if let Some(ops) = own.get(j) {
-                    // The object's own ops are materialised against it: they apply as they are.
-                    let _ = crate::engine::fix::apply(&mut v, ops);
-                }
-                v
-            });
-            match crate::engine::fix::apply(state, &e.ops) {
-                Ok(ops) if ops.is_empty() => {}
-                Ok(ops) => per_file[o.file].push(ObjectEdit {
-                    document: o.document,
-                    prefix: o.prefix.clone(),
-                    ops,
-                }),
-                Err(err) => {
-                    let name = current[o.file].name.clone();
-                    errors.push(InputError {
-                        file: name.clone(),
-                        line: 1,
-                        column: 1,
-                        message: format!(
-                            "{name}: {err}; the edit of {} {} is left out",
-                            e.object.kind, e.object.name
-                        ),
-                    });
-                }
-            }
-        }
-        let mut changed = false;
-        for (fi, edits) in per_file.iter().enumerate() {
-            if edits.is_empty() && created[fi].is_empty() {
-                continue;
-            }
-            let f = &mut current[fi];
-            match edit_file(&f.name, &f.after, edits, &created[fi]) {
-                Ok(new) if new != f.after => {
-                    applied += edits.iter().map(|e| e.ops.len()).sum::<usize>();
-                    applied += created[fi].len();
-                    f.after = new;
-                    changed = true;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    frozen[fi] = true;
-                    errors.push(InputError {
-                        file: f.name.clone(),
-                        line: 1,
-                        column: 1,
-                        message: format!("{}: {e}; the file is left as it was", f.name),
-                    });
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let mut inputs = Inputs::default();
-    for f in &current {
-        inputs.add(&f.name, &f.after);
-    }
-    let outcome = super::lint(engine, inputs);
-    FixRun {
-        files: current,
-        applied,
-        errors,
-        outcome,
-    }
-}
-
-/// The object an [`Edit`] is for: the one with its identity read from its file (any file when
-/// the edit names none); among several there, the one the world resolved (the same value; of
-/// identical copies the last, as the last one applied wins). `None` when objects in several
-/// files answer: an edit never lands on a guess.
-fn edit_target(inputs: &Inputs, files: &[FixedFile], e: &Edit) -> Option<usize> {
-    let found: Vec<usize> = inputs
-        .objects
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            ObjectRef::of(&o.value) == e.object
-                && e.file.as_ref().is_none_or(|f| files[o.file].name == *f)
-        })
-        .map(|(j, _)| j)
-        .collect();
-    let same_file = found
-        .windows(2)
-        .all(|w| inputs.objects[w[0]].file == inputs.objects[w[1]].file);
-    if !same_file {
-        return None;
-    }
-    let resolved = |j: &&usize| {
-        e.target
-            .as_ref()
-            .is_none_or(|t| **t == *inputs.objects[**j].value)
-    };
-    found.iter().rfind(resolved).copied()
-}
-
-/// A unified diff of one file, empty when nothing changed. A relative name gets git's `a/` and
-/// `b/` prefixes (`git apply`, `patch -p1`); an absolute one is written as it is (`patch -p0`).
-pub fn diff(file: &FixedFile) -> String {
-    if file.before == file.after {
-        return String::new();
-    }
-    let (old, new) = if std::path::Path::new(&file.name).is_absolute() {
-        (file.name.clone(), file.name.clone())
-    } else {
-        (format!("a/{}", file.name), format!("b/{}", file.name))
-    };
-    similar::TextDiff::from_lines(&file.before, &file.after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&old, &new)
-        .to_string()
 }
 
 #[cfg(test)]
