@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use std::io::Write;
 
+use clap::builder::TypedValueParser;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use flink_admission::admission::{self, Endpoint, FailMode, Policy};
-use flink_admission::engine::rule::Platform;
+
 use flink_admission::engine::{Engine, NoContext};
 use flink_admission::lint::{self, discover::Input};
 use flink_admission::server::{self, PlatformChoice, ServeOptions, TlsFiles, certs};
@@ -31,11 +32,10 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum PlatformArg {
-    Auto,
-    Openshift,
-    Kubernetes,
+/// `--platform auto|openshift|kubernetes`, read into the engine's own type.
+fn platform_parser() -> impl TypedValueParser<Value = PlatformChoice> {
+    clap::builder::PossibleValuesParser::new(PlatformChoice::VALUES)
+        .try_map(|s| s.parse::<PlatformChoice>())
 }
 
 /// Where the webhook's serving certificate comes from (`manifests --tls`).
@@ -83,8 +83,8 @@ enum Command {
         /// Probe and metrics address (plain HTTP) [default: 0.0.0.0:8080; 127.0.0.1:8080 with --dev]
         #[arg(long)]
         probe_addr: Option<SocketAddr>,
-        #[arg(long, value_enum, default_value = "auto")]
-        platform: PlatformArg,
+        #[arg(long, value_parser = platform_parser(), default_value = "auto")]
+        platform: PlatformChoice,
         /// Rule settings (.flink-lint.yaml format)
         #[arg(long)]
         config: Option<PathBuf>,
@@ -148,8 +148,8 @@ enum Command {
         #[arg(long, default_value = flink_admission::deploy::DEFAULT_IMAGE)]
         image: String,
         /// The server's --platform [default: openshift with --tls openshift, else auto]
-        #[arg(long, value_enum)]
-        platform: Option<PlatformArg>,
+        #[arg(long, value_parser = platform_parser())]
+        platform: Option<PlatformChoice>,
         /// With --tls self-signed: also write ca.crt, tls.crt, tls.key here (keep tls.key
         /// secret); when they are already there, use them again (same CA: a second install does
         /// not rotate it)
@@ -168,8 +168,8 @@ enum Command {
         mutate: bool,
         #[arg(long)]
         config: Option<PathBuf>,
-        #[arg(long, value_enum)]
-        platform: Option<PlatformArg>,
+        #[arg(long, value_parser = platform_parser())]
+        platform: Option<PlatformChoice>,
     },
     /// Print a shell completion script (bash: `source <(flink-admission completions bash)`).
     Completions {
@@ -194,14 +194,6 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
         _ => Err(format!("'{s}': unit must be ms, s or m")),
-    }
-}
-
-fn platform_of(p: PlatformArg) -> PlatformChoice {
-    match p {
-        PlatformArg::Auto => PlatformChoice::Auto,
-        PlatformArg::Openshift => PlatformChoice::Fixed(Platform::Openshift),
-        PlatformArg::Kubernetes => PlatformChoice::Fixed(Platform::Kubernetes),
     }
 }
 
@@ -321,7 +313,7 @@ fn main() -> ExitCode {
             opts.addr = addr.unwrap_or(if dev { local(8443) } else { any(8443) });
             opts.probe_addr = probe_addr.unwrap_or(if dev { local(8080) } else { any(8080) });
             opts.settings = settings;
-            opts.platform = platform_of(platform);
+            opts.platform = platform;
             opts.cluster = !(no_cluster || dev);
             opts.policy = Policy {
                 fail_mode: match fail_mode {
@@ -398,12 +390,12 @@ fn replay(
     path: PathBuf,
     mutate: bool,
     config: Option<PathBuf>,
-    platform: Option<PlatformArg>,
+    platform: Option<PlatformChoice>,
 ) -> ExitCode {
     let setup = || -> Result<(Engine, Vec<serde_json::Value>), String> {
         let text = read_config(config.as_ref())?;
         let mut settings = admission::webhook_settings(text.as_deref())?;
-        if let Some(PlatformChoice::Fixed(p)) = platform.map(platform_of) {
+        if let Some(PlatformChoice::Fixed(p)) = platform {
             settings.platform = p;
         }
         let engine = Engine::embedded(settings)?;
@@ -456,7 +448,7 @@ fn manifests(
     tls: TlsArg,
     namespace: String,
     image: String,
-    platform: Option<PlatformArg>,
+    platform: Option<PlatformChoice>,
     certs_out: Option<PathBuf>,
     days: u32,
 ) -> Result<(), String> {
@@ -494,7 +486,7 @@ fn manifests(
     opts.namespace = namespace;
     opts.image = image;
     if let Some(p) = platform {
-        opts.platform = platform_of(p);
+        opts.platform = p;
     }
     print_out(deploy::manifests(&opts)?.as_bytes())
 }

@@ -91,6 +91,9 @@ pub enum PlatformChoice {
 }
 
 impl PlatformChoice {
+    /// What `--platform` takes.
+    pub const VALUES: [&'static str; 3] = ["auto", "openshift", "kubernetes"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PlatformChoice::Auto => "auto",

@@ -39,9 +39,9 @@ fn fix_column(r: &Rule) -> String {
 /// restricted`, `OpenShift`.
 fn platform_column(r: &Rule) -> String {
     let platform = match r.platform {
-        Platform::Any => "both",
-        Platform::Kubernetes => "Kubernetes",
-        Platform::Openshift => "OpenShift",
+        None => "both",
+        Some(Platform::Kubernetes) => "Kubernetes",
+        Some(Platform::Openshift) => "OpenShift",
     };
     match r.pod_security {
         Some(PodSecurity::Baseline) => format!("{platform}, PSS baseline"),
