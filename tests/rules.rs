@@ -156,13 +156,9 @@ fn fail_fixtures_report_their_rule_at_the_expected_positions() {
 fn every_rule_has_a_fixture_asserting_its_full_message() {
     let registry = Registry::embedded().unwrap();
     let dirs = rule_dirs();
-    // Rules whose every fixture's message is wrong today, with the wrong fragment: no fixture
-    // enshrines a wrong text (`by Flink:line 1`: the template lacks a space after the colon).
-    let wrong: &[(&str, &str)] = &[("FLK305", "by Flink:line")];
     let missing: Vec<&str> = registry
         .rules()
         .iter()
-        .filter(|r| !wrong.iter().any(|(id, _)| *id == r.id))
         .filter(|r| {
             !dirs.get(&r.id).is_some_and(|files| {
                 files
@@ -177,21 +173,6 @@ fn every_rule_has_a_fixture_asserting_its_full_message() {
         missing.is_empty(),
         "no fail*.yaml fixture with a `# message:` header for {missing:?}"
     );
-    // Once a wrong message is mended, its rule leaves the list and gains its header.
-    for (id, fragment) in wrong {
-        let files = &dirs[*id];
-        assert!(
-            files
-                .iter()
-                .filter(|f| stem(f).starts_with("fail"))
-                .all(|f| run(f)
-                    .findings
-                    .iter()
-                    .any(|l| l.finding.rule == *id && l.finding.message.contains(fragment))),
-            "{id}'s messages no longer say {fragment:?}: add a `# message:` header and drop it \
-             from this list"
-        );
-    }
 }
 
 /// Every file under `tests/fixtures/` (the rules' fixtures, their `also` files, `_shared`) has

@@ -358,14 +358,15 @@ fn invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
     for f in standalone::flink_files(ctx.obj) {
         let parsed = standalone::parse_file(ctx.subject.context, &f);
         for issue in &parsed.1 {
-            let line = issue
-                .line
-                .map(|l| format!(" line {l}:"))
-                .unwrap_or_default();
-            hits.push(Hit::at(data_ptr(&f.key)).arg("file", f.key.clone()).arg(
-                "problem",
-                format!("{line} {}", issue.message).trim().to_string(),
-            ));
+            let problem = match issue.line {
+                Some(l) => format!("line {l}: {}", issue.message.trim()),
+                None => issue.message.trim().to_string(),
+            };
+            hits.push(
+                Hit::at(data_ptr(&f.key))
+                    .arg("file", f.key.clone())
+                    .arg("problem", problem),
+            );
         }
     }
     hits
