@@ -398,8 +398,9 @@ pub fn parse_operator_memory(s: &str) -> Result<MemorySize, QuantityError> {
                 QuantityError::FlinkMemory { reason, .. } => reason,
                 other => other.to_string(),
             };
+            // Not the normalised text: the user never wrote it (upper-cased, `ß` becomes `SS`).
             return Err(operator_err(format!(
-                "{reason} (and '{normalised}' is not a Kubernetes quantity)"
+                "{reason} (nor is it a Kubernetes quantity)"
             )));
         }
     };
@@ -806,6 +807,20 @@ mod tests {
             assert!(
                 op.unwrap_err().to_string().contains(&format!("'{s}'")),
                 "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn operator_memory_errors_quote_only_what_was_written() {
+        for s in ["2 gigs", "1ßb"] {
+            let e = parse_operator_memory(s).unwrap_err().to_string();
+            assert!(e.contains(&format!("'{s}'")), "{e}");
+            assert!(e.contains("nor is it a Kubernetes quantity"), "{e}");
+            let upper = s.to_uppercase().replace(' ', "");
+            assert!(
+                !e.contains(&upper),
+                "{e} quotes {upper}, which was not written"
             );
         }
     }
