@@ -177,6 +177,7 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
             "FLK310/fail-args.yaml",  // the host must come right after `jobmanager`
             "FLK401/fail-scope-all.yaml", // not a Flink container: no size is known to fit
             "FLK401/fail-sidecar.yaml", // a sidecar: no size is known to fit
+            "FLK501/fail-not-a-label-value.yaml", // the API server would refuse the label
         ]
     );
 }

@@ -15,6 +15,10 @@ pub const FLINK_GROUP: &str = "flink.apache.org";
 /// Where the standalone images read their configuration from.
 pub const FLINK_CONF_DIR: &str = "/opt/flink/conf";
 
+/// The container the Flink operator runs Flink in, in the pods it makes from a FlinkDeployment
+/// (a pod template's container of that name is merged into it).
+pub const MAIN_CONTAINER: &str = "flink-main-container";
+
 /// Where the Flink image writes its log files; not writable by an arbitrary uid.
 pub const FLINK_LOG_DIR: &str = "/opt/flink/log";
 
@@ -109,6 +113,17 @@ pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
 
 pub fn label<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
     labels(obj).and_then(|m| m.get(key)).and_then(Value::as_str)
+}
+
+/// Whether `value` is a label value the API server accepts: at most 63 characters,
+/// alphanumerics with `-`, `_` and `.` inside, or empty.
+pub fn is_label_value(value: &str) -> bool {
+    let b = value.as_bytes();
+    value.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.first().is_none_or(u8::is_ascii_alphanumeric)
+        && b.last().is_none_or(u8::is_ascii_alphanumeric)
 }
 
 /// The label that marks the operator's canary resources (its health check): they deploy no
@@ -861,5 +876,15 @@ mod tests {
         let ls = json!({"matchExpressions": [{"key": "component", "operator": "In", "values": ["jobmanager"]}]});
         assert_eq!(label_selector_matches(&ls, pod_labels(&obj)), Some(true));
         assert_eq!(replicas(&obj), Some((2, "/spec/replicas")));
+    }
+
+    #[test]
+    fn label_values_as_the_api_server_accepts_them() {
+        for ok in ["", "a", "session-1", "A.b_c-9", &"x".repeat(63)] {
+            assert!(is_label_value(ok), "{ok:?}");
+        }
+        for bad in ["sess/ion~1", "-a", "a-", "a b", "é", &"x".repeat(64), "_a"] {
+            assert!(!is_label_value(bad), "{bad:?}");
+        }
     }
 }

@@ -375,7 +375,7 @@ fn flink_containers(ctx: &Ctx<'_>) -> Vec<FlinkContainer> {
             let mut out: Vec<FlinkContainer> = Vec::new();
             for spec in object::pod_specs(obj) {
                 for c in object::containers(obj, &spec) {
-                    if c.name() == "flink-main-container" {
+                    if c.name() == object::MAIN_CONTAINER {
                         out.push(FlinkContainer {
                             pod_spec: spec.clone(),
                             container: Some(c.pointer()),
@@ -580,7 +580,7 @@ fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
                     .unwrap_or("");
                 for (i, (dir, what)) in dirs.into_iter().enumerate() {
                     let mut hit = Hit::at(at)
-                        .arg("container", MAIN)
+                        .arg("container", object::MAIN_CONTAINER)
                         .arg("dir", &dir)
                         .arg("what", what);
                     if !has_list && i == 0 {
@@ -589,7 +589,7 @@ fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
                         hit = hit.fix(vec![
                             Op::Add {
                                 path: "/spec/podTemplate/spec/containers".to_string(),
-                                value: json!([{"name": MAIN, "volumeMounts": [{"name": name, "mountPath": dir}]}]),
+                                value: json!([{"name": object::MAIN_CONTAINER, "volumeMounts": [{"name": name, "mountPath": dir}]}]),
                             },
                             Op::Add {
                                 path: "/spec/podTemplate/spec/volumes/-".to_string(),
@@ -663,7 +663,7 @@ fn flink_numeric_uid(ctx: &Ctx<'_>) -> Vec<Hit> {
             .container
             .as_deref()
             .and_then(|p| object::str_at(obj, &format!("{p}/name")))
-            .unwrap_or("flink-main-container");
+            .unwrap_or(object::MAIN_CONTAINER);
         hits.push(Hit::at(at).arg("container", name).fix(vec![Op::Add {
             path: format!("{target}/securityContext/runAsUser"),
             value: json!(FLINK_UID),
@@ -774,9 +774,6 @@ fn merge(base: &Value, over: &Value, by_name: bool) -> Value {
     }
 }
 
-const MAIN: &str = "flink-main-container";
-const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
-
 /// FLK237: `check: native: flinkdeployment_restricted`.
 pub(super) const FLINKDEPLOYMENT_RESTRICTED: Native = Native {
     args: &["missing"],
@@ -816,18 +813,21 @@ fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
         let has_main = pod
             .get("containers")
             .and_then(Value::as_array)
-            .is_some_and(|cs| cs.iter().any(|c| object::str_at(c, "/name") == Some(MAIN)));
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| object::str_at(c, "/name") == Some(object::MAIN_CONTAINER))
+            });
         if !has_main {
             match pod.get_mut("containers").and_then(Value::as_array_mut) {
-                Some(cs) => cs.push(json!({"name": MAIN})),
-                None => pod["containers"] = json!([{"name": MAIN}]),
+                Some(cs) => cs.push(json!({"name": object::MAIN_CONTAINER})),
+                None => pod["containers"] = json!([{"name": object::MAIN_CONTAINER}]),
             }
         }
         if object::str_at(&pod, "/os/name") == Some("windows") {
             continue;
         }
         let set = |v: &Value, p: &str| v.at(p).is_some_and(|x| !x.is_null());
-        let containers: Vec<(&str, usize, &Value)> = LISTS
+        let containers: Vec<(&str, usize, &Value)> = object::CONTAINER_LISTS
             .iter()
             .flat_map(|l| {
                 pod.get(*l)
@@ -867,7 +867,7 @@ fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
             // (FLK235), added in the same step.
             let main_uid = containers.iter().any(|(l, _, c)| {
                 *l == "containers"
-                    && object::str_at(c, "/name") == Some(MAIN)
+                    && object::str_at(c, "/name") == Some(object::MAIN_CONTAINER)
                     && set(c, "/securityContext/runAsUser")
             });
             if !set(&pod, "/securityContext/runAsUser") && !main_uid {
@@ -947,7 +947,7 @@ fn flinkdeployment_restricted(ctx: &Ctx<'_>) -> Vec<Hit> {
                     add(
                         &mut ops,
                         "/spec/podTemplate/spec/containers/-".into(),
-                        json!({"name": MAIN, "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}),
+                        json!({"name": object::MAIN_CONTAINER, "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}),
                     );
                     continue;
                 }

@@ -18,7 +18,8 @@ pub(super) const SESSION_JOB_TARGET: Native = Native {
 };
 
 /// FLK501: a FlinkSessionJob whose `target.session` label is missing or is not its
-/// `spec.deploymentName`. The fix sets the label, as the operator's webhook does.
+/// `spec.deploymentName`. The fix sets the label, as the operator's webhook does, when the name
+/// is a label value the API server accepts (no other FlinkDeployment name can exist anyway).
 fn session_job_target(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(deployment) = object::str_at(ctx.obj, "/spec/deploymentName") else {
         return Vec::new();
@@ -36,6 +37,14 @@ fn session_job_target(ctx: &Ctx<'_>) -> Vec<Hit> {
     } else {
         "/metadata".to_string()
     };
+    let fix = if object::is_label_value(deployment) {
+        vec![Op::Add {
+            path,
+            value: json!(deployment),
+        }]
+    } else {
+        Vec::new()
+    };
     vec![
         Hit::at(at)
             .arg("deployment", deployment)
@@ -46,9 +55,6 @@ fn session_job_target(ctx: &Ctx<'_>) -> Vec<Hit> {
                     Some(other) => format!("is {other}"),
                 },
             )
-            .fix(vec![Op::Add {
-                path,
-                value: json!(deployment),
-            }]),
+            .fix(fix),
     ]
 }
