@@ -241,4 +241,3 @@ pub fn diff(file: &FixedFile) -> String {
         .header(&old, &new)
         .to_string()
 }
-
