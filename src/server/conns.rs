@@ -82,8 +82,29 @@ impl<A> Limited<A> {
     }
 }
 
+impl<A> Limited<A> {
+    /// A slot for one more connection, or `None` (counted as refused) at the cap.
+    pub fn admit(&self) -> Option<Slot> {
+        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+            self.refused.inc();
+            tracing::debug!("connection refused: the connection cap is reached");
+            return None;
+        };
+        self.open.inc();
+        Some(Slot {
+            _permit: permit,
+            open: self.open.clone(),
+        })
+    }
+
+    /// `stream`, holding `slot` and closed after the idle timeout.
+    pub fn wrap<S>(&self, stream: S, slot: Slot) -> Idle<S> {
+        Idle::new(stream, slot, self.idle)
+    }
+}
+
 /// A slot under the cap, counted in the open gauge while held.
-struct Slot {
+pub struct Slot {
     _permit: OwnedSemaphorePermit,
     open: Gauge,
 }
@@ -110,20 +131,13 @@ where
     type Future = Pin<Box<dyn Future<Output = Accepted<A::Stream, A::Service>> + Send>>;
 
     fn accept(&self, stream: I, service: S) -> Self::Future {
-        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
-            self.refused.inc();
-            tracing::debug!("connection refused: the connection cap is reached");
+        let Some(slot) = self.admit() else {
             drop(stream);
             return Box::pin(async {
                 Err(io::Error::other(
                     "connection refused: the connection cap is reached",
                 ))
             });
-        };
-        self.open.inc();
-        let slot = Slot {
-            _permit: slot,
-            open: self.open.clone(),
         };
         let inner = self.inner.clone();
         let idle = self.idle;
@@ -175,6 +189,26 @@ impl<S> Idle<S> {
     }
 }
 
+impl<S> Idle<S> {
+    /// After a write: bytes written count as activity; a write that cannot go on counts
+    /// toward the idle timeout (a client that stopped reading its answer).
+    fn written(
+        &mut self,
+        cx: &mut Context<'_>,
+        result: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match result {
+            Poll::Ready(r) => {
+                if matches!(r, Ok(n) if n > 0) {
+                    self.last = Instant::now();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => self.poll_idle(cx).map(Err),
+        }
+    }
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -202,15 +236,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write(cx, data) {
-            Poll::Ready(r) => {
-                if matches!(r, Ok(n) if n > 0) {
-                    this.last = Instant::now();
-                }
-                Poll::Ready(r)
-            }
-            Poll::Pending => this.poll_idle(cx).map(Err),
-        }
+        let written = Pin::new(&mut this.inner).poll_write(cx, data);
+        this.written(cx, written)
     }
 
     fn poll_write_vectored(
@@ -219,15 +246,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(r) => {
-                if matches!(r, Ok(n) if n > 0) {
-                    this.last = Instant::now();
-                }
-                Poll::Ready(r)
-            }
-            Poll::Pending => this.poll_idle(cx).map(Err),
-        }
+        let written = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.written(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
