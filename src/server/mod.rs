@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod cluster;
 pub mod conns;
+pub mod listen;
 pub mod metrics;
 pub mod routes;
 pub mod tls;
@@ -248,7 +249,6 @@ pub async fn start(
         .map_err(|e| e.to_string())?;
     let addr = std_listener.local_addr().map_err(|e| e.to_string())?;
 
-    let handle: Handle<SocketAddr> = Handle::new();
     let body_timeout = opts.body_timeout;
     // set on SIGTERM: every response from then on closes its connection
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -258,19 +258,27 @@ pub async fn start(
             move |req, next| guard(body_timeout, draining.clone(), req, next),
         ))
     };
+    let (phase, phase_rx) = tokio::sync::watch::channel(listen::Phase::Serving);
     let webhook = {
-        let handle = handle.clone();
-        let (idle, (refused, open)) = (opts.idle_timeout, counted("webhook"));
-        let mut server = axum_server::from_tcp_rustls(std_listener, rustls)
-            .map_err(|e| e.to_string())?
-            .map(|tls| conns::Limited::new(tls, max_connections, idle, refused, open))
-            .handle(handle);
-        limit_http(server.http_builder(), opts.header_timeout);
-        // the header timeout does not cover a new connection until hyper has seen its first
-        // bytes (protocol detection): this does
-        let server = server.first_request_timeout(opts.header_timeout);
+        let (refused, open) = counted("webhook");
+        let mut builder =
+            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+        builder.http1().timer(hyper_util::rt::TokioTimer::new());
+        builder.http2().timer(hyper_util::rt::TokioTimer::new());
+        limit_http(&mut builder, opts.header_timeout);
+        let port = listen::Port {
+            listener: std_listener,
+            tls: rustls,
+            app,
+            builder: Arc::new(builder),
+            limited: conns::Limited::new((), max_connections, opts.idle_timeout, refused, open),
+            // the header timeout does not cover a new connection until hyper has seen its
+            // first bytes (protocol detection): this does
+            first_request_timeout: opts.header_timeout,
+            handshake_timeout: TLS_HANDSHAKE_TIMEOUT,
+        };
         tokio::spawn(async move {
-            if let Err(e) = server.serve(app.into_make_service()).await {
+            if let Err(e) = listen::serve(port, phase_rx).await {
                 tracing::error!(error = %e, "webhook server failed");
             }
         })
@@ -310,8 +318,12 @@ pub async fn start(
             // shutdown could close under a request they are sending.
             draining.store(true, std::sync::atomic::Ordering::Release);
             tokio::time::sleep(delay).await;
-            handle.graceful_shutdown(Some(grace));
-            let _ = webhook.await;
+            let _ = phase.send(listen::Phase::Closing);
+            let mut webhook = webhook;
+            if tokio::time::timeout(grace, &mut webhook).await.is_err() {
+                let _ = phase.send(listen::Phase::Stopped);
+                let _ = webhook.await;
+            }
             probe_handle.graceful_shutdown(Some(Duration::from_secs(1)));
             let _ = probe.await;
             tracing::info!("stopped");
@@ -326,6 +338,9 @@ pub async fn start(
         background,
     })
 }
+
+/// A TLS handshake must finish within this time (axum-server's limit, kept).
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Largest buffer hyper keeps for a connection's unparsed bytes (HTTP/1): request headers
 /// must fit (admission requests send well under 4 KiB of headers); a body is read through it
