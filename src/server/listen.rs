@@ -3,11 +3,13 @@
 //!
 //! 1. serving: connections are accepted up to the cap ([`super::conns`]);
 //! 2. closing (after `--shutdown-delay`): the listener is closed. A connection still in its TLS
-//!    handshake finishes it and is served; HTTP/2 connections get a GOAWAY (the client learns
-//!    which requests were taken and retries the others elsewhere); an HTTP/1 connection is
-//!    closed after its next answer (`Connection: close`, set by the server's middleware), or
-//!    once it has had no request in flight for [`LINGER`] since the listener closed, so a
-//!    request written just as the listener closed is still answered;
+//!    handshake finishes it and is served; an HTTP/2 connection gets a GOAWAY once it has
+//!    started a request and has none in flight (the client learns which requests were taken
+//!    and retries the others elsewhere); an HTTP/1 connection is closed after its next answer
+//!    (`Connection: close`, set by the server's middleware), or once it has had no request in
+//!    flight for [`LINGER`] since the listener closed; a connection of either kind that never
+//!    starts a request is closed after [`LINGER`]. So a request written just as the listener
+//!    closed is still answered;
 //! 3. stopped (after `--shutdown-grace`): whatever is left is dropped.
 //!
 //! axum-server's loop, used before, dropped connections still in their handshake at shutdown
