@@ -995,3 +995,127 @@ async fn platform_auto_takes_openshift_from_the_api_discovery() {
         "{text}"
     );
 }
+
+// ---------------------------------------------------------------- connection bounds (issue 23)
+
+fn gauge(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_cap_are_closed_and_idle_ones_time_out() {
+    let pki = Pki::new();
+    let mut opts = options(&pki);
+    opts.max_connections = 20;
+    opts.idle_timeout = Duration::from_millis(700);
+    let server = Server::start(opts).await;
+    let connector = pki.connector();
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        held.push(tls(&connector, server.addr).await.expect("under the cap"));
+    }
+    // the 21st is closed as soon as it is accepted: its handshake fails
+    assert!(tls(&connector, server.addr).await.is_err());
+    let m = server.metrics().await;
+    assert_eq!(
+        gauge(
+            &m,
+            r#"flink_admission_connections_refused_total{port="webhook"}"#
+        ),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        gauge(&m, r#"flink_admission_connections_open{port="webhook"}"#),
+        Some(20.0),
+        "{m}"
+    );
+    // silent connections are closed after the idle timeout, and their slots come back
+    for s in held.iter_mut() {
+        assert!(
+            closed_by_server(s, Duration::from_secs(5)).await.is_some(),
+            "idle connection left open"
+        );
+    }
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut s = tls(&connector, server.addr).await.unwrap();
+    s.write_all(&post("/validate", &review_bytes(), false))
+        .await
+        .unwrap();
+    let (status, body) = read_response(&mut s).await.unwrap();
+    assert!(answered(status, &body));
+    // after answering, it goes quiet: closed again after the idle timeout (the header timeout
+    // is 30 s here), as an HTTP/2 connection that made one request is
+    assert!(
+        closed_by_server(&mut s, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_probe_port_cuts_unfinished_headers_and_idle_connections() {
+    let pki = Pki::new();
+    let mut opts = options(&pki);
+    opts.header_timeout = Duration::from_millis(500);
+    let server = Server::start(opts).await;
+    let mut slow = TcpStream::connect(server.probe).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ")
+        .await
+        .unwrap();
+    let mut silent = TcpStream::connect(server.probe).await.unwrap();
+    let started = Instant::now();
+    assert!(
+        closed_by_server(&mut slow, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+    assert!(
+        closed_by_server(&mut silent, Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // and it still answers
+    let m = server.metrics().await;
+    assert!(m.contains("flink_admission_ready"), "{m}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_or_dev_zero_at_the_key_path_does_not_stop_the_server() {
+    let pki = Pki::new();
+    let server = Server::start(options(&pki)).await;
+    let connector = pki.connector();
+    let key = pki.files().key;
+    let check = || async {
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let mut s = tls(&connector, server.addr).await.unwrap();
+            s.write_all(&post("/validate", &review_bytes(), true))
+                .await
+                .unwrap();
+            let (status, body) =
+                tokio::time::timeout(Duration::from_secs(5), read_response(&mut s))
+                    .await
+                    .expect("answered in time")
+                    .unwrap();
+            assert!(answered(status, &body));
+        }
+    };
+    std::fs::remove_file(&key).unwrap();
+    let c = std::ffi::CString::new(key.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    check().await;
+    std::fs::remove_file(&key).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &key).unwrap();
+    check().await;
+    server.stop().await;
+}

@@ -19,7 +19,7 @@ use flink_admission::server::certs::{self, Authority, Usage};
 use flink_admission::server::cluster::{self, ClusterCache};
 use flink_admission::server::metrics::Metrics;
 use flink_admission::server::{
-    self, AppState, ContextProvider, Fixed, Offline, ServeOptions, TlsFiles, probe_router,
+    self, AppState, ContextProvider, Fixed, Limits, Offline, ServeOptions, TlsFiles, probe_router,
     webhook_router,
 };
 use kube::runtime::watcher::Event;
@@ -942,15 +942,14 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
     .await;
     // new connections are refused while the old request is still held
     assert!(!in_flight.is_finished());
+    // (a request that needs no lookup: one accepted just before the listener closed is served,
+    // and a review would wait at the gate)
     eventually("the listener to close", || async {
-        post(
-            &client(&ca, None, addr),
-            addr,
-            "/validate",
-            &fixture("scale-update.json"),
-        )
-        .await
-        .is_err()
+        client(&ca, None, addr)
+            .get(url(addr, "/healthz"))
+            .send()
+            .await
+            .is_err()
     })
     .await;
     let waiter = tokio::spawn(running.wait());
@@ -1347,4 +1346,210 @@ fn certs_command_writes_a_usable_bundle() {
         let _ = stop.send(());
         running.wait().await;
     });
+}
+
+// ---------------------------------------------------------------- budgets (issue 23)
+
+fn limited_state(
+    provider: Arc<dyn ContextProvider>,
+    budget: Duration,
+    limits: Limits,
+) -> Arc<AppState> {
+    Arc::new(
+        AppState::new(
+            engine(),
+            provider,
+            Policy::default(),
+            Arc::new(Metrics::new()),
+            budget,
+        )
+        .with_limits(limits),
+    )
+}
+
+fn post_declared(uri: &str, body: Body, length: usize) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("content-length", length.to_string())
+        .body(body)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bodies_past_the_bytes_in_flight_budget_get_503_before_being_read() {
+    let review = fixture("flinkdeployment-create.json")
+        .to_string()
+        .into_bytes();
+    let limits = Limits {
+        body_bytes_in_flight: review.len() + 100,
+        ..Limits::default()
+    };
+    let state = limited_state(Arc::new(Offline), Duration::from_secs(4), limits);
+    let router = webhook_router(state.clone(), 3 << 20);
+    // a body that never finishes holds its declared length
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let stalled = Body::from_stream(tokio_stream_from(rx));
+    let held = tokio::spawn(router.clone().oneshot(post_declared(
+        "/validate",
+        stalled,
+        review.len(),
+    )));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let send = || {
+        router.clone().oneshot(post_declared(
+            "/validate",
+            Body::from(review.clone()),
+            review.len(),
+        ))
+    };
+    // a second review does not fit beside it: 503 at once, with why and when to retry
+    let resp = send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let body: Value = serde_json::from_slice(
+        &axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["code"], 503);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("--max-body-bytes-in-flight"),
+        "{body}"
+    );
+    let text = state.metrics.encode();
+    assert!(
+        text.contains(r#"requests_total{endpoint="validate",decision="overloaded"} 1"#),
+        "{text}"
+    );
+    // the stalled body ends: its bytes are given back and the next review is judged
+    tx.send(Ok(review.clone())).await.unwrap();
+    drop(tx);
+    assert_eq!(held.await.unwrap().unwrap().status(), StatusCode::OK);
+    assert_eq!(send().await.unwrap().status(), StatusCode::OK);
+}
+
+/// A stream of the chunks sent on `rx`.
+fn tokio_stream_from(
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) })
+}
+
+#[tokio::test]
+async fn a_review_abandoned_past_its_budget_keeps_its_slot_and_the_next_gets_503() {
+    let gate = Arc::new(Gate::default());
+    let _open = OpenOnDrop(gate.clone());
+    let limits = Limits {
+        max_reviews: 1,
+        ..Limits::default()
+    };
+    let state = limited_state(
+        Arc::new(Fixed(gate.clone())),
+        Duration::from_millis(200),
+        limits,
+    );
+    let router = webhook_router(state.clone(), 3 << 20);
+    let review = fixture("jobmanager-deployment-update.json");
+    // the first overruns its budget (the gate stays shut): answered per the fail mode ...
+    let (s, v) = post_json(&router, "/validate", &review).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v["response"]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("did not finish"),
+        "{v}"
+    );
+    // ... but its work still runs and holds the only slot: the next waits its budget, then 503
+    let (s, v) = post_json(&router, "/validate", &review).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("--max-reviews"),
+        "{v}"
+    );
+    // the work ends: the slot is free again
+    gate.release();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (s, v) = post_json(&router, "/validate", &review).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["response"]["uid"].is_string());
+}
+
+#[tokio::test]
+async fn a_review_with_more_json_values_than_the_limit_gets_413() {
+    let limits = Limits {
+        max_values: 5_000,
+        ..Limits::default()
+    };
+    let state = limited_state(Arc::new(Offline), Duration::from_secs(4), limits);
+    let router = webhook_router(state, 3 << 20);
+    let mut review = fixture("flinkdeployment-create.json");
+    let (s, _) = post_json(&router, "/validate", &review).await;
+    assert_eq!(s, StatusCode::OK);
+    review["request"]["object"]["spec"]["x-unknown"] = json!(vec![1; 10_000]);
+    let (s, v) = post_json(&router, "/validate", &review).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(v["code"], 413);
+    assert!(v["error"].as_str().unwrap().contains("at most 5000"), "{v}");
+}
+
+/// Log lines written while `f` runs on this thread, as the text format writes them.
+async fn logged<F: std::future::Future>(f: F) -> String {
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    f.await;
+    String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
+}
+
+#[tokio::test]
+async fn values_from_the_request_cannot_forge_or_colour_a_log_line() {
+    let router = webhook_router(offline_state(), 3 << 20);
+    let mut review = fixture("flinkdeployment-create.json");
+    let request = &mut review["request"];
+    request["uid"] =
+        json!("u1\n2026-12-05T00:00:00Z  INFO admission review uid=FORGED decision=\"allowed\"");
+    request["kind"]["kind"] = json!("Flink\u{1b}[31mDeployment\u{7}");
+    request["operation"] = json!("CREATE\r\nx");
+    request["name"] = json!("n\u{1b}]0;title\u{7}");
+    let text = logged(async {
+        let (s, _) = post_json(&router, "/validate", &review).await;
+        assert_eq!(s, StatusCode::OK);
+    })
+    .await;
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("admission review"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\r'),
+        "{text:?}"
+    );
+    assert!(lines[0].contains(r#"uid="u1\n2026"#), "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("2026-12-05T00:00:00Z")),
+        "{text}"
+    );
 }

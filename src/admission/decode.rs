@@ -83,6 +83,8 @@ pub enum DecodeError {
     NoRequest,
     /// A request without a (string, non-empty) `uid`: there is nothing to answer to.
     NoUid,
+    /// More JSON values than the limit ([`decode_limited`]): refused before the rest is built.
+    TooManyValues(usize),
 }
 
 impl fmt::Display for DecodeError {
@@ -94,6 +96,11 @@ impl fmt::Display for DecodeError {
             DecodeError::Kind(k) => write!(f, "kind '{k}' is not AdmissionReview"),
             DecodeError::NoRequest => write!(f, "AdmissionReview has no request object"),
             DecodeError::NoUid => write!(f, "AdmissionReview request has no uid"),
+            DecodeError::TooManyValues(n) => write!(
+                f,
+                "AdmissionReview holds more than {n} JSON values (objects, arrays, strings, numbers); \
+                 the webhook reads at most {n} in one review"
+            ),
         }
     }
 }
@@ -112,30 +119,71 @@ pub const UNREAD: &[&[&str]] = &[
 
 /// Decode a request body.
 pub fn decode(body: &[u8]) -> Result<Review, DecodeError> {
+    decode_limited(body, usize::MAX)
+}
+
+/// Decode a request body that holds at most `max_values` JSON values (every object, array,
+/// string, number, boolean and null counts one; members skipped as [`UNREAD`] count none): the
+/// memory a review's tree takes is bounded by its values, not by the body's bytes (a 3 MiB
+/// array of `1`s is 1.5 million values, about 120 MB as a tree). Past the limit the parse
+/// stops with [`DecodeError::TooManyValues`] before building the rest.
+pub fn decode_limited(body: &[u8], max_values: usize) -> Result<Review, DecodeError> {
     use serde::de::DeserializeSeed as _;
+    let left = std::cell::Cell::new(max_values);
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = Pruned::top()
+    let value = Pruned::top(&left)
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| DecodeError::Json(e.to_string()))?;
+        .map_err(|e| {
+            if left.get() == 0 && e.to_string().starts_with(OVER_BUDGET) {
+                DecodeError::TooManyValues(max_values)
+            } else {
+                DecodeError::Json(e.to_string())
+            }
+        })?;
     // Parsed without UNREAD already: nothing to take out.
     read_review(value)
 }
 
+/// The parse error [`Pruned`] stops with when the value budget is spent.
+const OVER_BUDGET: &str = "the value budget is spent";
+
 /// A JSON value, parsed without the members at the ends of `paths` (each a path of member
-/// names below this value); `depth` names are matched already. Off every path, the value is
-/// parsed as a plain [`Value`].
+/// names below this value); `depth` names are matched already. Off every path, nothing is
+/// skipped. Every value built takes one from `left`; none left is an error.
 #[derive(Clone, Copy)]
 struct Pruned<'p> {
     paths: &'p [&'p [&'p str]],
     depth: usize,
+    left: &'p std::cell::Cell<usize>,
 }
 
-impl Pruned<'static> {
-    fn top() -> Self {
+impl<'p> Pruned<'p> {
+    fn top(left: &'p std::cell::Cell<usize>) -> Self {
         Pruned {
             paths: UNREAD,
             depth: 0,
+            left,
+        }
+    }
+
+    /// One more value, or the error that stops the parse.
+    fn take<E: serde::de::Error>(&self) -> Result<(), E> {
+        match self.left.get() {
+            0 => Err(E::custom(OVER_BUDGET)),
+            n => {
+                self.left.set(n - 1);
+                Ok(())
+            }
+        }
+    }
+
+    /// The same budget, below this value and off every path.
+    fn plain(&self) -> Pruned<'p> {
+        Pruned {
+            paths: &[],
+            depth: 0,
+            left: self.left,
         }
     }
 }
@@ -153,35 +201,44 @@ impl<'de> serde::de::Visitor<'de> for Pruned<'_> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Value, E> {
+        self.take()?;
         Ok(Value::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value, E> {
+        self.take()?;
         Ok(Value::Number(v.into()))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+        self.take()?;
         Ok(Value::Number(v.into()))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        self.take()?;
         Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        self.take()?;
         Ok(Value::String(v.to_string()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Value, E> {
+        self.take()?;
         Ok(Value::String(v))
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        self.take()?;
         Ok(Value::Null)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.take()?;
         let mut items = Vec::new();
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(v) = seq.next_element_seed(self.plain())? {
             items.push(v);
         }
         Ok(Value::Array(items))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.take()?;
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let on_path = |p: &&[&str]| p.get(self.depth) == Some(&key.as_str());
@@ -198,9 +255,10 @@ impl<'de> serde::de::Visitor<'de> for Pruned<'_> {
                 map.next_value_seed(Pruned {
                     paths: &below,
                     depth: self.depth + 1,
+                    left: self.left,
                 })?
             } else {
-                map.next_value::<Value>()?
+                map.next_value_seed(self.plain())?
             };
             out.insert(key, value);
         }
@@ -372,6 +430,33 @@ mod tests {
         // a request that is not an object is still no request
         let r = br#"{"apiVersion": "admission.k8s.io/v1", "request": [1]}"#;
         assert_eq!(decode(r), Err(DecodeError::NoRequest));
+    }
+
+    #[test]
+    fn the_value_budget_counts_what_is_built_and_stops_past_it() {
+        // envelope, request, uid, object, kind, the array and its three items: 9 values;
+        // oldObject is skipped, so its 1,000 items count nothing
+        let body = json!({"request": {"uid": "u", "object": {"kind": "K", "x": [1, "a", null]},
+            "oldObject": {"x": vec![1; 1000]}}})
+        .to_string();
+        let whole = decode(body.as_bytes()).unwrap();
+        assert_eq!(decode_limited(body.as_bytes(), 9).unwrap(), whole);
+        assert_eq!(
+            decode_limited(body.as_bytes(), 8),
+            Err(DecodeError::TooManyValues(8))
+        );
+        let many = format!(
+            "{{\"request\": {{\"uid\": \"u\", \"object\": {{\"x\": [{}1]}}}}}}",
+            "1,".repeat(100_000)
+        );
+        let err = decode_limited(many.as_bytes(), 1_000).unwrap_err();
+        assert_eq!(err, DecodeError::TooManyValues(1_000));
+        assert!(err.to_string().contains("at most 1000"), "{err}");
+        // broken JSON inside the budget is still a JSON error
+        assert!(matches!(
+            decode_limited(b"{\"request\": [1, tru]}", 100),
+            Err(DecodeError::Json(_))
+        ));
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub mod review;
 use serde_json::Value;
 
 pub use decode::{
-    DecodeError, GroupVersionKind, Request, Review, V1, V1BETA1, decode, decode_value,
+    DecodeError, GroupVersionKind, Request, Review, V1, V1BETA1, decode, decode_limited,
+    decode_value,
 };
 pub use response::{JsonPatch, Response, Status};
 pub use review::{Decision, Endpoint, FailMode, Outcome, Policy, review, unfinished};

@@ -124,6 +124,28 @@ enum Command {
         /// Reject a request whose body has not arrived within this time after its headers
         #[arg(long, default_value = "10s", value_parser = parse_duration)]
         body_timeout: Duration,
+        /// Reviews decoded or judged at once; one waits for a slot within its time budget,
+        /// then gets 503
+        #[arg(long, default_value_t = server::routes::DEFAULT_MAX_REVIEWS)]
+        max_reviews: usize,
+        /// Most JSON values (objects, arrays, strings, numbers...) in one review; more gets 413
+        #[arg(long, default_value_t = server::routes::DEFAULT_MAX_VALUES)]
+        max_values: usize,
+        /// Bytes of request bodies held at once (declared Content-Length, or --body-limit when
+        /// none); a body over it gets 503 before it is read
+        #[arg(long, default_value_t = server::routes::DEFAULT_BODY_BYTES_IN_FLIGHT)]
+        max_body_bytes_in_flight: usize,
+        /// Connections open at once on the webhook port (lowered to stay below the open-file
+        /// limit); more are closed as soon as accepted
+        #[arg(long, default_value_t = server::conns::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// Close a connection (either port) that has read and written nothing for this long
+        #[arg(long, default_value = "60s", value_parser = parse_duration)]
+        idle_timeout: Duration,
+        /// Who may create the objects the Flink operator generates (request.userInfo.username,
+        /// `*` matches anything; repeat for more): from anyone else they are judged
+        #[arg(long = "operator-user", default_value = admission::review::DEFAULT_OPERATOR_USER)]
+        operator_users: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
     },
@@ -266,6 +288,12 @@ fn main() -> ExitCode {
             cache_stale_after,
             header_timeout,
             body_timeout,
+            max_reviews,
+            max_values,
+            max_body_bytes_in_flight,
+            max_connections,
+            idle_timeout,
+            operator_users,
             log_format,
         } => (|| {
             server::init_logging(matches!(log_format, LogFormat::Json));
@@ -320,6 +348,7 @@ fn main() -> ExitCode {
                     FailModeArg::Open => FailMode::Open,
                     FailModeArg::Closed => FailMode::Closed,
                 },
+                operator_users,
                 ..Policy::default()
             };
             opts.budget = request_budget;
@@ -330,6 +359,13 @@ fn main() -> ExitCode {
             opts.cache_stale_after = cache_stale_after;
             opts.header_timeout = header_timeout;
             opts.body_timeout = body_timeout;
+            opts.limits = server::Limits {
+                max_reviews,
+                max_values,
+                body_bytes_in_flight: max_body_bytes_in_flight,
+            };
+            opts.max_connections = max_connections;
+            opts.idle_timeout = idle_timeout;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -37,6 +37,11 @@ pub struct ResultLabels {
     pub result: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PortLabels {
+    pub port: &'static str,
+}
+
 type HistogramFamily = Family<EndpointLabels, Histogram, fn() -> Histogram>;
 
 /// Every metric the webhook exports.
@@ -51,6 +56,10 @@ pub struct Metrics {
     pub ready: Gauge,
     /// Reviews that failed inside the webhook (a panic) and were answered per `--fail-mode`.
     pub internal_errors: Family<EndpointLabels, Counter>,
+    /// Connections closed at once because the port's connection cap was reached.
+    pub connections_refused: Family<PortLabels, Counter>,
+    /// Connections open now (TLS handshakes included), by port.
+    pub connections_open: Family<PortLabels, Gauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -70,7 +79,7 @@ impl Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "requests",
-            "Admission requests answered, by endpoint and decision (allowed, denied, patched, skipped, invalid, timeout, error)",
+            "Admission requests answered, by endpoint and decision (allowed, denied, patched, skipped, invalid, timeout, error, overloaded)",
             requests.clone(),
         );
         let duration: HistogramFamily = Family::new_with_constructor(latency_histogram);
@@ -111,6 +120,18 @@ impl Metrics {
             "Reviews that failed inside the webhook (a bug) and were answered per --fail-mode",
             internal_errors.clone(),
         );
+        let connections_refused = Family::<PortLabels, Counter>::default();
+        registry.register(
+            "connections_refused",
+            "Connections closed as soon as accepted because the port's connection cap was reached, by port (webhook, probe)",
+            connections_refused.clone(),
+        );
+        let connections_open = Family::<PortLabels, Gauge>::default();
+        registry.register(
+            "connections_open",
+            "Connections open now, TLS handshakes included, by port (webhook, probe)",
+            connections_open.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             requests,
@@ -121,6 +142,8 @@ impl Metrics {
             cache_synced,
             ready,
             internal_errors,
+            connections_refused,
+            connections_open,
         }
     }
 

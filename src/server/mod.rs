@@ -4,6 +4,8 @@
 
 pub mod certs;
 pub mod cluster;
+pub mod conns;
+pub mod listen;
 pub mod metrics;
 pub mod routes;
 pub mod tls;
@@ -17,7 +19,7 @@ use std::time::Duration;
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 
-pub use routes::{AppState, ContextProvider, Fixed, Offline, probe_router, webhook_router};
+pub use routes::{AppState, ContextProvider, Fixed, Limits, Offline, probe_router, webhook_router};
 pub use tls::TlsFiles;
 
 use crate::admission::Policy;
@@ -57,6 +59,13 @@ pub struct ServeOptions {
     /// The whole body must arrive within this time after the headers; a slower body is
     /// rejected (400) and its connection closed.
     pub body_timeout: Duration,
+    /// Review slots, JSON values per review, bytes of bodies in flight ([`Limits`]).
+    pub limits: Limits,
+    /// Connections open at once on the webhook port (kept below the descriptor limit:
+    /// [`conns::connection_cap`]).
+    pub max_connections: usize,
+    /// A connection that has read and written nothing for this long is closed (both ports).
+    pub idle_timeout: Duration,
 }
 
 impl ServeOptions {
@@ -78,6 +87,9 @@ impl ServeOptions {
             cache_stale_after: cluster::DEFAULT_STALE_AFTER,
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(10),
+            limits: Limits::default(),
+            max_connections: conns::DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: conns::DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -172,13 +184,16 @@ pub async fn start(
     };
     let fixed_platform = fixed_platform.or(discovered);
     let engine = engine_for(&opts.settings, fixed_platform)?;
-    let state = Arc::new(AppState::new(
-        engine,
-        provider,
-        opts.policy.clone(),
-        metrics.clone(),
-        opts.budget,
-    ));
+    let state = Arc::new(
+        AppState::new(
+            engine,
+            provider,
+            opts.policy.clone(),
+            metrics.clone(),
+            opts.budget,
+        )
+        .with_limits(opts.limits),
+    );
     if let (Some(cache), None) = (cache, fixed_platform) {
         state.set_platform_pending(true);
         let state = state.clone();
@@ -206,10 +221,27 @@ pub async fn start(
     let reloader = tls::Reloader::new(opts.tls.clone(), &loaded, rustls.clone(), metrics.clone());
     background.push(tokio::spawn(reloader.run(opts.cert_poll)));
 
-    let probe_listener = tokio::net::TcpListener::bind(opts.probe_addr)
-        .await
+    let probe_listener = std::net::TcpListener::bind(opts.probe_addr)
         .map_err(|e| format!("probe address {}: {e}", opts.probe_addr))?;
+    probe_listener
+        .set_nonblocking(true)
+        .map_err(|e| e.to_string())?;
     let probe_addr = probe_listener.local_addr().map_err(|e| e.to_string())?;
+    let max_connections = conns::connection_cap(opts.max_connections, conns::descriptor_limit());
+    if max_connections < opts.max_connections {
+        tracing::warn!(
+            wanted = opts.max_connections,
+            max_connections,
+            "--max-connections lowered to stay below the open-file limit"
+        );
+    }
+    let counted = |port: &'static str| {
+        let labels = metrics::PortLabels { port };
+        (
+            metrics.connections_refused.get_or_create(&labels).clone(),
+            metrics.connections_open.get_or_create(&labels).clone(),
+        )
+    };
     let std_listener = std::net::TcpListener::bind(opts.addr)
         .map_err(|e| format!("webhook address {}: {e}", opts.addr))?;
     std_listener
@@ -217,7 +249,6 @@ pub async fn start(
         .map_err(|e| e.to_string())?;
     let addr = std_listener.local_addr().map_err(|e| e.to_string())?;
 
-    let handle: Handle<SocketAddr> = Handle::new();
     let body_timeout = opts.body_timeout;
     // set on SIGTERM: every response from then on closes its connection
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -227,35 +258,46 @@ pub async fn start(
             move |req, next| guard(body_timeout, draining.clone(), req, next),
         ))
     };
+    let (phase, phase_rx) = tokio::sync::watch::channel(listen::Phase::Serving);
     let webhook = {
-        let handle = handle.clone();
-        let mut server = axum_server::from_tcp_rustls(std_listener, rustls)
-            .map_err(|e| e.to_string())?
-            .handle(handle);
-        server
-            .http_builder()
-            .http1()
-            .header_read_timeout(opts.header_timeout);
-        // the header timeout does not cover a new connection until hyper has seen its first
-        // bytes (protocol detection): this does
-        let server = server.first_request_timeout(opts.header_timeout);
+        let (refused, open) = counted("webhook");
+        let mut builder =
+            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+        builder.http1().timer(hyper_util::rt::TokioTimer::new());
+        builder.http2().timer(hyper_util::rt::TokioTimer::new());
+        limit_http(&mut builder, opts.header_timeout);
+        let port = listen::Port {
+            listener: std_listener,
+            tls: rustls,
+            app,
+            builder: Arc::new(builder),
+            limited: conns::Limited::new((), max_connections, opts.idle_timeout, refused, open),
+            // the header timeout does not cover a new connection until hyper has seen its
+            // first bytes (protocol detection): this does
+            first_request_timeout: opts.header_timeout,
+            handshake_timeout: TLS_HANDSHAKE_TIMEOUT,
+        };
         tokio::spawn(async move {
-            if let Err(e) = server.serve(app.into_make_service()).await {
+            if let Err(e) = listen::serve(port, phase_rx).await {
                 tracing::error!(error = %e, "webhook server failed");
             }
         })
     };
-    let (probe_stop_tx, probe_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // The probe port: plain HTTP, the same header, idle and connection bounds (a small cap).
+    let probe_handle: Handle<SocketAddr> = Handle::new();
     let probe = {
         let app = probe_router(state.clone());
+        let (idle, (refused, open)) = (opts.idle_timeout, counted("probe"));
+        let mut server = axum_server::from_tcp(probe_listener)
+            .map_err(|e| e.to_string())?
+            .map(|plain| {
+                conns::Limited::new(plain, conns::PROBE_MAX_CONNECTIONS, idle, refused, open)
+            })
+            .handle(probe_handle.clone());
+        limit_http(server.http_builder(), opts.header_timeout);
+        let server = server.first_request_timeout(opts.header_timeout);
         tokio::spawn(async move {
-            let stop = async {
-                let _ = probe_stop_rx.await;
-            };
-            if let Err(e) = axum::serve(probe_listener, app)
-                .with_graceful_shutdown(stop)
-                .await
-            {
+            if let Err(e) = server.serve(app.into_make_service()).await {
                 tracing::error!(error = %e, "probe server failed");
             }
         })
@@ -276,9 +318,13 @@ pub async fn start(
             // shutdown could close under a request they are sending.
             draining.store(true, std::sync::atomic::Ordering::Release);
             tokio::time::sleep(delay).await;
-            handle.graceful_shutdown(Some(grace));
-            let _ = webhook.await;
-            let _ = probe_stop_tx.send(());
+            let _ = phase.send(listen::Phase::Closing);
+            let mut webhook = webhook;
+            if tokio::time::timeout(grace, &mut webhook).await.is_err() {
+                let _ = phase.send(listen::Phase::Stopped);
+                let _ = webhook.await;
+            }
+            probe_handle.graceful_shutdown(Some(Duration::from_secs(1)));
             let _ = probe.await;
             tracing::info!("stopped");
         })
@@ -291,6 +337,38 @@ pub async fn start(
         done,
         background,
     })
+}
+
+/// A TLS handshake must finish within this time (axum-server's limit, kept).
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest buffer hyper keeps for a connection's unparsed bytes (HTTP/1): request headers
+/// must fit (admission requests send well under 4 KiB of headers); a body is read through it
+/// in pieces. hyper's default (about 400 KiB) let 1,000 connections with unfinished headers
+/// hold 400 MB.
+pub const HTTP1_MAX_BUFFER: usize = 64 * 1024;
+/// HTTP/2: largest header list, and the flow-control windows (how much a client may send
+/// before the server reads it: hyper's 1 MiB windows let each connection park 1 MiB).
+pub const HTTP2_MAX_HEADER_LIST: u32 = 16 * 1024;
+pub const HTTP2_WINDOW: u32 = 256 * 1024;
+/// HTTP/2: requests open at once on one connection.
+pub const HTTP2_MAX_STREAMS: u32 = 32;
+
+/// The HTTP bounds both ports share.
+fn limit_http(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    header_timeout: Duration,
+) {
+    builder
+        .http1()
+        .header_read_timeout(header_timeout)
+        .max_buf_size(HTTP1_MAX_BUFFER);
+    builder
+        .http2()
+        .max_header_list_size(HTTP2_MAX_HEADER_LIST)
+        .initial_stream_window_size(HTTP2_WINDOW)
+        .initial_connection_window_size(HTTP2_WINDOW)
+        .max_concurrent_streams(HTTP2_MAX_STREAMS);
 }
 
 /// The request body fails once `timeout` has passed since its headers: a client trickling its

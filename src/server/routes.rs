@@ -12,7 +12,9 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
+
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -31,6 +33,19 @@ use crate::engine::{Context, Engine, NoContext};
 /// block (see the module docs). Real reviews of Flink objects are 2 to 30 KiB; a review of
 /// 64 KiB costs well under a millisecond of engine time.
 pub const INLINE_BODY_LIMIT: usize = 64 * 1024;
+
+/// `--max-reviews`: reviews decoded or judged at once. A review waits for a slot within its
+/// time budget, then gets `503`; one that overran its budget keeps its slot until its work
+/// ends, so abandoned work cannot pile up past this.
+pub const DEFAULT_MAX_REVIEWS: usize = 8;
+
+/// `--max-values`: JSON values in one review ([`admission::decode_limited`]). Real Flink
+/// objects hold a few hundred; a Deployment with 900 containers about 40,000.
+pub const DEFAULT_MAX_VALUES: usize = 100_000;
+
+/// `--max-body-bytes-in-flight`: request bodies held at once, counted by their declared
+/// length (`Content-Length`), or as the whole `--body-limit` when they declare none.
+pub const DEFAULT_BODY_BYTES_IN_FLIGHT: usize = 24 * 1024 * 1024;
 
 /// Where the engine's view of other objects comes from.
 pub trait ContextProvider: Send + Sync + 'static {
@@ -107,6 +122,32 @@ pub struct AppState {
     shutting_down: AtomicBool,
     /// `--platform auto` with a cluster: waiting to learn the platform.
     platform_pending: AtomicBool,
+    /// Review slots ([`DEFAULT_MAX_REVIEWS`]).
+    reviews: Arc<Semaphore>,
+    max_reviews: usize,
+    /// JSON values one review may hold ([`DEFAULT_MAX_VALUES`]).
+    max_values: usize,
+    /// Bytes of request bodies that may be held at once ([`DEFAULT_BODY_BYTES_IN_FLIGHT`]).
+    body_bytes: Arc<Semaphore>,
+    max_body_bytes: usize,
+}
+
+/// The bounds on what requests may hold at once ([`AppState::with_limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_reviews: usize,
+    pub max_values: usize,
+    pub body_bytes_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_reviews: DEFAULT_MAX_REVIEWS,
+            max_values: DEFAULT_MAX_VALUES,
+            body_bytes_in_flight: DEFAULT_BODY_BYTES_IN_FLIGHT,
+        }
+    }
 }
 
 impl AppState {
@@ -125,7 +166,24 @@ impl AppState {
             budget,
             shutting_down: AtomicBool::new(false),
             platform_pending: AtomicBool::new(false),
+            reviews: Arc::new(Semaphore::new(DEFAULT_MAX_REVIEWS)),
+            max_reviews: DEFAULT_MAX_REVIEWS,
+            max_values: DEFAULT_MAX_VALUES,
+            body_bytes: Arc::new(Semaphore::new(DEFAULT_BODY_BYTES_IN_FLIGHT)),
+            max_body_bytes: DEFAULT_BODY_BYTES_IN_FLIGHT,
         }
+    }
+
+    /// The same state with other [`Limits`] (each at least 1).
+    pub fn with_limits(mut self, limits: Limits) -> AppState {
+        let reviews = limits.max_reviews.clamp(1, Semaphore::MAX_PERMITS);
+        let bytes = limits.body_bytes_in_flight.clamp(1, Semaphore::MAX_PERMITS);
+        self.reviews = Arc::new(Semaphore::new(reviews));
+        self.max_reviews = reviews;
+        self.max_values = limits.max_values.max(1);
+        self.body_bytes = Arc::new(Semaphore::new(bytes));
+        self.max_body_bytes = bytes;
+        self
     }
 
     pub fn engine(&self) -> Arc<Engine> {
@@ -172,7 +230,70 @@ pub fn webhook_router(state: Arc<AppState>, body_limit: usize) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            (state.clone(), body_limit),
+            body_budget,
+        ))
         .with_state(state)
+}
+
+/// A `503` with a JSON error and `Retry-After: 1`: the webhook is at a bound, not broken. The
+/// API server applies the webhook's `failurePolicy` to it.
+fn overloaded(state: &AppState, endpoint: &'static str, start: Instant, why: String) -> Response {
+    state
+        .metrics
+        .count_request(endpoint, "overloaded", start.elapsed().as_secs_f64());
+    tracing::warn!(
+        endpoint,
+        error = why.as_str(),
+        "request refused: over a bound"
+    );
+    let mut response = json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({"error": why, "code": 503}),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("1"),
+    );
+    response
+}
+
+/// Reserve a request's body in the budget of bytes in flight before it is read, and hold it
+/// until the answer: over the budget, `503` at once, the body unread. A body declaring more
+/// than `body_limit` is left to the body limit (`413`).
+async fn body_budget(
+    State((state, body_limit)): State<(Arc<AppState>, usize)>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let want = match declared {
+        Some(n) if n > body_limit as u64 => return next.run(req).await,
+        Some(n) => n as usize,
+        None => body_limit,
+    };
+    let want = u32::try_from(want.min(state.max_body_bytes)).unwrap_or(u32::MAX);
+    let endpoint = match req.uri().path() {
+        "/mutate" => "mutate",
+        "/validate" => "validate",
+        _ => "other",
+    };
+    let Ok(_held) = state.body_bytes.clone().try_acquire_many_owned(want) else {
+        let why = format!(
+            "the webhook holds its limit of {} bytes of request bodies in flight (--max-body-bytes-in-flight); retry",
+            state.max_body_bytes
+        );
+        return overloaded(&state, endpoint, Instant::now(), why);
+    };
+    next.run(req).await
 }
 
 /// The probe router (plain HTTP): health, readiness, metrics.
@@ -260,6 +381,7 @@ async fn run_review(
     endpoint: Endpoint,
     body_len: usize,
     start: Instant,
+    slot: OwnedSemaphorePermit,
 ) -> (Arc<Review>, Result<Outcome, Unfinished>) {
     let engine = state.engine();
     let context = state.provider.context();
@@ -278,8 +400,11 @@ async fn run_review(
     let policy = state.policy.clone();
     let task = {
         let review = review.clone();
+        // The slot goes with the work: a review abandoned past its budget keeps it until done.
         tokio::task::spawn_blocking(move || {
-            admission::review(&engine, &review, endpoint, context.as_ref(), &policy)
+            let outcome = admission::review(&engine, &review, endpoint, context.as_ref(), &policy);
+            drop(slot);
+            outcome
         })
     };
     let budget = state.budget.saturating_sub(start.elapsed());
@@ -314,26 +439,60 @@ async fn handle(
             state
                 .metrics
                 .count_request(ep, "invalid", start.elapsed().as_secs_f64());
-            tracing::warn!(endpoint = ep, status = status.as_u16(), error = %rejection.body_text(), "request body rejected");
+            let error = rejection.body_text();
+            tracing::warn!(
+                endpoint = ep,
+                status = status.as_u16(),
+                error = error.as_str(),
+                "request body rejected"
+            );
             return json_response(
                 status,
                 &json!({"error": rejection.body_text(), "code": status.as_u16()}),
             );
         }
     };
-    let review = match admission::decode(&body) {
+    // A slot before the tree is built: decoding is most of a large review's memory.
+    let slot = match tokio::time::timeout(
+        state.budget.saturating_sub(start.elapsed()),
+        state.reviews.clone().acquire_owned(),
+    )
+    .await
+    {
+        Ok(Ok(slot)) => slot,
+        _ => {
+            let why = format!(
+                "all {} review slots of the webhook stayed busy for {} ms (--max-reviews); retry",
+                state.max_reviews,
+                state.budget.as_millis()
+            );
+            return overloaded(&state, ep, start, why);
+        }
+    };
+    let review = match admission::decode_limited(&body, state.max_values) {
         Ok(r) => r,
         Err(e) => {
             state
                 .metrics
                 .count_request(ep, "invalid", start.elapsed().as_secs_f64());
-            tracing::warn!(endpoint = ep, error = %e, "malformed AdmissionReview");
-            return json_response(StatusCode::BAD_REQUEST, &admission::error_body(&e));
+            let error = e.to_string();
+            tracing::warn!(
+                endpoint = ep,
+                error = error.as_str(),
+                "malformed AdmissionReview"
+            );
+            let status = match e {
+                admission::DecodeError::TooManyValues(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let mut body = admission::error_body(&e);
+            body["code"] = json!(status.as_u16());
+            return json_response(status, &body);
         }
     };
     let body_len = body.len();
     drop(body);
-    let (review, ran) = run_review(&state, review, endpoint, body_len, start).await;
+    let (review, ran) = run_review(&state, review, endpoint, body_len, start, slot).await;
     let (outcome, label): (Outcome, &'static str) = match ran {
         Ok(outcome) => {
             let label = outcome.decision.as_str();
@@ -346,7 +505,11 @@ async fn handle(
                 .internal_errors
                 .get_or_create(&EndpointLabels { endpoint: ep })
                 .inc();
-            tracing::error!(uid = %review.request.uid, %error, "review failed");
+            tracing::error!(
+                uid = review.request.uid.as_str(),
+                error = error.as_str(),
+                "review failed"
+            );
             (
                 admission::unfinished(&review, endpoint, &state.policy, "internal error"),
                 "error",
@@ -380,18 +543,22 @@ async fn handle(
     }
     let req = &review.request;
     let rules: Vec<&str> = outcome.findings.iter().map(|(r, _)| r.as_str()).collect();
+    let rules = rules.join(",");
+    // Values from the request are recorded as strings: the text format quotes and escapes
+    // them (a newline or ESC cannot forge or colour a line), the JSON format escapes them.
     tracing::info!(
-        uid = %req.uid,
+        uid = req.uid.as_str(),
         endpoint = ep,
-        kind = %req.kind.kind,
+        kind = req.kind.kind.as_str(),
         namespace = req.namespace.as_deref().unwrap_or(""),
         name = req.name.as_deref().unwrap_or(""),
-        operation = %req.operation_raw,
+        operation = req.operation_raw.as_str(),
         sub_resource = req.sub_resource.as_deref().unwrap_or(""),
         dry_run = req.dry_run,
         decision = label,
         skipped = outcome.skip_reason.unwrap_or(""),
-        rules = %rules.join(","),
+        rules = rules.as_str(),
+        warnings_dropped = outcome.warnings_dropped,
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         "admission review"
     );

@@ -35,8 +35,40 @@ pub struct Loaded {
     source: Vec<u8>,
 }
 
+/// Largest certificate, key or CA file read: a PEM chain of a few certificates is a few KiB.
+pub const MAX_TLS_FILE: u64 = 1024 * 1024;
+
+/// A certificate file's bytes: a regular file (through links) of at most [`MAX_TLS_FILE`]
+/// bytes. A FIFO, device or socket at the path is refused without being opened for reading
+/// (a FIFO would block the read for ever, `/dev/zero` would never end).
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    use std::io::Read as _;
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let regular = |m: &std::fs::Metadata| -> Result<(), String> {
+        if !m.is_file() {
+            return Err(fail(&"not a regular file"));
+        }
+        if m.len() > MAX_TLS_FILE {
+            return Err(fail(&format_args!(
+                "larger than {MAX_TLS_FILE} bytes, the most read for a certificate or key"
+            )));
+        }
+        Ok(())
+    };
+    regular(&std::fs::metadata(path).map_err(|e| fail(&e))?)?;
+    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+    // swapped between the look and the open: look again at what was opened
+    regular(&file.metadata().map_err(|e| fail(&e))?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_TLS_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(&e))?;
+    if bytes.len() as u64 > MAX_TLS_FILE {
+        return Err(fail(&format_args!(
+            "larger than {MAX_TLS_FILE} bytes, the most read for a certificate or key"
+        )));
+    }
+    Ok(bytes)
 }
 
 /// The bytes of every file, to tell whether anything changed.
@@ -214,7 +246,48 @@ impl Reloader {
                 }
                 _ = tokio::time::sleep(poll) => {}
             }
-            self.check();
+            // Reading files may block (a slow volume, a FIFO swapped in after the look):
+            // never on the runtime's workers.
+            match tokio::task::spawn_blocking(move || {
+                let changed = self.check();
+                (self, changed)
+            })
+            .await
+            {
+                Ok((back, _)) => self = back,
+                Err(e) => {
+                    tracing::error!(error = %e, "certificate reload failed; no more reloads");
+                    return;
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_up_to_the_cap_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("tls.key");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // refused at once, not opened (opening a FIFO with no writer blocks)
+        let e = read(&fifo).unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = read(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
+        let link = dir.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        assert!(read(&link).unwrap_err().contains("not a regular file"));
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, vec![b'a'; MAX_TLS_FILE as usize + 1]).unwrap();
+        assert!(read(&big).unwrap_err().contains("larger than"));
+        let ok = dir.path().join("ok.pem");
+        std::fs::write(&ok, b"pem").unwrap();
+        assert_eq!(read(&ok).unwrap(), b"pem");
     }
 }
