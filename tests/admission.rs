@@ -766,9 +766,14 @@ fn the_operators_labels_skip_an_object_only_when_the_operator_sent_it() {
             true,
         ),
         (
+            Some("system:serviceaccount:kube-system:generic-garbage-collector"),
+            true,
+        ),
+        (
             Some("system:serviceaccount:argocd:argocd-application-controller"),
             false,
         ),
+        (Some("system:serviceaccount:kube-systemx:evil"), false),
         (Some("alice"), false),
         (None, false),
     ] {

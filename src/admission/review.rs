@@ -58,9 +58,15 @@ impl FailMode {
 /// warning to 256 characters and drops the ones after the total, whichever they are.
 pub const WARNINGS_TOTAL: usize = 4096;
 
-/// The Flink Kubernetes Operator's identity as its Helm chart installs it: the service account
-/// `flink-operator` (`operatorServiceAccount.name`), in whichever namespace.
-pub const DEFAULT_OPERATOR_USER: &str = "system:serviceaccount:*:flink-operator";
+/// Who may touch the objects the Flink Kubernetes Operator generates without being judged: the
+/// operator as its Helm chart installs it (the service account `flink-operator`,
+/// `operatorServiceAccount.name`, in whichever namespace), and the cluster's own controllers in
+/// `kube-system` (the garbage collector updates a generated Deployment's owner references and
+/// finalizers when its FlinkDeployment goes: denying that would leave it stuck).
+pub const DEFAULT_OPERATOR_USERS: [&str; 2] = [
+    "system:serviceaccount:*:flink-operator",
+    "system:serviceaccount:kube-system:*",
+];
 
 /// Knobs of the response builder.
 #[derive(Debug, Clone)]
@@ -83,7 +89,7 @@ impl Default for Policy {
             fail_mode: FailMode::Open,
             warning_width: 120,
             warnings_total: WARNINGS_TOTAL,
-            operator_users: vec![DEFAULT_OPERATOR_USER.to_string()],
+            operator_users: DEFAULT_OPERATOR_USERS.map(String::from).to_vec(),
         }
     }
 }

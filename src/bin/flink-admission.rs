@@ -144,7 +144,7 @@ enum Command {
         idle_timeout: Duration,
         /// Who may create the objects the Flink operator generates (request.userInfo.username,
         /// `*` matches anything; repeat for more): from anyone else they are judged
-        #[arg(long = "operator-user", default_value = admission::review::DEFAULT_OPERATOR_USER)]
+        #[arg(long = "operator-user", default_values = admission::review::DEFAULT_OPERATOR_USERS)]
         operator_users: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
