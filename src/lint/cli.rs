@@ -444,7 +444,7 @@ fn expand(
     args: &CheckArgs,
     config: &Config,
     stderr: &mut dyn Write,
-) -> Result<(Vec<Input>, Vec<(String, String)>), i32> {
+) -> Result<discover::Expanded, i32> {
     let sel = selection(args, config).map_err(|e| usage(stderr, e))?;
     let found = discover::expand_with(&args.paths, &sel);
     if args.verbose {
@@ -457,7 +457,7 @@ fn expand(
             let _ = writeln!(stderr, "flink-lint: skipped {path}: {why}");
         }
     }
-    Ok((found.inputs, found.errors))
+    Ok(found)
 }
 
 /// The paths as the empty-input error names them.
@@ -489,7 +489,11 @@ fn read_and_judge(
     keep_objects: bool,
     stderr: &mut dyn Write,
 ) -> Result<Run, i32> {
-    let (files, missing) = expand(args, config, stderr)?;
+    let discover::Expanded {
+        inputs: files,
+        errors: missing,
+        ..
+    } = expand(args, config, stderr)?;
     let format = args.format.unwrap_or(Format::Human);
     let mut progress = Progress::new(show_progress);
     let mut inputs = Inputs::default();
@@ -628,15 +632,7 @@ fn check(
     // error (never inside a machine-readable document).
     let mut notes: Vec<String> = Vec::new();
     if chosen.detected || args.verbose {
-        notes.push(format!(
-            "platform: {} ({})",
-            chosen.platform.as_str(),
-            if chosen.detected {
-                format!("auto: {}", chosen.reason)
-            } else {
-                chosen.reason.clone()
-            }
-        ));
+        notes.push(chosen.note());
     }
     if let (Some((name, b)), Some(objects)) = (&baseline, &objects) {
         let settings = &config.settings;
@@ -887,7 +883,7 @@ fn fix(
         return EXIT_USAGE;
     }
     let (files, missing) = match expand(&args.check, &config, stderr) {
-        Ok(found) => found,
+        Ok(found) => (found.inputs, found.errors),
         Err(code) => return code,
     };
     let mut read_errors: Vec<super::InputError> = missing
@@ -943,13 +939,7 @@ fn fix(
     };
     config.settings.platform = chosen.platform;
     if args.check.verbose || chosen.detected {
-        let _ = writeln!(
-            stderr,
-            "flink-lint: platform {} ({}{})",
-            chosen.platform.as_str(),
-            if chosen.detected { "auto: " } else { "" },
-            chosen.reason
-        );
+        let _ = writeln!(stderr, "flink-lint: {}", chosen.note());
     }
     let engine = match Engine::new(registry, config.settings.clone()) {
         Ok(e) => e,

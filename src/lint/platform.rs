@@ -29,6 +29,18 @@ pub struct Chosen {
     pub detected: bool,
 }
 
+impl Chosen {
+    /// The note that follows the summary: `platform: kubernetes (auto: ...)`.
+    pub fn note(&self) -> String {
+        let auto = if self.detected { "auto: " } else { "" };
+        format!(
+            "platform: {} ({auto}{})",
+            self.platform.as_str(),
+            self.reason
+        )
+    }
+}
+
 /// Why `obj` shows an OpenShift cluster, if it does.
 fn evidence(obj: &Value) -> Option<&'static str> {
     let kind = obj.get("kind").and_then(Value::as_str)?;
