@@ -31,7 +31,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     #[command(flatten)]
-    pub check: CheckCmd,
+    pub check: CheckArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -308,7 +310,13 @@ where
         Some(Command::Baseline(BaselineCommand::Write { file, check })) => {
             baseline_write(&file, check, registry, stderr)
         }
-        None => check(cli.check, registry, stdout, stderr),
+        None => {
+            let cmd = CheckCmd {
+                check: cli.check,
+                report: cli.report,
+            };
+            check(cmd, registry, stdout, stderr)
+        }
     }
 }
 
