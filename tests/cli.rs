@@ -20,14 +20,8 @@ fn rules_of(v: &Value) -> Vec<&str> {
 }
 
 fn json_of(args: &[&str]) -> (i32, Value) {
-    let out = lint()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.code().unwrap(), v)
+    let (code, v, _) = json_in(std::path::Path::new("."), args);
+    (code, v)
 }
 
 #[test]
@@ -281,6 +275,8 @@ fn human_output_snapshot() {
         .args([
             "tests/fixtures/FLK102/fail.yaml",
             "tests/fixtures/FLK307/fail-unset.yaml",
+            "--platform",
+            "openshift",
         ])
         .output()
         .unwrap();
@@ -290,7 +286,7 @@ fn human_output_snapshot() {
 
 #[test]
 fn json_output_snapshot() {
-    let (_, v) = json_of(&["tests/fixtures/FLK105/fail.yaml"]);
+    let (_, v) = json_of(&["tests/fixtures/FLK105/fail.yaml", "--platform", "openshift"]);
     insta::assert_json_snapshot!("json", v);
 }
 
@@ -298,6 +294,7 @@ fn json_output_snapshot() {
 fn sarif_output_is_sarif_2_1_0_and_snapshot() {
     let out = lint()
         .args(["tests/fixtures/FLK105/fail.yaml", "--format", "sarif"])
+        .args(["--platform", "openshift"])
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -323,6 +320,7 @@ fn sarif_output_is_sarif_2_1_0_and_snapshot() {
 fn junit_has_one_testcase_per_object() {
     let out = lint()
         .args(["tests/fixtures/FLK105/fail.yaml", "--format", "junit"])
+        .args(["--platform", "openshift"])
         .output()
         .unwrap();
     let xml = String::from_utf8(out.stdout).unwrap();
@@ -349,6 +347,368 @@ fn the_webhooks_own_deployment_passes_scope_all_on_both_platforms() {
         "tests/fixtures/FLK401/fail-scope-all.yaml",
         "--scope",
         "all",
+        "--platform",
+        "openshift",
     ]);
     assert_eq!(rules_of(&v), vec!["FLK401"]);
+}
+
+// ------------------------------------------------------------ adopting it in a repository
+
+/// The ids of the findings' files in a JSON report, sorted and deduplicated.
+fn files_of(v: &Value) -> Vec<String> {
+    let mut files: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// `flink-lint ARGS --format json` run in `dir`: exit code, document, standard error.
+fn json_in(dir: &std::path::Path, args: &[&str]) -> (i32, Value, String) {
+    let out = lint()
+        .current_dir(dir)
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap(), v, err)
+}
+
+const JM: &str = "tests/fixtures/FLK101/fail-deployment.yaml";
+
+#[test]
+fn walks_honour_gitignore_excludes_and_built_in_skips_but_named_files_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    for d in ["sub", "vendor", "gen", "node_modules", ".hidden", "target"] {
+        std::fs::create_dir_all(repo.join(d)).unwrap();
+    }
+    for f in [
+        "sub/a.yaml",
+        "sub/B.YAML",
+        "vendor/v.yaml",
+        "gen/g.yaml",
+        "node_modules/n.yaml",
+        ".hidden/h.yaml",
+        "target/t.yaml",
+        "sub/skip.yml",
+    ] {
+        std::fs::copy(JM, repo.join(f)).unwrap();
+    }
+    let git = std::process::Command::new("git")
+        .args(["init", "-q", "."])
+        .current_dir(&repo)
+        .status()
+        .expect("git");
+    assert!(git.success());
+    std::fs::write(repo.join(".gitignore"), "vendor/\n").unwrap();
+    std::fs::write(
+        repo.join(".flink-lint.yaml"),
+        "exclude: [gen/]\nplatform: openshift\n",
+    )
+    .unwrap();
+    let (_, v, _) = json_in(&repo, &["."]);
+    assert_eq!(
+        files_of(&v),
+        ["./sub/B.YAML", "./sub/a.yaml", "./sub/skip.yml"],
+        "{v}"
+    );
+    // --exclude adds to the config's patterns, relative to the working directory.
+    let (_, v, _) = json_in(&repo, &[".", "--exclude", "*.yml", "--exclude", "sub/B.*"]);
+    assert_eq!(files_of(&v), ["./sub/a.yaml"]);
+    // --no-ignore reads what .gitignore ignores, not what the patterns or built-ins skip.
+    let (_, v, _) = json_in(&repo, &[".", "--no-ignore"]);
+    assert_eq!(
+        files_of(&v),
+        [
+            "./sub/B.YAML",
+            "./sub/a.yaml",
+            "./sub/skip.yml",
+            "./vendor/v.yaml"
+        ]
+    );
+    // The config's patterns are relative to the config file, wherever flink-lint runs.
+    let (_, v, _) = json_in(tmp.path(), &["repo"]);
+    assert_eq!(
+        files_of(&v),
+        ["repo/sub/B.YAML", "repo/sub/a.yaml", "repo/sub/skip.yml"]
+    );
+    // A file named on the command line is read, whatever would skip it in a walk.
+    let (_, v, _) = json_in(
+        &repo,
+        &[
+            "vendor/v.yaml",
+            "gen/g.yaml",
+            "node_modules/n.yaml",
+            ".hidden/h.yaml",
+        ],
+    );
+    assert_eq!(
+        files_of(&v),
+        [
+            ".hidden/h.yaml",
+            "gen/g.yaml",
+            "node_modules/n.yaml",
+            "vendor/v.yaml"
+        ]
+    );
+    // --verbose says what the walk skipped and why.
+    let (_, _, err) = json_in(&repo, &[".", "--verbose"]);
+    for line in [
+        "flink-lint: directory walks always skip hidden directories (.*), target/ and node_modules/",
+        "flink-lint: skipped ./.hidden: a hidden directory",
+        "flink-lint: skipped ./node_modules: a build or dependency directory",
+        "flink-lint: skipped ./target: a build or dependency directory",
+        "flink-lint: skipped ./gen: excluded by a pattern",
+    ] {
+        assert!(err.lines().any(|l| l == line), "{line}\n{err}");
+    }
+}
+
+#[test]
+fn a_baseline_survives_moved_lines_and_reports_only_the_new_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let jm = std::fs::read_to_string(JM).unwrap();
+    std::fs::write(dir.join("jm.yaml"), &jm).unwrap();
+    std::fs::write(dir.join(".flink-lint.yaml"), "platform: openshift\n").unwrap();
+    let out = lint()
+        .current_dir(dir)
+        .args(["baseline", "write", "base.json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (code, before, _) = json_in(dir, &["."]);
+    assert_eq!(code, 1);
+    let recorded = before["findings"].as_array().unwrap().len();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("base.json")).unwrap()).unwrap();
+    assert_eq!(written["findings"].as_array().unwrap().len(), recorded);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "wrote {recorded} finding(s) of 2 object(s) to base.json"
+        )),
+        "{out:?}"
+    );
+    // Lines move: a comment block on top, and the documents in the other order.
+    let docs: Vec<&str> = jm.split("\n---\n").collect();
+    assert_eq!(docs.len(), 2, "the fixture has two documents");
+    let moved = format!(
+        "# moved\n# down\n\n{}\n---\n{}\n",
+        docs[1].trim_end(),
+        docs[0].trim_end()
+    );
+    std::fs::write(dir.join("jm.yaml"), &moved).unwrap();
+    let (code, v, err) = json_in(dir, &[".", "--baseline", "base.json"]);
+    assert_eq!(code, 0, "{v}");
+    assert!(rules_of(&v).is_empty(), "{v}");
+    assert!(
+        err.contains(&format!(
+            "baseline base.json: {recorded} finding(s) not reported, 0 entries fixed"
+        )),
+        "{err}"
+    );
+    // One new finding: a second JobManager Deployment of another name, FLK101 only.
+    let (_, v, _) = json_in(dir, &[".", "--baseline", "base.json", "--select", "FLK101"]);
+    assert!(rules_of(&v).is_empty(), "{v}");
+    let other = docs[1].replace("name: flink-jobmanager", "name: other-jobmanager");
+    assert_ne!(other, docs[1]);
+    std::fs::write(dir.join("new.yaml"), &other).unwrap();
+    let (code, v, _) = json_in(dir, &[".", "--baseline", "base.json", "--select", "FLK101"]);
+    assert_eq!(code, 1);
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["file"], "./new.yaml");
+    assert_eq!(f[0]["object"]["name"], "other-jobmanager");
+    // Fixing a baselined finding (another replica count) counts its entry as fixed, and the
+    // changed value is a new finding.
+    std::fs::remove_file(dir.join("new.yaml")).unwrap();
+    std::fs::write(
+        dir.join("jm.yaml"),
+        moved.replace("replicas: 2", "replicas: 3"),
+    )
+    .unwrap();
+    let (_, v, err) = json_in(dir, &[".", "--baseline", "base.json", "--select", "FLK101"]);
+    assert_eq!(rules_of(&v), ["FLK101"], "{v}");
+    assert!(err.contains("1 entry fixed since it was written"), "{err}");
+    // `baseline:` in the config, relative to it: the same.
+    std::fs::write(dir.join("jm.yaml"), &moved).unwrap();
+    std::fs::write(
+        dir.join(".flink-lint.yaml"),
+        "platform: openshift\nbaseline: base.json\n",
+    )
+    .unwrap();
+    let (code, v, _) = json_in(tmp.path().parent().unwrap(), &[dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    assert!(rules_of(&v).is_empty(), "{v}");
+    // A missing baseline is a usage error.
+    lint()
+        .current_dir(dir)
+        .args([".", "--baseline", "nope.json"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn no_objects_is_exit_2_unless_allow_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("values.yaml"), "replicaCount: 2\n").unwrap();
+    let path = tmp.path().to_str().unwrap();
+    let out = lint().arg(path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "flink-lint: no Kubernetes objects found in {path}"
+        )),
+        "{err}"
+    );
+    lint().args([path, "--allow-empty"]).assert().code(0);
+    // A file with objects is not empty, findings or not.
+    lint()
+        .args(["tests/fixtures/_shared/cluster.yaml"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn quiet_and_min_severity_change_what_is_printed_not_the_exit_code() {
+    let f = "tests/fixtures/FLK308/fail.yaml";
+    let all = lint().args([f, "--fail-on", "warning"]).output().unwrap();
+    let text = String::from_utf8_lossy(&all.stdout).into_owned();
+    assert!(text.contains("warning["), "{text}");
+    assert!(text.contains(" error(s), "), "{text}");
+    let quiet = lint().args([f, "-q"]).output().unwrap();
+    let q = String::from_utf8_lossy(&quiet.stdout);
+    assert!(q.contains("warning[") && !q.contains(" error(s), "), "{q}");
+    assert!(!q.contains("platform:"), "{q}");
+    let shown = lint()
+        .args([f, "--fail-on", "warning", "--min-severity", "error"])
+        .output()
+        .unwrap();
+    assert_eq!(shown.status.code(), all.status.code());
+    assert_eq!(shown.status.code(), Some(1));
+    let s = String::from_utf8_lossy(&shown.stdout);
+    assert!(!s.contains("warning["), "{s}");
+    assert!(s.contains("below --min-severity error not shown"), "{s}");
+    let (_, v) = json_of(&[f, "--min-severity", "error"]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "error"),
+        "{v}"
+    );
+    lint().args([f, "--color", "purple"]).assert().code(2);
+    lint().args([f, "--min-severity", "loud"]).assert().code(2);
+}
+
+#[test]
+fn platform_auto_goes_by_the_evidence_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::copy(JM, dir.join("jm.yaml")).unwrap();
+    let last_line = |args: &[&str]| {
+        let out = lint().current_dir(dir).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().last().unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        last_line(&["."]),
+        "platform: kubernetes (auto: no OpenShift objects among the inputs; --platform openshift to change)"
+    );
+    std::fs::write(
+        dir.join("route.yaml"),
+        "apiVersion: route.openshift.io/v1\nkind: Route\nmetadata: {name: web}\nspec:\n  to: {kind: Service, name: web}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        last_line(&["."]),
+        "platform: openshift (auto: Route/web in ./route.yaml is an OpenShift kind)"
+    );
+    // The flag decides without a note; the config file too.
+    assert!(last_line(&[".", "--platform", "kubernetes"]).contains(" error(s), "));
+    std::fs::write(dir.join(".flink-lint.yaml"), "platform: kubernetes\n").unwrap();
+    assert!(last_line(&["."]).contains(" error(s), "));
+    let (_, v) = json_of(&[dir.to_str().unwrap(), "--select", "FLK2"]);
+    let (_, k) = json_of(&[
+        dir.to_str().unwrap(),
+        "--select",
+        "FLK2",
+        "--platform",
+        "kubernetes",
+    ]);
+    assert_eq!(
+        v["findings"], k["findings"],
+        "the config's platform is used"
+    );
+}
+
+#[test]
+fn human_input_errors_go_to_standard_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, "kind: [unclosed\n").unwrap();
+    let out = lint()
+        .args([bad.to_str().unwrap(), JM, "--platform", "openshift"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stderr.contains("error[input]"), "{stderr}");
+    assert!(!stdout.contains("error[input]"), "{stdout}");
+    assert!(stdout.contains("error[FLK101]"), "{stdout}");
+    assert!(stdout.contains("; 1 input error(s)"), "{stdout}");
+}
+
+#[test]
+fn an_object_defined_twice_in_one_file_is_judged_at_each_definition() {
+    let jm = std::fs::read_to_string(JM).unwrap();
+    let deployment = jm.split("\n---\n").nth(1).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("twice.yaml");
+    std::fs::write(&f, format!("{deployment}\n---\n{deployment}\n")).unwrap();
+    let (_, v) = json_of(&[f.to_str().unwrap(), "--select", "FLK101"]);
+    let lines: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{v}");
+    assert!(lines[0] < lines[1], "{lines:?}");
+    assert_eq!(v["summary"]["objects"], 2);
+}
+
+#[test]
+fn fix_help_and_the_man_page_say_what_the_program_does() {
+    let out = lint().args(["fix", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(!help.contains("none = '.'"), "{help}");
+    assert!(help.contains("does not default to '.'"), "{help}");
+    let check = lint().args(["check", "--help"]).output().unwrap();
+    let check = String::from_utf8_lossy(&check.stdout);
+    assert!(check.contains("none = '.'"), "{check}");
+    assert!(check.contains("target/ and node_modules/"), "{check}");
+    let page = lint().arg("man").output().unwrap();
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(page.contains(".SH \"EXIT STATUS\""), "{page}");
+    assert!(!page.contains("flink\\-lint\\-check(1)"), "{page}");
+    assert!(
+        !page.contains("(1)"),
+        "refers to pages that do not exist: {page}"
+    );
+    assert!(page.contains("no Kubernetes object"), "{page}");
 }

@@ -208,3 +208,133 @@ fn every_documented_command_runs() {
     assert!(ran >= 8, "only {ran} blocks ran");
     assert!(skipped >= 10, "only {skipped} blocks skipped");
 }
+
+/// The long flags (`--name`) in `text`.
+fn long_flags(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 2 < b.len() {
+        let starts = b[i] == b'-'
+            && b[i + 1] == b'-'
+            && b[i + 2].is_ascii_lowercase()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-'));
+        if starts {
+            let end = (i + 2..b.len())
+                .find(|&j| !(b[j].is_ascii_lowercase() || b[j].is_ascii_digit() || b[j] == b'-'))
+                .unwrap_or(b.len());
+            out.insert(text[i..end].trim_end_matches('-').to_string());
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every long flag `bin` and its subcommands take, from their `--help`.
+fn flags_of(bin: &str, subcommands: &[&[&str]]) -> std::collections::BTreeSet<String> {
+    let path = bin_dir().join(bin);
+    let mut all = std::collections::BTreeSet::new();
+    for sub in subcommands {
+        let out = Command::new(&path)
+            .args(*sub)
+            .arg("--help")
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{bin} {sub:?} --help");
+        all.extend(long_flags(&String::from_utf8_lossy(&out.stdout)));
+    }
+    all
+}
+
+/// A flag the docs put on a `flink-lint` or `flink-admission` line exists: it is in the help of
+/// the tool or one of its subcommands. Lines about other tools' flags (cargo, kubectl, ...) are
+/// not the tools' claims and are left out.
+#[test]
+fn every_flag_the_docs_give_a_tool_exists() {
+    let (lint, admission) = {
+        let lint = flags_of(
+            "flink-lint",
+            &[
+                &[],
+                &["check"],
+                &["fix"],
+                &["baseline", "write"],
+                &["rules"],
+                &["explain"],
+                &["completions"],
+                &["man"],
+            ],
+        );
+        let admission_help = Command::new(bin_dir().join("flink-admission"))
+            .arg("--help")
+            .output()
+            .expect("run");
+        let text = String::from_utf8_lossy(&admission_help.stdout).into_owned();
+        // The subcommands, as `--help` lists them.
+        let subs: Vec<String> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .filter(|s| s != "help")
+            .collect();
+        assert!(subs.len() >= 3, "{text}");
+        let mut lists: Vec<Vec<&str>> = vec![vec![]];
+        lists.extend(subs.iter().map(|s| vec![s.as_str()]));
+        let lists: Vec<&[&str]> = lists.iter().map(Vec::as_slice).collect();
+        (lint, flags_of("flink-admission", &lists))
+    };
+    assert!(
+        lint.contains("--baseline") && lint.contains("--exclude"),
+        "{lint:?}"
+    );
+    // Lines about other tools' flags.
+    let others = [
+        "cargo ",
+        "kubectl",
+        "hyperfine",
+        "oc ",
+        "helm ",
+        "docker ",
+        "buildah",
+        "curl ",
+        "openssl",
+        "wrk ",
+    ];
+    // The scanner finds flags as the docs write them, and only those.
+    let found = long_flags("`flink-lint --min-severity error -q x--y --no-ignore,` --");
+    assert_eq!(
+        found.into_iter().collect::<Vec<_>>(),
+        ["--min-severity", "--no-ignore"]
+    );
+    let mut wrong = Vec::new();
+    for file in doc_files() {
+        let text = std::fs::read_to_string(&file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            if others.iter().any(|o| line.contains(o)) {
+                continue;
+            }
+            let known = match (
+                line.contains("flink-lint"),
+                line.contains("flink-admission"),
+            ) {
+                (true, false) => &lint,
+                (false, true) => &admission,
+                _ => continue,
+            };
+            for flag in long_flags(line) {
+                if !known.contains(&flag) {
+                    wrong.push(format!("{}:{}: {flag}: {line}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "flags the tools do not have:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -98,8 +98,9 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
             let tmp = tempfile::tempdir().unwrap();
             copy_dir(&root().join("tests/fixtures"), tmp.path());
             let rel = fail.strip_prefix(root().join("tests/fixtures")).unwrap();
-            let (files, head) = fixture_files(&tmp.path().join(rel));
-            let flags = head.flags;
+            let fixture = tmp.path().join(rel);
+            let (files, head) = fixture_files(&fixture);
+            let flags = head.cli_flags(&fixture);
             let mut cmd = flint();
             cmd.arg("fix").args(&flags).args(&files);
             if spec.applicability == Applicability::Unsafe {

@@ -204,6 +204,13 @@ pub struct Settings {
     /// What OpenShift assigns the namespace, when no Namespace object is in sight.
     #[serde(default)]
     pub openshift: OpenShift,
+    /// flink-lint only (the engine ignores it): gitignore-style patterns, relative to the
+    /// config file, of paths a directory walk skips.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// flink-lint only: a baseline file (relative to the config file) of findings not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
 }
 
 /// The namespace allocations OpenShift's restricted-v2 SCC checks against, as the namespace

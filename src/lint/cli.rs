@@ -5,11 +5,14 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use super::baseline::{self, Baseline};
 use super::discover::{self, Input};
+use super::platform::{self, Chosen};
 use super::{Inputs, Outcome, render};
-use crate::engine::rule::Platform;
+use crate::engine::rule::PlatformChoice;
 use crate::engine::{Engine, Registry, Scope, Settings, Severity};
 
 /// Exit codes.
@@ -29,12 +32,14 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub check: CheckArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check files or directories (the default command).
-    Check(CheckArgs),
+    Check(CheckCmd),
     /// List every rule: id, name, severity, family, fixable, summary (`--format markdown`: the
     /// README's table).
     Rules {
@@ -54,8 +59,26 @@ pub enum Command {
     /// Print the man page (roff): `flink-lint man > flink-lint.1`.
     Man,
     /// Apply the fixes to the files in place, keeping comments and formatting.
+    #[command(mut_arg("paths", |a| a.help(FIX_PATHS_HELP)))]
     Fix(FixArgs),
+    /// Freeze today's findings in a baseline file, so that `--baseline FILE` reports only new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
 }
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Check the paths and write every finding to FILE (JSON), replacing it.
+    Write {
+        /// The baseline file to write.
+        file: String,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
+}
+
+const FIX_PATHS_HELP: &str = "Files or directories to fix (required: fix writes files, so it does not default to '.'; \
+     standard input cannot be fixed). Directories are walked as `check` walks them.";
 
 #[derive(Debug, Clone, Args)]
 pub struct FixArgs {
@@ -90,12 +113,6 @@ pub enum ListFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlatformArg {
-    Openshift,
-    Kubernetes,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PodSecurity {
     Baseline,
     Restricted,
@@ -113,16 +130,81 @@ pub enum FailOn {
     Warning,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The least severe finding printed (`--min-severity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl MinSeverity {
+    fn severity(self) -> Severity {
+        match self {
+            MinSeverity::Info => Severity::Info,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Error => Severity::Error,
+        }
+    }
+}
+
+/// `check` (and the default command): what to read and judge, and what to report.
+#[derive(Debug, Clone, Args)]
+pub struct CheckCmd {
+    #[command(flatten)]
+    pub check: CheckArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// What `check` reports (not `fix` or `baseline write`).
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Report only findings not in this baseline file (`flink-lint baseline write`)
+    /// [default: the config file's `baseline`, relative to it].
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<String>,
+    /// Exit 0 when the paths hold no Kubernetes object (else that is exit 2).
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Print the findings only: no summary, no progress line, no notes.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print only findings at or above this severity (the exit code still follows --fail-on)
+    /// [default: info].
+    #[arg(long, value_enum)]
+    pub min_severity: Option<MinSeverity>,
+}
+
+/// The `--platform` values: `auto`, or a platform (the engine's [`PlatformChoice`]).
+fn platform_parser() -> impl TypedValueParser<Value = PlatformChoice> {
+    PossibleValuesParser::new(["auto", "openshift", "kubernetes"])
+        .try_map(|s| s.parse::<PlatformChoice>())
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Files or directories (recursive *.yaml, *.yml, *.json); '-' is standard input; none = '.'.
+    /// Files or directories; '-' is standard input; none = '.'. A directory is walked for
+    /// *.yaml, *.yml and *.json files (any case), skipping hidden directories (.*), target/ and
+    /// node_modules/ always, what .gitignore files ignore (in a git repository; --no-ignore reads
+    /// it) and --exclude patterns. A file named here is always read.
     pub paths: Vec<String>,
     /// Output format.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// Target platform [default: openshift, or the config file's].
-    #[arg(long, value_enum)]
-    pub platform: Option<PlatformArg>,
+    /// Target platform. `auto`: the config file's `platform`, else OpenShift when the inputs
+    /// hold OpenShift objects (a Namespace with openshift.io/sa.scc.* annotations, a Route,
+    /// SecurityContextConstraints, DeploymentConfig or ImageStream), else Kubernetes
+    /// [default: auto].
+    #[arg(long, value_parser = platform_parser())]
+    pub platform: Option<PlatformChoice>,
     /// Pod Security Standards level to check against.
     /// [default: baseline, or the config file's `pod-security`]. Only `--platform kubernetes`
     /// reads it: restricted-only checks are errors at `restricted`, warnings at `baseline`.
@@ -143,9 +225,20 @@ pub struct CheckArgs {
     /// Not these rules (ids, id prefixes or names, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Colour in human output: auto, always, never.
-    #[arg(long, default_value = "auto")]
-    pub color: String,
+    /// Skip paths matching this gitignore-style pattern in directory walks, relative to the
+    /// working directory (repeatable; the config file's `exclude` adds its own, relative to it).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Read what .gitignore files ignore (hidden directories, target/ and node_modules/ are
+    /// still skipped).
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Say on standard error what directory walks skipped and why, and which platform was used.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
 }
 
 /// Parse arguments and run; returns the exit code.
@@ -209,7 +302,7 @@ where
                 Err(e) => output_failed(stderr, &e),
             }
         }
-        Some(Command::Man) => match man_page(Cli::command()) {
+        Some(Command::Man) => match man_page_with(Cli::command(), EXIT_STATUS) {
             Ok(page) => match write_out(stdout, &page) {
                 Ok(()) => EXIT_OK,
                 Err(e) => output_failed(stderr, &e),
@@ -221,12 +314,48 @@ where
         },
         Some(Command::Check(args)) => check(args, registry, stdout, stderr),
         Some(Command::Fix(args)) => fix(args, registry, stdout, stderr),
-        None => check(cli.check, registry, stdout, stderr),
+        Some(Command::Baseline(BaselineCommand::Write { file, check })) => {
+            baseline_write(&file, check, registry, stderr)
+        }
+        None => {
+            let cmd = CheckCmd {
+                check: cli.check,
+                report: cli.report,
+            };
+            check(cmd, registry, stdout, stderr)
+        }
     }
 }
 
+/// The settings of a run: the config file, then the command line on top (the platform is
+/// chosen later, once the inputs are read: see [`choose_platform`]).
+struct Config {
+    settings: Settings,
+    /// The config file read, if any.
+    path: Option<std::path::PathBuf>,
+    /// Whether the config file sets `platform`.
+    sets_platform: bool,
+}
+
+impl Config {
+    /// The directory the config file's relative paths start from.
+    fn dir(&self) -> Option<&Path> {
+        self.path.as_deref().and_then(Path::parent)
+    }
+}
+
+/// Whether a config text sets `platform` (the settings alone cannot tell it from the default).
+fn sets_platform(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Key {
+        #[serde(default)]
+        platform: Option<serde::de::IgnoredAny>,
+    }
+    serde_saphyr::from_str::<Key>(text).is_ok_and(|k| k.platform.is_some())
+}
+
 /// Build the settings: the config file, then the command line on top.
-fn settings(args: &CheckArgs, registry: &Registry) -> Result<Settings, String> {
+fn settings(args: &CheckArgs, registry: &Registry) -> Result<Config, String> {
     let config_path = match &args.config {
         Some(p) => Some(std::path::PathBuf::from(p)),
         None => {
@@ -239,19 +368,17 @@ fn settings(args: &CheckArgs, registry: &Registry) -> Result<Settings, String> {
             discover::find_config(Path::new(first))
         }
     };
-    let mut s = match &config_path {
+    let (mut s, sets) = match &config_path {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
-            Settings::from_yaml(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            let s = Settings::from_yaml(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+            (s, sets_platform(&text))
         }
-        None => Settings::default(),
+        None => (Settings::default(), false),
     };
-    if let Some(p) = args.platform {
-        s.platform = match p {
-            PlatformArg::Openshift => Platform::Openshift,
-            PlatformArg::Kubernetes => Platform::Kubernetes,
-        };
+    if let Some(PlatformChoice::Fixed(p)) = args.platform {
+        s.platform = p;
     }
     if let Some(level) = args.pod_security {
         s.pod_security = match level {
@@ -275,39 +402,115 @@ fn settings(args: &CheckArgs, registry: &Registry) -> Result<Settings, String> {
         }
         _ => e,
     })?;
-    Ok(s)
-}
-
-/// The engine for `check` and `fix` from the settings their arguments name; a bad setting is a
-/// usage error (exit 2).
-fn engine(
-    args: &CheckArgs,
-    registry: &'static Registry,
-    stderr: &mut dyn Write,
-) -> Result<Engine, i32> {
-    let settings = settings(args, registry).map_err(|e| {
-        let _ = writeln!(stderr, "flink-lint: {e}");
-        EXIT_USAGE
-    })?;
-    Engine::new(registry, settings).map_err(|e| {
-        let _ = writeln!(stderr, "flink-lint: {e}");
-        EXIT_USAGE
+    Ok(Config {
+        settings: s,
+        path: config_path,
+        sets_platform: sets,
     })
 }
 
-fn check(
-    args: CheckArgs,
-    registry: &'static Registry,
-    stdout: &mut dyn Write,
+/// The platform to judge with, and why: `--platform openshift|kubernetes`, else the config
+/// file's `platform`, else what the objects show ([`platform::detect`]).
+fn choose_platform(args: &CheckArgs, config: &Config, inputs: &Inputs) -> Chosen {
+    if let Some(PlatformChoice::Fixed(p)) = args.platform {
+        return Chosen {
+            platform: p,
+            reason: "--platform".to_string(),
+            detected: false,
+        };
+    }
+    if config.sets_platform
+        && let Some(path) = &config.path
+    {
+        return Chosen {
+            platform: config.settings.platform,
+            reason: format!("set by {}", path.display()),
+            detected: false,
+        };
+    }
+    platform::detect(inputs.objects.iter().filter_map(|o| {
+        let file = inputs.files.get(o.file)?;
+        Some((file.name.as_str(), &*o.value))
+    }))
+}
+
+/// A usage error: said on standard error, exit 2.
+fn usage(stderr: &mut dyn Write, e: impl std::fmt::Display) -> i32 {
+    let _ = writeln!(stderr, "flink-lint: {e}");
+    EXIT_USAGE
+}
+
+/// The walk's selection: `--exclude` (relative to the working directory), the config file's
+/// `exclude` (relative to it), and `.gitignore` unless `--no-ignore`.
+fn selection(args: &CheckArgs, config: &Config) -> Result<discover::Selection, String> {
+    let mut sel = discover::Selection::new();
+    sel.gitignore = !args.no_ignore;
+    let cwd = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
+    sel.exclude(&cwd, &args.exclude, "--exclude")?;
+    if let (Some(dir), Some(path)) = (config.dir(), &config.path) {
+        let source = format!("{}: exclude", path.display());
+        sel.exclude(dir, &config.settings.exclude, &source)?;
+    }
+    Ok(sel)
+}
+
+/// Expand the paths with the selection; with `--verbose`, say what the walks skipped.
+fn expand(
+    args: &CheckArgs,
+    config: &Config,
     stderr: &mut dyn Write,
-) -> i32 {
-    let engine = match engine(&args, registry, stderr) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let (files, missing) = discover::expand(&args.paths);
+) -> Result<discover::Expanded, i32> {
+    let sel = selection(args, config).map_err(|e| usage(stderr, e))?;
+    let found = discover::expand_with(&args.paths, &sel);
+    if args.verbose {
+        let _ = writeln!(
+            stderr,
+            "flink-lint: directory walks always skip {}",
+            discover::BUILT_IN_SKIPS
+        );
+        for (path, why) in &found.skipped {
+            let _ = writeln!(stderr, "flink-lint: skipped {path}: {why}");
+        }
+    }
+    Ok(found)
+}
+
+/// The paths as the empty-input error names them.
+fn named_paths(args: &CheckArgs) -> String {
+    if args.paths.is_empty() {
+        ".".to_string()
+    } else {
+        args.paths.join(", ")
+    }
+}
+
+/// What reading and judging the inputs of a `check` or `baseline write` gave.
+struct Run {
+    outcome: Outcome,
+    /// The objects, when a baseline needs their values.
+    objects: Option<baseline::Objects>,
+    chosen: Chosen,
+    /// The human format's paths to read files again by (see [`check`]).
+    paths: std::collections::HashMap<String, std::path::PathBuf>,
+}
+
+/// Read the inputs the arguments name and judge them; an error is its exit code (said on
+/// standard error).
+fn read_and_judge(
+    args: &CheckArgs,
+    config: &mut Config,
+    registry: &'static Registry,
+    show_progress: bool,
+    keep_objects: bool,
+    stderr: &mut dyn Write,
+) -> Result<Run, i32> {
+    let discover::Expanded {
+        inputs: files,
+        errors: missing,
+        ..
+    } = expand(args, config, stderr)?;
     let format = args.format.unwrap_or(Format::Human);
-    let mut progress = Progress::new(progress_enabled(format, std::io::stderr().is_terminal()));
+    let mut progress = Progress::new(show_progress);
     let mut inputs = Inputs::default();
     for (name, message) in missing {
         inputs.unreadable(&name, message);
@@ -341,6 +544,10 @@ fn check(
     // they are judged (standard input cannot be read twice: its text is kept).
     inputs.add_all(texts, |name| human && name == "-");
     progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
+    let chosen = choose_platform(args, config, &inputs);
+    config.settings.platform = chosen.platform;
+    let engine = Engine::new(registry, config.settings.clone()).map_err(|e| usage(stderr, e))?;
+    let objects = keep_objects.then(|| baseline::objects_of(&inputs));
     let outcome = if progress.enabled {
         // The check is one call over the whole world: a second thread runs it while this one
         // keeps the line alive (elapsed time) until it returns.
@@ -363,25 +570,157 @@ fn check(
         super::lint(&engine, inputs)
     };
     progress.finish(stderr);
-    let mut outcome = outcome;
+    Ok(Run {
+        outcome,
+        objects,
+        chosen,
+        paths,
+    })
+}
+
+/// The baseline a check compares with: `--baseline`, else the config file's `baseline`
+/// (relative to it); its name and contents.
+fn load_baseline(
+    report: &ReportArgs,
+    config: &Config,
+) -> Result<Option<(String, Baseline)>, String> {
+    let path = match (&report.baseline, &config.settings.baseline) {
+        (Some(p), _) => std::path::PathBuf::from(p),
+        (None, Some(p)) => config.dir().map_or_else(|| p.into(), |d| d.join(p)),
+        (None, None) => return Ok(None),
+    };
+    let name = path.display().to_string();
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read baseline {name}: {e}"))?;
+    Baseline::parse(&name, &text).map(|b| Some((name, b)))
+}
+
+/// Whether `c` asks for colour on a stream that is (or is not) a terminal.
+fn colored(c: Color, terminal: bool) -> bool {
+    match c {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn check(
+    cmd: CheckCmd,
+    registry: &'static Registry,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let CheckCmd {
+        check: args,
+        report,
+    } = cmd;
+    let mut config = match settings(&args, registry) {
+        Ok(c) => c,
+        Err(e) => return usage(stderr, e),
+    };
+    let baseline = match load_baseline(&report, &config) {
+        Ok(b) => b,
+        Err(e) => return usage(stderr, e),
+    };
+    let format = args.format.unwrap_or(Format::Human);
+    let show_progress = !report.quiet && progress_enabled(format, std::io::stderr().is_terminal());
+    let judged = match read_and_judge(
+        &args,
+        &mut config,
+        registry,
+        show_progress,
+        baseline.is_some(),
+        stderr,
+    ) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let Run {
+        mut outcome,
+        objects,
+        chosen,
+        paths,
+    } = judged;
+    let human = format == Format::Human;
+    // Notes after the summary: the platform when the evidence chose it, what the baseline left
+    // out. The human and GitHub formats print them after their summary; the others on standard
+    // error (never inside a machine-readable document).
+    let mut notes: Vec<String> = Vec::new();
+    if chosen.detected || args.verbose {
+        notes.push(chosen.note());
+    }
+    if let (Some((name, b)), Some(objects)) = (&baseline, &objects) {
+        let settings = &config.settings;
+        let active = |rule: &str| {
+            registry
+                .get(rule)
+                .is_some_and(|r| settings.effective_severity(r).is_some())
+        };
+        let applied = baseline::apply(&mut outcome, b, objects, active);
+        notes.push(format!(
+            "baseline {name}: {} finding(s) not reported, {} entr{} fixed since it was written{}",
+            applied.suppressed,
+            applied.fixed,
+            if applied.fixed == 1 { "y" } else { "ies" },
+            if applied.fixed > 0 {
+                " (`flink-lint baseline write` shrinks it)"
+            } else {
+                ""
+            }
+        ));
+    }
     if human {
         outcome.reload_texts(|name| paths.get(name).and_then(|p| reread(p, name)));
     }
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    let empty = outcome.objects.is_empty() && outcome.errors.is_empty() && !report.allow_empty;
+    // The exit code counts every finding; --min-severity only changes what is printed.
+    let code = if empty {
+        EXIT_USAGE
+    } else {
+        exit_code(&outcome, args.fail_on)
     };
+    let summary = outcome.summary();
+    if let Some(min) = report.min_severity {
+        let before = outcome.findings.len();
+        outcome
+            .findings
+            .retain(|l| l.finding.severity >= min.severity());
+        let hidden = before - outcome.findings.len();
+        if hidden > 0 {
+            notes.push(format!(
+                "{hidden} finding(s) below --min-severity {} not shown",
+                min.severity().as_str()
+            ));
+        }
+    }
+    if report.quiet {
+        notes.clear();
+    }
+    let color = colored(args.color, std::io::stdout().is_terminal());
+    // Input errors of the human format go to standard error, before the findings.
+    if human && !outcome.errors.is_empty() {
+        let err_color = colored(args.color, std::io::stderr().is_terminal());
+        let _ = render::write_input_errors(stderr, &outcome, err_color);
+        let _ = stderr.flush();
+    }
     // The two formats that can be as large as the input are written as they are made; the
     // others are built whole first.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut *stdout);
     let fix_problems = &outcome.fix_problems;
+    let opts = render::HumanOptions {
+        color,
+        input_errors: false,
+        summary: (!report.quiet).then_some(summary),
+        notes: &notes,
+    };
     let written = match format {
         Format::Json => render::write_json(&mut out, &outcome, fix_problems),
-        Format::Human => render::write_human(&mut out, &outcome, color, fix_problems),
+        Format::Human => render::write_human_with(&mut out, &outcome, fix_problems, &opts),
         Format::Sarif => out.write_all(render::sarif(&outcome, registry).as_bytes()),
         Format::Junit => out.write_all(render::junit(&outcome).as_bytes()),
-        Format::Github => out.write_all(render::github(&outcome).as_bytes()),
+        Format::Github => out.write_all(
+            render::github_with(&outcome, (!report.quiet).then_some(&summary), &notes).as_bytes(),
+        ),
         Format::Gitlab => out.write_all(render::gitlab(&outcome).as_bytes()),
     }
     .and_then(|()| out.flush());
@@ -389,15 +728,77 @@ fn check(
     if let Err(e) = written {
         return output_failed(stderr, &e);
     }
-    finish(outcome, args.fail_on)
-}
-
-/// The exit code for `outcome`; its memory is handed to a thread of its own to free, so that
-/// the process does not wait for it (it exits when `main` returns).
-fn finish(outcome: super::Outcome, fail_on: FailOn) -> i32 {
-    let code = exit_code(&outcome, fail_on);
+    if !matches!(format, Format::Human | Format::Github) {
+        for n in &notes {
+            let _ = writeln!(stderr, "flink-lint: {n}");
+        }
+    }
+    if empty {
+        let _ = writeln!(
+            stderr,
+            "flink-lint: no Kubernetes objects found in {} (--allow-empty accepts that)",
+            named_paths(&args)
+        );
+    }
     super::free_elsewhere(outcome);
     code
+}
+
+/// `flink-lint baseline write FILE [PATHS]`: judge the paths as `check` does and write every
+/// finding to FILE. Nothing is written when an input cannot be read (exit 2) or the paths hold
+/// no object.
+fn baseline_write(
+    file: &str,
+    args: CheckArgs,
+    registry: &'static Registry,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let mut config = match settings(&args, registry) {
+        Ok(c) => c,
+        Err(e) => return usage(stderr, e),
+    };
+    let judged = match read_and_judge(&args, &mut config, registry, false, true, stderr) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let Run {
+        outcome,
+        objects,
+        chosen,
+        ..
+    } = judged;
+    if !outcome.errors.is_empty() {
+        let _ = render::write_input_errors(stderr, &outcome, false);
+        return usage(
+            stderr,
+            format!(
+                "{file} not written: {} input error(s)",
+                outcome.errors.len()
+            ),
+        );
+    }
+    if outcome.objects.is_empty() {
+        return usage(
+            stderr,
+            format!(
+                "no Kubernetes objects found in {}: {file} not written",
+                named_paths(&args)
+            ),
+        );
+    }
+    let b = baseline::of(&outcome, &objects.unwrap_or_default());
+    if let Err(e) = std::fs::write(file, b.to_text()) {
+        return usage(stderr, format!("cannot write {file}: {e}"));
+    }
+    let _ = writeln!(
+        stderr,
+        "flink-lint: wrote {} finding(s) of {} object(s) to {file} (platform {})",
+        b.findings.len(),
+        outcome.objects.len(),
+        chosen.platform.as_str()
+    );
+    super::free_elsewhere(outcome);
+    EXIT_OK
 }
 
 /// Read every input as text, in order, on every core for many files (opening and reading
@@ -478,9 +879,9 @@ fn fix(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
-    let engine = match engine(&args.check, registry, stderr) {
-        Ok(e) => e,
-        Err(code) => return code,
+    let mut config = match settings(&args.check, registry) {
+        Ok(c) => c,
+        Err(e) => return usage(stderr, e),
     };
     if args.check.paths.is_empty() {
         let _ = writeln!(
@@ -496,7 +897,10 @@ fn fix(
         );
         return EXIT_USAGE;
     }
-    let (files, missing) = discover::expand(&args.check.paths);
+    let (files, missing) = match expand(&args.check, &config, stderr) {
+        Ok(found) => (found.inputs, found.errors),
+        Err(code) => return code,
+    };
     let mut read_errors: Vec<super::InputError> = missing
         .into_iter()
         .map(|(file, message)| super::InputError {
@@ -532,6 +936,30 @@ fn fix(
             }),
         }
     }
+    // The platform is chosen from the objects as `check` chooses it (parsed once more here,
+    // only when the evidence decides).
+    let chosen = {
+        let mut probe = Inputs::default();
+        if args
+            .check
+            .platform
+            .is_none_or(|p| p == PlatformChoice::Auto)
+            && !config.sets_platform
+        {
+            for (name, text) in &texts {
+                probe.add(name, text);
+            }
+        }
+        choose_platform(&args.check, &config, &probe)
+    };
+    config.settings.platform = chosen.platform;
+    if args.check.verbose || chosen.detected {
+        let _ = writeln!(stderr, "flink-lint: {}", chosen.note());
+    }
+    let engine = match Engine::new(registry, config.settings.clone()) {
+        Ok(e) => e,
+        Err(e) => return usage(stderr, e),
+    };
     let run = super::fix::fix(&engine, texts, args.unsafe_fixes);
     let mut errors = read_errors;
     errors.extend(run.errors.iter().cloned());
@@ -851,10 +1279,69 @@ impl Progress {
     }
 }
 
-/// The man page (roff) of a clap command, for `flink-lint man` and `flink-admission man`.
+/// flink-lint's exit codes, as its man page's EXIT STATUS section states them.
+pub const EXIT_STATUS: &[(i32, &str)] = &[
+    (
+        EXIT_OK,
+        "No finding at or above --fail-on (findings in the baseline do not count).",
+    ),
+    (
+        EXIT_FINDINGS,
+        "A finding at or above --fail-on (default: error) was reported.",
+    ),
+    (
+        EXIT_USAGE,
+        "A usage error, an input that could not be read or parsed, no Kubernetes object in the \
+         paths (unless --allow-empty), or output that could not be written.",
+    ),
+];
+
+/// The man page (roff) of a clap command, for `flink-admission man`: [`man_page_with`] without
+/// an EXIT STATUS section.
 pub fn man_page(cmd: clap::Command) -> std::io::Result<Vec<u8>> {
+    man_page_with(cmd, &[])
+}
+
+/// The man page (roff) of a clap command: clap_mangen's sections, with the subcommands listed
+/// on this page (there is no page per subcommand to refer to) and `exit_status` (when not
+/// empty) in an EXIT STATUS section.
+pub fn man_page_with(cmd: clap::Command, exit_status: &[(i32, &str)]) -> std::io::Result<Vec<u8>> {
+    use roff::{Roff, bold, roman};
+    let man = clap_mangen::Man::new(cmd.clone());
     let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd).render(&mut buf)?;
+    man.render_title(&mut buf)?;
+    man.render_name_section(&mut buf)?;
+    man.render_synopsis_section(&mut buf)?;
+    man.render_description_section(&mut buf)?;
+    man.render_options_section(&mut buf)?;
+    let mut roff = Roff::new();
+    let subcommands: Vec<&clap::Command> =
+        cmd.get_subcommands().filter(|c| !c.is_hide_set()).collect();
+    if !subcommands.is_empty() {
+        roff.control("SH", ["SUBCOMMANDS"]);
+        for sub in subcommands {
+            roff.control("TP", []);
+            roff.text([bold(format!("{} {}", cmd.get_name(), sub.get_name()))]);
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            roff.text([roman(format!(
+                "{about} See `{} {} --help` for its options.",
+                cmd.get_name(),
+                sub.get_name()
+            ))]);
+        }
+    }
+    if !exit_status.is_empty() {
+        roff.control("SH", ["EXIT STATUS"]);
+        for (code, meaning) in exit_status {
+            roff.control("TP", []);
+            roff.text([bold(code.to_string())]);
+            roff.text([roman(*meaning)]);
+        }
+    }
+    roff.to_writer(&mut buf)?;
+    if cmd.get_version().is_some() {
+        man.render_version_section(&mut buf)?;
+    }
     Ok(buf)
 }
 

@@ -1,9 +1,11 @@
 //! `flink-lint`: files in, findings with `file:line:column` out. Owns file discovery, YAML with
 //! positions, `.flink-lint.yaml`, and the renderers. The judging is the engine's.
 
+pub mod baseline;
 pub mod cli;
 pub mod discover;
 pub mod fix;
+pub mod platform;
 pub mod render;
 pub mod source;
 pub mod write;

@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use flink_admission::engine::rule::{Platform, PodSecurity};
+use flink_admission::engine::rule::{Platform, PlatformChoice, PodSecurity};
 use flink_admission::engine::{Scope, Settings};
 use flink_admission::lint::cli::{self, Cli};
 
@@ -165,10 +165,16 @@ impl Header {
                 args.paths
             ));
         }
-        self.platform = args.platform.map(|p| match p {
-            cli::PlatformArg::Openshift => Platform::Openshift,
-            cli::PlatformArg::Kubernetes => Platform::Kubernetes,
-        });
+        self.platform = match args.platform {
+            None => None,
+            Some(PlatformChoice::Fixed(p)) => Some(p),
+            Some(PlatformChoice::Auto) => {
+                return Err(format!(
+                    "`# flink-lint: {value}`: a fixture names its platform (the library-level \
+                     tests judge with the settings, which have no `auto`)"
+                ));
+            }
+        };
         self.scope = args.scope.map(|s| match s {
             cli::ScopeArg::Flink => Scope::Flink,
             cli::ScopeArg::All => Scope::All,
@@ -199,6 +205,24 @@ impl Header {
             s.pod_security = level;
         }
         s
+    }
+
+    /// The flags the `flink-lint` binary needs to judge the fixture at `path` as the library
+    /// tests do: the header's, and `--platform openshift` (the settings' default) unless the
+    /// header or a `.flink-lint.yaml` beside it names a platform (the binary's default is
+    /// `--platform auto`).
+    pub fn cli_flags(&self, path: &Path) -> Vec<String> {
+        let mut flags = self.flags.clone();
+        let config =
+            std::fs::read_to_string(path.with_file_name(".flink-lint.yaml")).unwrap_or_default();
+        let config_names_it = Settings::from_yaml(&config).is_ok() && config.contains("platform:");
+        if self.platform.is_none() && !config_names_it {
+            flags.extend([
+                "--platform".to_string(),
+                Platform::Openshift.as_str().to_string(),
+            ]);
+        }
+        flags
     }
 
     /// The `also` files of the fixture at `path`.

@@ -54,7 +54,17 @@ fn line(cmd: &str, file: &str, line: usize, col: usize, title: &str, message: &s
     format!("::{cmd} {}::{}\n", props.join(","), escape_data(message))
 }
 
+/// The workflow commands, then the summary line.
 pub fn github(outcome: &Outcome) -> String {
+    github_with(outcome, Some(&outcome.summary()), &[])
+}
+
+/// [`github`] with the summary's counts given (none: `--quiet`) and `notes` after it.
+pub fn github_with(
+    outcome: &Outcome,
+    summary: Option<&crate::lint::Summary>,
+    notes: &[String],
+) -> String {
     let mut out = String::new();
     for e in &outcome.errors {
         out.push_str(&line(
@@ -84,11 +94,16 @@ pub fn github(outcome: &Outcome) -> String {
             &message,
         ));
     }
-    let s = outcome.summary();
-    out.push_str(&format!(
-        "flink-lint: {} error(s), {} warning(s), {} info(s), {} input error(s) in {} file(s), {} object(s)\n",
-        s.errors, s.warnings, s.infos, s.input_errors, s.files, s.objects
-    ));
+    if let Some(s) = summary {
+        out.push_str(&format!(
+            "flink-lint: {} error(s), {} warning(s), {} info, {} input error(s) in {} file(s), {} object(s)\n",
+            s.errors, s.warnings, s.infos, s.input_errors, s.files, s.objects
+        ));
+        for n in notes {
+            // Plain lines, not workflow commands: escaped as data so none can become one.
+            out.push_str(&format!("flink-lint: {}\n", escape_data(n)));
+        }
+    }
     out
 }
 
@@ -169,7 +184,7 @@ mod tests {
         let out = github(&outcome(&[("a.yaml", "foo: bar\n")]));
         assert_eq!(
             out,
-            "flink-lint: 0 error(s), 0 warning(s), 0 info(s), 0 input error(s) in 1 file(s), 0 object(s)\n"
+            "flink-lint: 0 error(s), 0 warning(s), 0 info, 0 input error(s) in 1 file(s), 0 object(s)\n"
         );
     }
 }

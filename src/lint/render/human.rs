@@ -240,6 +240,34 @@ pub fn write_human(
     color: bool,
     fix_problems: &[super::ObjectFixProblem],
 ) -> std::io::Result<()> {
+    let opts = HumanOptions {
+        color,
+        input_errors: true,
+        summary: Some(outcome.summary()),
+        notes: &[],
+    };
+    write_human_with(w, outcome, fix_problems, &opts)
+}
+
+/// What the human report holds besides the findings.
+#[derive(Debug, Clone)]
+pub struct HumanOptions<'a> {
+    pub color: bool,
+    /// Whether the input errors come first (`check` writes them to standard error instead,
+    /// with [`write_input_errors`]).
+    pub input_errors: bool,
+    /// The summary line's counts, or none (`--quiet`).
+    pub summary: Option<crate::lint::Summary>,
+    /// Lines after the summary (the platform chosen, what a baseline left out).
+    pub notes: &'a [String],
+}
+
+/// The input errors of `outcome`, as the human report shows them.
+pub fn write_input_errors(
+    w: &mut dyn std::io::Write,
+    outcome: &Outcome,
+    color: bool,
+) -> std::io::Result<()> {
     let renderer = renderer(color);
     let mut sources = Sources::new(outcome);
     let mut out = String::new();
@@ -258,7 +286,21 @@ pub fn write_human(
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
-    w.write_all(out.as_bytes())?;
+    w.write_all(out.as_bytes())
+}
+
+/// [`write_human`] with `opts`.
+pub fn write_human_with(
+    w: &mut dyn std::io::Write,
+    outcome: &Outcome,
+    fix_problems: &[super::ObjectFixProblem],
+    opts: &HumanOptions<'_>,
+) -> std::io::Result<()> {
+    let color = opts.color;
+    let renderer = renderer(color);
+    if opts.input_errors {
+        write_input_errors(w, outcome, color)?;
+    }
     for part in findings_in_parallel(outcome, color) {
         w.write_all(part.as_bytes())?;
     }
@@ -275,20 +317,25 @@ pub fn write_human(
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
-    let s = outcome.summary();
-    out.push_str(&format!(
-        "{} error(s), {} warning(s), {} info in {} object(s) from {} file(s){}\n",
-        s.errors,
-        s.warnings,
-        s.infos,
-        s.objects,
-        s.files,
-        if s.input_errors > 0 {
-            format!("; {} input error(s)", s.input_errors)
-        } else {
-            String::new()
+    if let Some(s) = opts.summary {
+        out.push_str(&format!(
+            "{} error(s), {} warning(s), {} info in {} object(s) from {} file(s){}\n",
+            s.errors,
+            s.warnings,
+            s.infos,
+            s.objects,
+            s.files,
+            if s.input_errors > 0 {
+                format!("; {} input error(s)", s.input_errors)
+            } else {
+                String::new()
+            }
+        ));
+        for n in opts.notes {
+            out.push_str(&escape_controls(n));
+            out.push('\n');
         }
-    ));
+    }
     w.write_all(out.as_bytes())
 }
 

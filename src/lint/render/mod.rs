@@ -8,9 +8,11 @@ mod junit;
 pub mod markdown;
 mod sarif;
 
-pub use github::github;
+pub use github::{github, github_with};
 pub use gitlab::gitlab;
-pub use human::{human, human_with_fix_problems, write_human};
+pub use human::{
+    HumanOptions, human, human_with_fix_problems, write_human, write_human_with, write_input_errors,
+};
 pub use junit::junit;
 pub use sarif::sarif;
 
