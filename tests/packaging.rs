@@ -214,6 +214,29 @@ const REVIEW: &str = "tests/fixtures/admission/jobmanager-deployment-update.json
 const NO_CHANGE: &str = "tests/fixtures/admission/flinkdeployment-delete.json";
 
 #[test]
+fn serve_without_certificates_names_both_ways_to_serve() {
+    let out = admission().arg("serve").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--tls-cert") && err.contains("--dev"), "{err}");
+    // A key without its certificate is still refused, and --dev excludes the files.
+    for args in [
+        &["serve", "--tls-key", "k.pem"][..],
+        &[
+            "serve",
+            "--dev",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+        ],
+    ] {
+        let out = admission().args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
 fn replay_dash_reads_standard_input() {
     let from_file = admission()
         .args(["replay", REVIEW, "--mutate"])

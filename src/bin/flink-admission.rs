@@ -63,15 +63,16 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Serve /validate and /mutate over TLS, probes and metrics over plain HTTP.
+    #[command(group(clap::ArgGroup::new("serving").args(["tls_cert", "dev"]).required(true)))]
     Serve {
         /// Webhook address [default: 0.0.0.0:8443; 127.0.0.1:8443 with --dev]
         #[arg(long)]
         addr: Option<SocketAddr>,
         /// Serving certificate (PEM; reloaded when it changes)
-        #[arg(long, required_unless_present = "dev", requires = "tls_key")]
+        #[arg(long, requires = "tls_key")]
         tls_cert: Option<PathBuf>,
         /// Serving key (PEM)
-        #[arg(long, required_unless_present = "dev", requires = "tls_cert")]
+        #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
         /// Throwaway CA and certificate for localhost, 127.0.0.1, no cluster access
         #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
