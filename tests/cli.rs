@@ -712,3 +712,24 @@ fn fix_help_and_the_man_page_say_what_the_program_does() {
     );
     assert!(page.contains("no Kubernetes object"), "{page}");
 }
+
+#[test]
+fn json_files_are_read_as_json_whatever_the_case_of_their_name() {
+    // YAML takes the trailing comma; JSON does not: both names must get the JSON reading.
+    let text = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let mut codes = Vec::new();
+    for name in ["lower.json", "UPPER.JSON"] {
+        let sub = dir.path().join(name.replace('.', "-"));
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join(name), text).unwrap();
+        let out = Command::cargo_bin("flink-lint")
+            .unwrap()
+            .args(["--platform", "kubernetes", "--format", "json"])
+            .arg(&sub)
+            .output()
+            .unwrap();
+        codes.push(out.status.code());
+    }
+    assert_eq!(codes, [Some(2), Some(2)], "a JSON syntax error in both");
+}

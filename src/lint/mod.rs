@@ -127,7 +127,7 @@ pub struct Inputs {
 impl Inputs {
     /// Add one file's text. `name` is the path as the user gave it (or `-`).
     pub fn add(&mut self, name: &str, text: &str) {
-        self.add_parsed(name, source::parse(text, name.ends_with(".json")));
+        self.add_parsed(name, source::parse(text, source::is_json_name(name)));
     }
 
     /// Add files in order, parsing them on every core first (parsing is most of reading).
@@ -142,7 +142,7 @@ impl Inputs {
         keep_text: impl Fn(&str) -> bool + Sync,
     ) {
         let parse = |(name, text): (String, String)| {
-            let (documents, errors) = source::parse_parts(&text, name.ends_with(".json"));
+            let (documents, errors) = source::parse_parts(&text, source::is_json_name(&name));
             let (text, digest) = if keep_text(&name) {
                 (text, None)
             } else {

@@ -54,7 +54,7 @@ fn op_name(op: &Op) -> &'static str {
 
 /// Whether `name`/`text` is read as JSON (as [`source::parse`] reads it).
 pub fn is_json_text(name: &str, text: &str) -> bool {
-    name.ends_with(".json")
+    source::is_json_name(name)
         && text
             .trim_start_matches('\u{feff}')
             .trim_start()

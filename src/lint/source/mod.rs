@@ -60,6 +60,14 @@ pub struct SourceFile {
     pub errors: Vec<ParseError>,
 }
 
+/// Whether a file of this name is read as JSON: `.json` in any case (discovery matches
+/// extensions in any case too).
+pub fn is_json_name(name: &str) -> bool {
+    name.len() >= 5
+        && name.is_char_boundary(name.len() - 5)
+        && name[name.len() - 5..].eq_ignore_ascii_case(".json")
+}
+
 /// Parse a whole file. `is_json` is true for *.json files. Never panics on any input.
 pub fn parse(text: &str, is_json: bool) -> SourceFile {
     parse_owned(text.to_string(), is_json)
@@ -278,6 +286,16 @@ spec:
 mod tests {
     use super::testutil::*;
     use super::*;
+
+    #[test]
+    fn json_files_are_named_json_in_any_case() {
+        for yes in ["a.json", "dir/B.JSON", "x.Json", ".json"] {
+            assert!(is_json_name(yes), "{yes}");
+        }
+        for no in ["a.yaml", "json", "a.jsonl", "é.jso", "ajson", ""] {
+            assert!(!is_json_name(no), "{no}");
+        }
+    }
 
     #[test]
     fn a_caught_panic_is_an_error_that_says_so() {
