@@ -80,12 +80,15 @@ fn rules(response: &Value) -> String {
         .to_string()
 }
 
+/// For what only the cache shows (it has no notification): check every 25 ms. The deadline is
+/// a safety net against a hung test, not a measure of speed: waits that the test API server
+/// can report use [`ApiServer::until`].
 async fn eventually<F, Fut>(what: &str, mut f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + apiserver::SAFETY_NET;
     while !f().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -223,47 +226,68 @@ async fn dropped_watches_resume_and_410_gone_forces_a_relist() {
     let st = state(&cache, FailMode::Closed);
     let _w = watch(&cache, api.client());
     let watched = cluster::watched().len();
-    eventually("the first sync", || async {
-        cache.synced() && api.open_watches() == watched
+    // a watcher opens its watch only after its list was applied: every watch open is synced
+    api.until("a watch of every resource", |a| {
+        a.watching_from(0) == watched && a.open_watches() == watched
     })
     .await;
+    assert!(cache.synced(), "{:?}", cache.sync_state());
     let lists = api.lists();
-    let watches = api.watches();
 
-    // every watch is cut mid-stream; a change lands while they are down
-    api.drop_connections();
-    api.apply(config_map("streaming", "flink-config"));
+    // every watch is cut mid-stream; a change lands while they are down (held: no watcher can
+    // be back before it)
+    let cut = {
+        let _held = api.hold_watches();
+        let cut = api.drop_connections();
+        api.apply(config_map("streaming", "flink-config"));
+        cut
+    };
+    api.until("every watch to come back", |a| {
+        a.watching_since_cut(cut) == watched && a.open_watches() == watched
+    })
+    .await;
+    assert_eq!(api.lists(), lists, "a dropped watch resumes, no re-list");
+    // (the resumed watch sends the change; the cache applies it as it reads the stream)
     eventually("the change made while the watches were cut", || async {
         cache.list("", "ConfigMap", Some("streaming")).len() == 1
     })
     .await;
-    // (both counts: right after the cut the old streams may still count as open)
-    eventually("every watch to come back", || async {
-        api.watches() >= watches + watched && api.open_watches() == watched
-    })
-    .await;
-    assert_eq!(api.lists(), lists, "a dropped watch resumes, no re-list");
     assert_eq!(readyz(&st).await.0, StatusCode::OK);
 
     // the history is compacted while the watches are down: 410 Gone, a re-list, and the
     // JobManager deleted meanwhile is gone from the cache
-    api.drop_connections();
-    assert!(api.delete(
-        "apps/v1",
-        "Deployment",
-        "streaming",
-        "flink-jobmanager-blue"
-    ));
-    api.compact();
-    // (the 410 is counted when sent, the re-list when it arrives: wait for both)
-    eventually("the re-list after 410 Gone", || async {
-        api.expired() > 0
-            && api.lists() > lists
-            && cache
-                .list("apps", "Deployment", Some("streaming"))
-                .is_empty()
-    })
+    let compacted = {
+        let _held = api.hold_watches();
+        api.drop_connections();
+        assert!(api.delete(
+            "apps/v1",
+            "Deployment",
+            "streaming",
+            "flink-jobmanager-blue"
+        ));
+        api.compact()
+    };
+    // a watch from after the compaction follows a re-list the cache has applied
+    api.until(
+        "every watch to re-list after 410 Gone and watch again",
+        |a| a.watching_from(compacted) == watched && a.open_watches() == watched,
+    )
     .await;
+    assert!(
+        api.expired() >= watched,
+        "every resumed watch is answered 410 Gone: {} for {watched} resources",
+        api.expired()
+    );
+    assert!(
+        api.lists() >= lists + watched,
+        "every resource re-listed: {} lists after {lists}",
+        api.lists()
+    );
+    assert!(
+        cache
+            .list("apps", "Deployment", Some("streaming"))
+            .is_empty()
+    );
     let r = validate(&st, &recreate_review()).await;
     assert!(!rules(&r).contains("FLK104"), "{r}");
     assert_eq!(r["allowed"], true, "{r}");

@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,6 +27,10 @@ use tower::ServiceExt;
 
 const NS: &str = "webhooks";
 const HOST: &str = "flink-admission.webhooks.svc";
+/// How long a test waits for an event before it fails: a safety net against a hung test, not
+/// a measure of speed (the waits end on the event, however loaded the machine). Server-side
+/// time limits a test does not exercise are set to it too, so a slow machine cannot trip them.
+const SAFETY_NET: Duration = Duration::from_secs(300);
 
 mod common;
 #[path = "common/secret_volume.rs"]
@@ -400,11 +403,21 @@ async fn probes_and_metrics() {
 // ---------------------------------------------------------------- time budget
 
 /// A context whose lookups block until opened: a slow dependency, deterministic.
-#[derive(Default)]
 struct Gate {
-    entered: AtomicUsize,
+    /// Lookups that reached the gate; every one wakes [`Gate::wait_entered`].
+    entered: tokio::sync::watch::Sender<usize>,
     open: Mutex<bool>,
     cv: Condvar,
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate {
+            entered: tokio::sync::watch::channel(0).0,
+            open: Mutex::new(false),
+            cv: Condvar::new(),
+        }
+    }
 }
 
 impl Gate {
@@ -412,18 +425,22 @@ impl Gate {
         *self.open.lock().unwrap() = true;
         self.cv.notify_all();
     }
+    fn entered(&self) -> usize {
+        *self.entered.borrow()
+    }
+    /// Until a lookup has reached the gate (woken by it, not polled).
     async fn wait_entered(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.entered.load(Ordering::SeqCst) == 0 {
-            assert!(Instant::now() < deadline, "no lookup reached the gate");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let mut entered = self.entered.subscribe();
+        let reached = tokio::time::timeout(SAFETY_NET, entered.wait_for(|n| *n > 0))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        assert!(reached, "no lookup reached the gate within {SAFETY_NET:?}");
     }
 }
 
 impl Context for Gate {
     fn list(&self, _: &str, _: &str, _: Option<&str>) -> Vec<Arc<Value>> {
-        self.entered.fetch_add(1, Ordering::SeqCst);
+        self.entered.send_modify(|n| *n += 1);
         let mut open = self.open.lock().unwrap();
         while !*open {
             open = self.cv.wait(open).unwrap();
@@ -466,7 +483,7 @@ async fn over_budget_follows_the_fail_mode() {
         )
         .await;
         assert_eq!(s, StatusCode::OK);
-        assert!(gate.entered.load(Ordering::SeqCst) > 0);
+        assert!(gate.entered() > 0);
         let r = &v["response"];
         assert_eq!(r["uid"], "0d9b6c1e-7f43-4f2a-8f9e-2a8c4b1d3e75");
         assert_eq!(r["allowed"], allowed, "{v}");
@@ -660,12 +677,14 @@ fn der(pem: &str) -> Vec<u8> {
         .to_vec()
 }
 
+/// For what the server shows only from outside (readiness, a closed listener): check every
+/// 50 ms, fail after [`SAFETY_NET`].
 async fn eventually<F, Fut>(what: &str, mut f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + SAFETY_NET;
     while !f().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -911,7 +930,11 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
     let gate = Arc::new(Gate::default());
     let _open = OpenOnDrop(gate.clone());
     let mut opts = options(pki.files());
-    opts.budget = Duration::from_secs(60);
+    // the request is held at the gate until the test opens it: no time limit may end it first
+    // (on a loaded machine the steps before that can outlast a 20 s grace or a 60 s budget)
+    opts.budget = SAFETY_NET;
+    opts.shutdown_grace = SAFETY_NET;
+    opts.idle_timeout = SAFETY_NET;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = server::start(opts, Some(Arc::new(Fixed(gate.clone()))), async {
         let _ = stopped.await;
@@ -944,12 +967,12 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
     assert!(!in_flight.is_finished());
     // (a request that needs no lookup: one accepted just before the listener closed is served,
     // and a review would wait at the gate)
-    eventually("the listener to close", || async {
+    eventually("the listener to close (connection refused)", || async {
         client(&ca, None, addr)
             .get(url(addr, "/healthz"))
             .send()
             .await
-            .is_err()
+            .is_err_and(|e| e.is_connect())
     })
     .await;
     let waiter = tokio::spawn(running.wait());
@@ -959,7 +982,7 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
     assert_eq!(status, 200);
     assert_eq!(v["response"]["uid"], "0d9b6c1e-7f43-4f2a-8f9e-2a8c4b1d3e75");
     assert_eq!(v["response"]["allowed"], false);
-    tokio::time::timeout(Duration::from_secs(30), waiter)
+    tokio::time::timeout(SAFETY_NET, waiter)
         .await
         .expect("server stopped")
         .unwrap();

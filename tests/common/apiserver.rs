@@ -13,7 +13,13 @@
 //! Faults: [`ApiServer::drop_connections`] cuts every open watch mid-stream,
 //! [`ApiServer::compact`] forgets the history, [`ApiServer::go_down`] stops listening
 //! (connections refused) and [`ApiServer::come_up`] listens again on the same port.
+//! [`ApiServer::hold_watches`] keeps new watch requests waiting while a test changes the world,
+//! so "while the watches were down" does not depend on how fast clients reconnect.
 //! A resource can be made absent (a CRD not installed: `404`).
+//!
+//! Tests wait on what the server saw, not on the clock: [`ApiServer::until`] resolves when the
+//! server's [`Activity`] (requests served, watches open and from where) meets a condition,
+//! woken by every change of it; its timeout is only a safety net against a hung test.
 //!
 //! Objects are stored the way the API server stores them: with a `uid`, a
 //! `creationTimestamp`, a `generation` and `managedFields` (field ownership for every object,
@@ -26,7 +32,6 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -65,16 +70,82 @@ struct World {
     extra_groups: Vec<String>,
 }
 
+/// What the server has served so far and what is open now; every change is published to
+/// [`ApiServer::until`].
+#[derive(Clone, Debug, Default)]
+pub struct Activity {
+    /// List requests served (each page counts).
+    pub lists: usize,
+    /// Watch requests served (a `410` answer counts).
+    pub watches: usize,
+    /// `410 Gone` answers sent (watch `ERROR` events and expired `continue` tokens).
+    pub expired: usize,
+    /// The watch streams open now.
+    pub open: Vec<OpenWatchInfo>,
+    next_id: u64,
+}
+
+/// One open watch stream.
+#[derive(Clone, Debug)]
+pub struct OpenWatchInfo {
+    id: u64,
+    /// `group/plural`
+    pub resource: String,
+    /// The value of [`ApiServer::drop_connections`]'s counter when the watch was opened: a
+    /// watch opened after cut `n` has `cut >= n`.
+    pub cut: u64,
+    /// The `resourceVersion` the watch started from (0: "any").
+    pub from: u64,
+}
+
+impl Activity {
+    /// Watch streams open now.
+    pub fn open_watches(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Resources with an open watch that was opened after cut `cut`.
+    pub fn watching_since_cut(&self, cut: u64) -> usize {
+        self.resources(|w| w.cut >= cut)
+    }
+
+    /// Resources with an open watch that started at resourceVersion `rv` or later.
+    pub fn watching_from(&self, rv: u64) -> usize {
+        self.resources(|w| w.from >= rv)
+    }
+
+    fn resources(&self, f: impl Fn(&OpenWatchInfo) -> bool) -> usize {
+        self.open
+            .iter()
+            .filter(|w| f(w))
+            .map(|w| w.resource.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+}
+
 struct Shared {
     world: Mutex<World>,
     changes: broadcast::Sender<Change>,
     /// Bumped to cut every open watch.
     cut: watch::Sender<u64>,
-    lists: AtomicUsize,
-    watches: AtomicUsize,
-    open_watches: AtomicUsize,
-    expired: AtomicUsize,
+    /// True while new watch requests are held back ([`ApiServer::hold_watches`]).
+    hold: watch::Sender<bool>,
+    activity: watch::Sender<Activity>,
     bookmark_every: Duration,
+}
+
+/// How long [`ApiServer::until`] waits before it fails a test: only a safety net against a
+/// test that would otherwise hang; the waits end on the event, however loaded the machine.
+pub const SAFETY_NET: Duration = Duration::from_secs(300);
+
+/// New watch requests wait while this lives ([`ApiServer::hold_watches`]).
+pub struct HeldWatches<'a>(&'a ApiServer);
+
+impl Drop for HeldWatches<'_> {
+    fn drop(&mut self) {
+        self.0.shared.hold.send_replace(false);
+    }
 }
 
 /// The test API server. Dropping it stops it.
@@ -124,10 +195,8 @@ impl ApiServer {
             }),
             changes,
             cut,
-            lists: AtomicUsize::new(0),
-            watches: AtomicUsize::new(0),
-            open_watches: AtomicUsize::new(0),
-            expired: AtomicUsize::new(0),
+            hold: watch::channel(false).0,
+            activity: watch::channel(Activity::default()).0,
             bookmark_every: Duration::from_millis(300),
         });
         let (task, addr) = serve(shared.clone(), addr).await;
@@ -174,19 +243,35 @@ impl ApiServer {
         }
     }
 
-    /// Cut every open watch mid-stream (the connection is reset, no final chunk).
-    pub fn drop_connections(&self) {
-        self.shared.cut.send_modify(|g| *g += 1);
+    /// Cut every open watch mid-stream (the connection is reset, no final chunk). Returns the
+    /// number of this cut: watches opened after it have [`OpenWatchInfo::cut`] at least that.
+    /// A change made after the cut is never sent on a stream it cut.
+    pub fn drop_connections(&self) -> u64 {
+        let mut cut = 0;
+        self.shared.cut.send_modify(|g| {
+            *g += 1;
+            cut = *g;
+        });
+        cut
+    }
+
+    /// New watch requests wait (they are not refused) until the returned guard is dropped:
+    /// changes made meanwhile happen while no watch is open, however fast clients reconnect.
+    pub fn hold_watches(&self) -> HeldWatches<'_> {
+        self.shared.hold.send_replace(true);
+        HeldWatches(self)
     }
 
     /// Forget the history (etcd compaction): a watch from an older resourceVersion gets an
-    /// `ERROR` event with a 410 Status, a `continue` token from before is 410 Gone.
-    pub fn compact(&self) {
+    /// `ERROR` event with a 410 Status, a `continue` token from before is 410 Gone. Returns
+    /// the oldest resourceVersion a watch may still start from.
+    pub fn compact(&self) -> u64 {
         let mut w = lock(&self.shared.world);
         // writes elsewhere in the cluster moved the resourceVersion on, then etcd compacted
         w.rv += 1;
         w.compacted = w.rv;
         w.log.clear();
+        w.compacted
     }
 
     /// The resource is not served (its CRD is not installed): 404.
@@ -288,16 +373,30 @@ impl ApiServer {
 
     /// How many list and watch requests were served, watches open now, 410s sent.
     pub fn lists(&self) -> usize {
-        self.shared.lists.load(Ordering::SeqCst)
+        self.shared.activity.borrow().lists
     }
     pub fn watches(&self) -> usize {
-        self.shared.watches.load(Ordering::SeqCst)
+        self.shared.activity.borrow().watches
     }
     pub fn open_watches(&self) -> usize {
-        self.shared.open_watches.load(Ordering::SeqCst)
+        self.shared.activity.borrow().open_watches()
     }
     pub fn expired(&self) -> usize {
-        self.shared.expired.load(Ordering::SeqCst)
+        self.shared.activity.borrow().expired
+    }
+
+    /// Wait until the server's activity meets `cond` (checked now and on every change of
+    /// it). Fails the test, showing the activity, only after [`SAFETY_NET`].
+    pub async fn until(&self, what: &str, mut cond: impl FnMut(&Activity) -> bool) {
+        let mut rx = self.shared.activity.subscribe();
+        let met =
+            tokio::time::timeout(SAFETY_NET, async { rx.wait_for(|a| cond(a)).await.is_ok() })
+                .await;
+        assert!(
+            met == Ok(true),
+            "the test API server never saw {what} within {SAFETY_NET:?}: {:?}",
+            *self.shared.activity.borrow()
+        );
     }
 }
 
@@ -652,6 +751,9 @@ async fn resource(
         );
     }
     if matches!(q.get("watch").map(String::as_str), Some("true" | "1")) {
+        // held back while a test changes the world with every watch down
+        let mut hold = shared.hold.subscribe();
+        let _ = hold.wait_for(|held| !*held).await;
         watch_resource(shared, kind, key, q)
     } else {
         list(&shared, kind, &key, &q)
@@ -672,7 +774,7 @@ fn list_item(kind: &Kind, obj: &Value) -> Value {
 }
 
 fn list(shared: &Shared, kind: &Kind, key: &str, q: &BTreeMap<String, String>) -> Response {
-    shared.lists.fetch_add(1, Ordering::SeqCst);
+    shared.activity.send_modify(|a| a.lists += 1);
     let w = lock(&shared.world);
     let limit = q
         .get("limit")
@@ -689,7 +791,7 @@ fn list(shared: &Shared, kind: &Kind, key: &str, q: &BTreeMap<String, String>) -
             match (rv, ns, name) {
                 (Some(rv), Some(ns), Some(name)) => {
                     if rv < w.compacted {
-                        shared.expired.fetch_add(1, Ordering::SeqCst);
+                        shared.activity.send_modify(|a| a.expired += 1);
                         return json_response(
                             StatusCode::GONE,
                             status(
@@ -755,11 +857,32 @@ fn event_line(kind: &str, object: &Value) -> Bytes {
     Bytes::from(s)
 }
 
-struct OpenWatch(Arc<Shared>);
+/// Counts a watch stream as open while it lives.
+struct OpenWatch(Arc<Shared>, u64);
+
+impl OpenWatch {
+    fn open(shared: Arc<Shared>, resource: &str, cut: u64, from: u64) -> OpenWatch {
+        let mut id = 0;
+        shared.activity.send_modify(|a| {
+            id = a.next_id;
+            a.next_id += 1;
+            a.open.push(OpenWatchInfo {
+                id,
+                resource: resource.to_string(),
+                cut,
+                from,
+            });
+        });
+        OpenWatch(shared, id)
+    }
+}
 
 impl Drop for OpenWatch {
     fn drop(&mut self) {
-        self.0.open_watches.fetch_sub(1, Ordering::SeqCst);
+        let id = self.1;
+        self.0
+            .activity
+            .send_modify(|a| a.open.retain(|w| w.id != id));
     }
 }
 
@@ -769,7 +892,6 @@ fn watch_resource(
     key: String,
     q: BTreeMap<String, String>,
 ) -> Response {
-    shared.watches.fetch_add(1, Ordering::SeqCst);
     let bookmarks = q.get("allowWatchBookmarks").map(String::as_str) == Some("true");
     let timeout = q
         .get("timeoutSeconds")
@@ -781,9 +903,12 @@ fn watch_resource(
         .and_then(|r| r.parse::<u64>().ok())
         .unwrap_or(0);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
-    // subscribe before reading the history, so nothing falls between the two
+    // subscribe before reading the history, so nothing falls between the two; the cut
+    // receiver starts at the current cut: any later cut ends this stream, however late its
+    // task first runs
     let mut changes = shared.changes.subscribe();
     let mut cut = shared.cut.subscribe();
+    let cut_at_open = *cut.borrow();
     let (backlog, mut sent_rv, gone) = {
         let w = lock(&shared.world);
         if from == 0 {
@@ -809,7 +934,10 @@ fn watch_resource(
         }
     };
     if gone {
-        shared.expired.fetch_add(1, Ordering::SeqCst);
+        shared.activity.send_modify(|a| {
+            a.watches += 1;
+            a.expired += 1;
+        });
         let line = event_line(
             "ERROR",
             &status(
@@ -825,8 +953,8 @@ fn watch_resource(
         )
             .into_response();
     }
-    shared.open_watches.fetch_add(1, Ordering::SeqCst);
-    let guard = OpenWatch(shared.clone());
+    shared.activity.send_modify(|a| a.watches += 1);
+    let guard = OpenWatch::open(shared.clone(), &key, cut_at_open, from);
     tokio::spawn(async move {
         let _guard = guard;
         for line in backlog {
@@ -838,11 +966,10 @@ fn watch_resource(
         tokio::pin!(end);
         let mut tick = tokio::time::interval(shared.bookmark_every);
         tick.tick().await;
-        let _ = cut.borrow_and_update();
         loop {
+            // biased, the cut first: a change made after a cut is never sent on the cut stream
             tokio::select! {
-                _ = tx.closed() => return,
-                _ = &mut end => return, // clean end of the stream, as at timeoutSeconds
+                biased;
                 _ = cut.changed() => {
                     let _ = tx
                         .send(Err(std::io::Error::new(
@@ -852,6 +979,8 @@ fn watch_resource(
                         .await;
                     return;
                 }
+                _ = tx.closed() => return,
+                _ = &mut end => return, // clean end of the stream, as at timeoutSeconds
                 _ = tick.tick(), if bookmarks => {
                     // every change up to sent_rv has been seen: the bookmark may say so
                     let bm = json!({
