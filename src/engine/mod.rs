@@ -138,8 +138,6 @@ pub struct Engine {
     schemas: Vec<Option<jsonschema::Validator>>,
     /// By rule index: the severity under these settings, `None` when the rule is off.
     severities: Vec<Option<Severity>>,
-    /// By rule index: the check of a native rule.
-    natives: Vec<Option<&'static checks::Native>>,
 }
 
 /// The targets an object offers rules, in the given scope.
@@ -189,20 +187,11 @@ impl Engine {
             .iter()
             .map(|r| settings.effective_severity(r))
             .collect();
-        let natives = registry
-            .rules()
-            .iter()
-            .map(|r| match &r.check {
-                Check::Native { native } => checks::find(native),
-                Check::Schema { .. } => None,
-            })
-            .collect();
         Ok(Engine {
             registry,
             settings,
             schemas,
             severities,
-            natives,
         })
     }
 
@@ -259,7 +248,7 @@ impl Engine {
                 continue;
             }
             let hits = match &rule.check {
-                Check::Native { native } => match self.natives[index] {
+                Check::Native { native } => match rule.native {
                     Some(check) => {
                         let hits = (check.run)(&ctx);
                         debug_assert!(

@@ -233,6 +233,9 @@ pub struct Rule {
     /// `message`, read once when the rules load.
     #[serde(skip)]
     pub template: Template,
+    /// The native check `check` names, found once when the rules load.
+    #[serde(skip)]
+    pub native: Option<&'static checks::Native>,
     pub check: Check,
     #[serde(default)]
     pub fix: Option<FixSpec>,
@@ -314,6 +317,7 @@ impl Rule {
             Check::Native { native } => {
                 let check = checks::find(native)
                     .ok_or_else(|| format!("no native check named {native}"))?;
+                self.native = Some(check);
                 let mut named: Vec<&str> = self.template.args().collect();
                 let mut set = check.args.to_vec();
                 named.sort_unstable();

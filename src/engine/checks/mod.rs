@@ -30,6 +30,7 @@ use crate::flink::object;
 pub(super) type CheckFn = fn(&Ctx<'_>) -> Vec<Hit>;
 
 /// A native check: its function and the message arguments each of its hits sets.
+#[derive(Debug)]
 pub struct Native {
     /// Exactly the placeholders of its rule's message: the registry refuses a policy whose
     /// message names others, and every hit sets each of these once.
