@@ -7,12 +7,14 @@
 //! of the current text: a new key goes after the last entry of its block mapping at the
 //! mapping's indentation, a new list item after the last item at the items' dash column, a
 //! replaced value takes the place of the old value's text, a removed entry takes its lines with
-//! it. After every edit the file is parsed again and the document must read back as exactly
-//! the value the operation gives (`json-patch`); if it does not, the nearest enclosing
+//! it. After every edit the edited text is parsed again and the document must read back as
+//! exactly the value the operation gives (`json-patch`); if it does not, the nearest enclosing
 //! collection is rewritten as a whole (losing only the comments inside it), and if that does
 //! not read back either, the file is left as it was and the failure is reported: a file is
 //! never written with a value the fix did not mean. The parse that checks an edit is the one
-//! the next edit is placed with: a file is parsed once, then once per edit that changes it.
+//! the next edit is placed with, and it reads only the edited document's slice of the text:
+//! the file is parsed once before and once after, so a file of thousands of documents is
+//! fixed in time linear in its size.
 //!
 //! JSON files have no comments to keep: they are rewritten as pretty JSON (2-space indent, the
 //! object's key order) with the fixes applied.
@@ -74,20 +76,123 @@ pub fn edit_file(
     }
     let mut text = text.to_string();
     if edits.iter().any(|e| !e.ops.is_empty()) {
-        // One parse of the file; after that, each edit's read-back parse is the parse the
-        // next edit is placed with.
-        let mut src = source::parse_owned(text, false);
-        for edit in edits {
-            for op in &edit.ops {
-                src = edit_op(src, edit.document, &edit.prefix, op)?;
-            }
-        }
-        text = src.text;
+        let style = Style::of(&text);
+        let src = source::parse_owned(text, false);
+        text = match by_document(&src, edits, style)? {
+            Some(edited) => edited,
+            None => whole_file(src, edits, style)?.text,
+        };
     }
     for obj in appended {
         text = append_document(&text, obj);
     }
     Ok(text)
+}
+
+/// How the file writes what fixes add: its line break and how far block sequences under a key
+/// are indented. Read once from the file as given, so every edit writes alike.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    nl: &'static str,
+    seq_extra: usize,
+}
+
+impl Style {
+    fn of(text: &str) -> Style {
+        Style {
+            nl: newline(text),
+            seq_extra: seq_indent(text),
+        }
+    }
+}
+
+/// The edits written one document at a time, each into its document's own slice of the text
+/// (from its root's line to the next document's root line), so that the parse after an edit
+/// reads one document, not the file: fixing a file of thousands of documents stays linear.
+/// Documents are edited from the last to the first, so the slices before the one being
+/// edited keep their offsets. The result is parsed once more as a whole and must read back
+/// as every document's fixed value. `Ok(None)` when a slice does not read alone as its
+/// document (tags, anchors, directives): then [`whole_file`] edits the file as one.
+fn by_document(
+    src: &SourceFile,
+    edits: &[ObjectEdit],
+    style: Style,
+) -> Result<Option<String>, EditError> {
+    if !src.errors.is_empty() {
+        // The first operation reports it (as `whole_file` does).
+        return whole_file(src.clone(), edits, style).map(|s| Some(s.text));
+    }
+    let starts: Option<Vec<usize>> = src
+        .documents
+        .iter()
+        .map(|d| d.spans.get("").map(|p| line_start(&src.text, p.byte)))
+        .collect();
+    let Some(starts) = starts else {
+        return Ok(None);
+    };
+    if starts.windows(2).any(|w| w[0] >= w[1]) {
+        return Ok(None);
+    }
+    let mut targets: Vec<usize> = edits.iter().map(|e| e.document).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let mut text = src.text.clone();
+    let mut expected: Vec<&Value> = src.documents.iter().map(|d| &d.value).collect();
+    let mut fixed: Vec<(usize, Value)> = Vec::new();
+    for &document in targets.iter().rev() {
+        let (Some(&start), Some(original)) = (starts.get(document), src.documents.get(document))
+        else {
+            // No such document: the first operation on it says so.
+            return whole_file(src.clone(), edits, style).map(|s| Some(s.text));
+        };
+        let end = starts.get(document + 1).copied().unwrap_or(text.len());
+        let mut slice = source::parse_owned(text[start..end].to_string(), false);
+        let alone = slice.errors.is_empty()
+            && slice.documents.len() == 1
+            && slice.documents[0].value == original.value;
+        if !alone {
+            return Ok(None);
+        }
+        for edit in edits.iter().filter(|e| e.document == document) {
+            for op in &edit.ops {
+                slice = edit_op(slice, 0, &edit.prefix, op, style).map_err(|e| EditError {
+                    document: document + 1,
+                    ..e
+                })?;
+            }
+        }
+        text.replace_range(start..end, &slice.text);
+        if let Some(d) = slice.documents.into_iter().next() {
+            fixed.push((document, d.value));
+        }
+    }
+    for (document, value) in &fixed {
+        expected[*document] = value;
+    }
+    let whole = source::parse(&text, false);
+    let reads_back = whole.errors.is_empty()
+        && whole.documents.len() == expected.len()
+        && whole
+            .documents
+            .iter()
+            .zip(&expected)
+            .all(|(d, e)| d.value == **e);
+    Ok(reads_back.then_some(text))
+}
+
+/// The edits written into the file as a whole: each edit's read-back parse is the parse the
+/// next edit is placed with.
+fn whole_file(
+    mut src: SourceFile,
+    edits: &[ObjectEdit],
+    style: Style,
+) -> Result<SourceFile, EditError> {
+    for edit in edits {
+        for op in &edit.ops {
+            src = edit_op(src, edit.document, &edit.prefix, op, style)?;
+        }
+    }
+    Ok(src)
 }
 
 fn edit_json(text: &str, edits: &[ObjectEdit], appended: &[Value]) -> Result<String, EditError> {
@@ -165,6 +270,7 @@ fn edit_op(
     document: usize,
     prefix: &str,
     op: &Op,
+    style: Style,
 ) -> Result<SourceFile, EditError> {
     let op = prefixed(op, prefix);
     let fail = |reason: String| EditError {
@@ -193,7 +299,7 @@ fn edit_op(
     let ed = Editor {
         text: &src.text,
         doc,
-        seq_extra: seq_indent(&src.text),
+        style,
     };
     let mut last = match ed.surgical(&op).map(read_back) {
         Ok(Some(edited)) => return Ok(edited),
@@ -221,8 +327,7 @@ fn edit_op(
 struct Editor<'a> {
     text: &'a str,
     doc: &'a source::Document,
-    /// How far a block sequence under a key is indented beyond the key (0 or 2).
-    seq_extra: usize,
+    style: Style,
 }
 
 fn parent_of(path: &str) -> (String, String) {
@@ -313,7 +418,7 @@ impl Editor<'_> {
     }
 
     fn nl(&self) -> &'static str {
-        newline(self.text)
+        self.style.nl
     }
 
     /// The column of the dash of the list item at `ptr`, and the dash's offset.
@@ -421,7 +526,7 @@ impl Editor<'_> {
             .map(|p| column(self.text, p.byte))
             .ok_or_else(|| format!("no text position for {first_ptr}"))?;
         let end = self.range(parent)?.end;
-        Ok(self.lines_after(end, &entry_lines(key, value, indent, self.seq_extra)))
+        Ok(self.lines_after(end, &entry_lines(key, value, indent, self.style.seq_extra)))
     }
 
     /// `lines` as new lines after the line that holds byte `end`.
@@ -439,7 +544,7 @@ impl Editor<'_> {
             .or_else(|_| self.range(parent))?
             .end
             .max(self.range(parent).map_or(0, |r| r.end));
-        Ok(self.lines_after(end, &item_lines(value, dash_col, self.seq_extra)))
+        Ok(self.lines_after(end, &item_lines(value, dash_col, self.style.seq_extra)))
     }
 
     /// Insert `value` as item `at` of the block sequence at `parent`, before the item there.
@@ -450,7 +555,7 @@ impl Editor<'_> {
             return Err(format!("item {at} of {parent} does not start its line"));
         }
         let nl = self.nl();
-        let lines = item_lines(value, dash_col, self.seq_extra);
+        let lines = item_lines(value, dash_col, self.style.seq_extra);
         Ok(splice(
             self.text,
             ls..ls,
@@ -552,7 +657,7 @@ impl Editor<'_> {
                 .map(|p| column(self.text, p.byte))
                 .ok_or_else(|| format!("no text position for {ptr}"))?;
             match value {
-                Value::Array(_) => key_col + self.seq_extra,
+                Value::Array(_) => key_col + self.style.seq_extra,
                 _ => key_col + 2,
             }
         };
@@ -564,7 +669,7 @@ impl Editor<'_> {
                 &format!(" {header}{nl}{}", lines.join(nl)),
             ));
         }
-        let lines = block_lines(value, indent, self.seq_extra);
+        let lines = block_lines(value, indent, self.style.seq_extra);
         if parent_is_list {
             // `- ` then the first line, the rest at the item's indentation.
             if own_line {
@@ -817,6 +922,94 @@ mod tests {
     }
 
     const DEPLOY: &str = "# top\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"jm\"   # quoted\nspec:\n\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: jobmanager\n          image: 'flink:1.20'\n          args: [\"jobmanager\"]\n          # the ports\n          ports:\n            - containerPort: 6123\n              name: rpc\n      volumes: []\n";
+
+    /// The file `text` with `edits`, written as one file (each edit's read-back parse reads
+    /// the whole file): what the per-document slices must agree with.
+    fn whole(text: &str, edits: &[ObjectEdit]) -> String {
+        let src = source::parse(text, false);
+        whole_file(src, edits, Style::of(text)).expect("edits").text
+    }
+
+    fn replicas(document: usize, prefix: &str, n: i64) -> ObjectEdit {
+        ObjectEdit {
+            document,
+            prefix: prefix.to_string(),
+            ops: vec![
+                Op::Replace {
+                    path: "/spec/replicas".into(),
+                    value: json!(n),
+                },
+                Op::Add {
+                    path: "/metadata/labels".into(),
+                    value: json!({"app": format!("a{n}")}),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn edits_each_document_in_its_own_slice_as_the_whole_file_would() {
+        let text = "# head\r\napiVersion: v1\r\nkind: A\r\nmetadata:\r\n  name: a\r\nspec:\r\n  replicas: 1\r\n---\r\n# empty\r\n---\r\n--- # c\r\napiVersion: v1\r\nkind: List\r\nitems:\r\n- kind: B\r\n  metadata:\r\n    name: b\r\n  spec:\r\n    replicas: 1\r\n---\r\nkind: C\r\nmetadata: {name: c}\r\nspec: {replicas: 1}\r\n...\r\n";
+        let edits = [
+            replicas(2, "", 4),
+            replicas(0, "", 2),
+            replicas(1, "/items/0", 3),
+        ];
+        let src = source::parse(text, false);
+        let sliced = by_document(&src, &edits, Style::of(text))
+            .expect("edits")
+            .expect("every document reads alone");
+        assert_eq!(sliced, whole(text, &edits));
+        let back = source::parse(&sliced, false);
+        let values: Vec<&Value> = back.documents.iter().map(|d| &d.value).collect();
+        assert_eq!(values[0]["spec"]["replicas"], json!(2));
+        assert_eq!(
+            values[1]["items"][0]["metadata"]["labels"]["app"],
+            json!("a3")
+        );
+        assert_eq!(values[2]["metadata"]["labels"], json!({"app": "a4"}));
+        assert!(sliced.starts_with("# head\r\n"), "{sliced}");
+        assert!(
+            sliced.contains("---\r\n# empty\r\n---\r\n--- # c\r\n"),
+            "{sliced}"
+        );
+        assert!(
+            !sliced.replace("\r\n", "").contains('\n'),
+            "one line break style: {sliced}"
+        );
+    }
+
+    #[test]
+    fn a_document_that_does_not_read_alone_is_edited_in_the_whole_file() {
+        // The directive and the tag belong to the stream before the root's line: the root's
+        // slice alone reads differently, so the file is edited as a whole.
+        let text = "%YAML 1.1\n%TAG !k! tag:example.com,2000:\n---\nkind: A\nmetadata:\n  name: a\nspec:\n  replicas: !k!n 1\n";
+        let edits = [replicas(0, "", 5)];
+        let src = source::parse(text, false);
+        assert!(src.errors.is_empty(), "{:?}", src.errors);
+        assert_eq!(
+            by_document(&src, &edits, Style::of(text)).expect("no error"),
+            None
+        );
+        let out = edit_file("x.yaml", text, &edits, &[]).expect("edits");
+        assert_eq!(out, whole(text, &edits));
+        assert!(out.contains("replicas: 5"), "{out}");
+    }
+
+    #[test]
+    fn an_edit_error_names_the_document_of_the_file_not_of_its_slice() {
+        let text = "kind: A\n---\nkind: B\nspec: 3\n";
+        let edits = [ObjectEdit {
+            document: 1,
+            prefix: String::new(),
+            ops: vec![Op::Add {
+                path: "/spec/replicas".into(),
+                value: json!(1),
+            }],
+        }];
+        let err = edit_file("x.yaml", text, &edits, &[]).expect_err("spec is not a mapping");
+        assert_eq!(err.document, 2, "{err}");
+    }
 
     #[test]
     fn adds_a_nested_map_at_the_mapping_indentation() {
