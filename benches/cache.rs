@@ -1,5 +1,5 @@
 //! The cluster cache at 10 and at 10,000 objects, filled the way the webhook fills it: kube-rs
-//! watchers listing and watching the test API server (`tests/common/apiserver.rs`).
+//! watchers listing and watching the test API server (`tests/it/common/apiserver.rs`).
 //!
 //! - `cache/review-*`: one `/validate` review of a standalone JobManager Deployment (decode not
 //!   included) judged against the cache; the subject's namespace holds the same objects in both
@@ -29,7 +29,7 @@ use flink_admission::engine::Engine;
 use flink_admission::server::cluster::{self, ClusterCache};
 use serde_json::{Value, json};
 
-#[path = "../tests/common/apiserver.rs"]
+#[path = "../tests/it/common/apiserver.rs"]
 mod apiserver;
 
 /// Counts the bytes allocated and not yet freed.

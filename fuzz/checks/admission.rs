@@ -19,7 +19,7 @@ fn engine(platform: Platform) -> Engine {
 static ENGINES: LazyLock<[Engine; 2]> =
     LazyLock::new(|| [engine(Platform::Openshift), engine(Platform::Kubernetes)]);
 
-/// Panics when the input breaks what must hold (the fuzz target and `tests/regressions.rs`).
+/// Panics when the input breaks what must hold (the fuzz target and `tests/it/regressions.rs`).
 pub fn check(data: &[u8]) {
     let Ok(review) = admission::decode(data) else {
         return;

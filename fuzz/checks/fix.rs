@@ -27,7 +27,7 @@ fn json_patch_of(ops: &[Op]) -> json_patch::Patch {
     serde_json::from_value(v).expect("ops are RFC 6902")
 }
 
-/// Panics when the input breaks what must hold (the fuzz target and `tests/regressions.rs`).
+/// Panics when the input breaks what must hold (the fuzz target and `tests/it/regressions.rs`).
 pub fn check(data: &[u8]) {
     let object: Value = match serde_json::from_slice(data) {
         Ok(v) => v,

@@ -32,7 +32,7 @@ fn read_everything(cfg: &FlinkConfig) {
     assert_eq!(merged.len(), cfg.len());
 }
 
-/// Panics when the input breaks what must hold (the fuzz target and `tests/regressions.rs`).
+/// Panics when the input breaks what must hold (the fuzz target and `tests/it/regressions.rs`).
 pub fn check(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;

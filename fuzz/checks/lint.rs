@@ -21,7 +21,7 @@ fn engine(platform: Platform) -> Engine {
 static ENGINES: LazyLock<[Engine; 2]> =
     LazyLock::new(|| [engine(Platform::Openshift), engine(Platform::Kubernetes)]);
 
-/// Panics when the input breaks what must hold (the fuzz target and `tests/regressions.rs`).
+/// Panics when the input breaks what must hold (the fuzz target and `tests/it/regressions.rs`).
 pub fn check(data: &[u8]) {
     // JSON when it looks like JSON, as a file named *.json is read; the platform by length.
     let looks_json = data

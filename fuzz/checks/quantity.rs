@@ -27,7 +27,7 @@ fn round_trips(bytes: u64) {
     );
 }
 
-/// Panics when the input breaks what must hold (the fuzz target and `tests/regressions.rs`).
+/// Panics when the input breaks what must hold (the fuzz target and `tests/it/regressions.rs`).
 pub fn check(data: &[u8]) {
     if data.len() >= 8 {
         let mut n = [0u8; 8];

@@ -24,7 +24,7 @@ fn mkfifo(path: &Path) {
     }
 }
 
-/// Panics when the input breaks what must hold (the fuzz target and `tests/regressions.rs`).
+/// Panics when the input breaks what must hold (the fuzz target and `tests/it/regressions.rs`).
 pub fn check(data: &[u8]) {
     let Ok(root) = tempfile::tempdir() else {
         return;

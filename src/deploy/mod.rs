@@ -1,6 +1,6 @@
 //! The install bundle (`flink-admission manifests`): the kustomize base in `deploy/base/`
 //! (embedded with `include_str!`, the one source of truth) plus, in Rust, the same changes the
-//! TLS overlays in `deploy/overlays/` make. `tests/deploy.rs` checks that both agree.
+//! TLS overlays in `deploy/overlays/` make. `tests/it/deploy.rs` checks that both agree.
 //!
 //! Pure: no files, no network. For the self-signed mode the caller passes the PEMs.
 

@@ -488,7 +488,7 @@ pub const FIX_ROUNDS: usize = 8;
 /// Whether a fix loop may apply `rule`'s fix: a safe one, or any with `unsafe_fixes`; one that
 /// creates objects only with `create_objects`. No other rule can change the object, so the
 /// loop's later rounds judge only these (a rule declaring that its fix creates objects always
-/// does: tests/rules.rs holds it to that).
+/// does: tests/it/rules.rs holds it to that).
 fn may_apply(rule: &Rule, unsafe_fixes: bool, create_objects: bool) -> bool {
     rule.fix.as_ref().is_some_and(|spec| {
         (unsafe_fixes || spec.applicability == Applicability::Safe)

@@ -1,6 +1,6 @@
 //! The rule tables of the docs, generated from the policies so they cannot drift:
 //! [`rules_table`] (README.md, `flink-lint rules --format markdown`) and [`admission_table`]
-//! (docs/webhook.md: what the webhook configurations register for each rule). `tests/docs_tables.rs`
+//! (docs/webhook.md: what the webhook configurations register for each rule). `tests/it/docs_tables.rs`
 //! holds the docs to them.
 
 use crate::engine::rule::{Platform, PodSecurity, Rule};

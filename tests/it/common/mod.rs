@@ -1,4 +1,12 @@
-//! Helpers shared by the webhook's integration tests (`admission`, `server`).
+//! Helpers shared by the integration tests: the webhook engine and recorded reviews here, the
+//! rest in the modules below.
+
+pub mod apiserver;
+pub mod corpus;
+pub mod files;
+pub mod header;
+pub mod secret_volume;
+pub mod synced_cache;
 
 use std::path::Path;
 

@@ -17,8 +17,7 @@ use flink_admission::server::{AppState, ContextProvider, Offline, webhook_router
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-mod common;
-use common::{engine, fixture};
+use crate::common::{engine, fixture};
 
 /// Remembers the threads its lookups ran on; answers "nothing there".
 #[derive(Default)]

@@ -8,17 +8,17 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "../fuzz/checks/admission.rs"]
+#[path = "../../fuzz/checks/admission.rs"]
 mod admission;
-#[path = "../fuzz/checks/fix.rs"]
+#[path = "../../fuzz/checks/fix.rs"]
 mod fix;
-#[path = "../fuzz/checks/flink_config.rs"]
+#[path = "../../fuzz/checks/flink_config.rs"]
 mod flink_config;
-#[path = "../fuzz/checks/lint.rs"]
+#[path = "../../fuzz/checks/lint.rs"]
 mod lint;
-#[path = "../fuzz/checks/quantity.rs"]
+#[path = "../../fuzz/checks/quantity.rs"]
 mod quantity;
-#[path = "../fuzz/checks/walker.rs"]
+#[path = "../../fuzz/checks/walker.rs"]
 mod walker;
 
 fn root() -> PathBuf {

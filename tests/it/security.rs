@@ -20,10 +20,8 @@ use flink_admission::engine::{
 use flink_admission::lint::{self, Inputs, Outcome};
 use serde_json::{Value, json};
 
-#[path = "common/header.rs"]
-mod header;
-#[path = "common/corpus.rs"]
-mod shared_corpus;
+use crate::common::corpus as shared_corpus;
+use crate::common::header;
 
 fn corpus() -> Option<PathBuf> {
     shared_corpus::corpus("flink-docs")

@@ -5,7 +5,7 @@
 //! - `fixed*.yaml` are what the rule's fix makes of the `fail*.yaml` with the same suffix.
 //!
 //! Header comments (`expect`, `flink-lint`, `world`, `also`, `message`) are read and checked by
-//! `tests/common/header.rs`, which refuses a header it does not know.
+//! `tests/it/common/header.rs`, which refuses a header it does not know.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,10 +14,8 @@ use flink_admission::engine::{Engine, Registry, fix};
 use flink_admission::lint::{self, Inputs, Outcome};
 use serde_json::Value;
 
-#[path = "common/files.rs"]
-mod files;
-#[path = "common/header.rs"]
-mod header;
+use crate::common::files;
+use crate::common::header;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

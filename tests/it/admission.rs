@@ -12,10 +12,8 @@ use flink_admission::admission::{
 use flink_admission::engine::{Context, Engine, NoContext, ObjectSet};
 use serde_json::{Value, json};
 
-mod common;
-#[path = "common/synced_cache.rs"]
-mod synced;
-use common::{engine, fixture};
+use crate::common::synced_cache as synced;
+use crate::common::{engine, fixture};
 use synced::synced_cache;
 
 fn answer(review_json: Value, endpoint: Endpoint, ctx: &dyn Context) -> Value {

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use flink_admission::engine::{Engine, Settings};
 use flink_admission::lint::{self, Inputs, Outcome, discover};
 
-#[path = "common/corpus.rs"]
-mod shared_corpus;
+use crate::common::corpus as shared_corpus;
 
 fn corpus() -> Option<PathBuf> {
     shared_corpus::corpus("")

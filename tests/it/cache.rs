@@ -1,5 +1,5 @@
 //! The cluster cache against a test API server that serves lists and watches
-//! (`tests/common/apiserver.rs`): kube-rs watchers, the real router, the engine. Readiness waits
+//! (`tests/it/common/apiserver.rs`): kube-rs watchers, the real router, the engine. Readiness waits
 //! for the first sync; changes made after start reach the next reviews; dropped watches resume,
 //! a `410 Gone` forces a re-list; an API server unreachable at start or later makes the cache
 //! not synced (readiness off, the fail mode answers) until it is back.
@@ -19,12 +19,9 @@ use flink_admission::server::{AppState, probe_router, webhook_router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-mod common;
-#[path = "common/synced_cache.rs"]
-mod synced;
-use common::{engine, fixture};
-#[path = "common/apiserver.rs"]
-mod apiserver;
+use crate::common::apiserver;
+use crate::common::synced_cache as synced;
+use crate::common::{engine, fixture};
 use apiserver::ApiServer;
 
 fn state(cache: &ClusterCache, fail_mode: FailMode) -> Arc<AppState> {

@@ -9,8 +9,7 @@ use flink_admission::engine::rule::Platform;
 use flink_admission::engine::{Applicability, Engine, Registry, Settings};
 use flink_admission::lint::{self, Inputs};
 
-#[path = "common/header.rs"]
-mod header;
+use crate::common::header;
 use header::Header;
 
 fn root() -> PathBuf {

@@ -28,8 +28,8 @@ use flink_admission::server::{self, ServeOptions, TlsFiles};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-mod common;
-use common::fixture;
+use crate::common;
+use crate::common::fixture;
 
 fn install_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();

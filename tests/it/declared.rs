@@ -1,7 +1,7 @@
 //! Online = offline, declared: each rule says whether the webhook runs it (`admission:`), the
 //! kinds table says which resources that means, and the install manifests, the ClusterRole,
 //! the NetworkPolicy and docs/webhook.md say exactly that (its table of rules is generated:
-//! `tests/docs_tables.rs`). Everything here reads the rendered
+//! `tests/it/docs_tables.rs`). Everything here reads the rendered
 //! objects (the kustomize base files and `flink-admission manifests`) and real responses.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,10 +17,8 @@ use flink_admission::flink::object::ObjectRef;
 use flink_admission::server::cluster;
 use serde_json::{Value, json};
 
-mod common;
-#[path = "common/synced_cache.rs"]
-mod synced;
-use common::{engine, fixture};
+use crate::common::synced_cache as synced;
+use crate::common::{engine, fixture};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

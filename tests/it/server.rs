@@ -32,12 +32,9 @@ const HOST: &str = "flink-admission.webhooks.svc";
 /// time limits a test does not exercise are set to it too, so a slow machine cannot trip them.
 const SAFETY_NET: Duration = Duration::from_secs(300);
 
-mod common;
-#[path = "common/secret_volume.rs"]
-mod secret_volume;
-#[path = "common/synced_cache.rs"]
-mod synced;
-use common::{engine, fixture};
+use crate::common::secret_volume;
+use crate::common::synced_cache as synced;
+use crate::common::{engine, fixture};
 
 fn state_with(
     provider: Arc<dyn ContextProvider>,

@@ -20,13 +20,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-#[allow(dead_code)] // engine() is for the other suites
-mod common;
-#[path = "common/secret_volume.rs"]
-mod secret_volume;
-use common::fixture;
-#[path = "common/apiserver.rs"]
-mod apiserver;
+use crate::common::apiserver;
+use crate::common::fixture;
+use crate::common::secret_volume;
 
 fn install_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();

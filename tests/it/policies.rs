@@ -1,6 +1,6 @@
 //! Rules are data: every policy file validates against `policies/rule.schema.json`, every
 //! native check is used by exactly the policies that name it, and the module layering of
-//! DESIGN.md holds (the README's rule table is generated: `tests/docs_tables.rs`).
+//! DESIGN.md holds (the README's rule table is generated: `tests/it/docs_tables.rs`).
 
 use std::path::Path;
 
@@ -8,8 +8,7 @@ use flink_admission::engine::rule::Check;
 use flink_admission::engine::{Engine, Registry, Settings, checks};
 use serde_json::Value;
 
-#[path = "common/files.rs"]
-mod files;
+use crate::common::files;
 
 fn rule_schema() -> jsonschema::Validator {
     let schema: Value =

@@ -8,7 +8,7 @@ use flink_admission::engine::{Engine, Settings, Severity};
 use flink_admission::lint::{self, Inputs, Outcome};
 
 /// The world model's judgements, without the security family (FLK2xx: the clusters here run
-/// the Flink image with no OpenShift log volume, which `tests/security.rs` covers).
+/// the Flink image with no OpenShift log volume, which `tests/it/security.rs` covers).
 fn lint_files(files: &[(&str, &str)]) -> Outcome {
     let settings = Settings {
         ignore: vec!["FLK2".into()],

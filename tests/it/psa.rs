@@ -10,8 +10,7 @@ use flink_admission::engine::rule::{Platform, PodSecurity};
 use flink_admission::engine::{Engine, Scope, Settings, Severity};
 use flink_admission::lint::{self, Inputs};
 
-#[path = "common/corpus.rs"]
-mod shared_corpus;
+use crate::common::corpus as shared_corpus;
 
 fn corpus() -> Option<PathBuf> {
     shared_corpus::corpus("psa")

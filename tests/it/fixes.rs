@@ -14,14 +14,13 @@ use flink_admission::lint::{self, Inputs, render};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-#[path = "common/header.rs"]
-mod header;
+use crate::common::header;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// The engine and world a fixture's text asks for (its header, as `tests/rules.rs` reads it).
+/// The engine and world a fixture's text asks for (its header, as `tests/it/rules.rs` reads it).
 fn setup(text: &str) -> (Engine, Vec<Value>, bool) {
     setup_at(None, text)
 }
@@ -80,7 +79,7 @@ fn mutate(engine: &Engine, object: &Value, ctx: &ObjectSet) -> (Option<Value>, V
 fn fixable_fail_fixtures() -> Vec<(String, PathBuf)> {
     let registry = Registry::embedded().unwrap();
     let mut out = Vec::new();
-    // Fixes that create objects have no patch (tests/rules.rs and tests/fix_cli.rs check them).
+    // Fixes that create objects have no patch (tests/it/rules.rs and tests/it/fix_cli.rs check them).
     for rule in registry
         .rules()
         .iter()
@@ -152,7 +151,7 @@ fn fixture_patches_apply_with_json_patch_and_lint_agrees_with_the_webhook() {
                 continue;
             }
             if f["rule"] == rule.as_str() {
-                // The rule's patches, one after the other (as `tests/rules.rs` applies its fixes).
+                // The rule's patches, one after the other (as `tests/it/rules.rs` applies its fixes).
                 match json_patch_apply(&by_rule[i], &f["patch"]) {
                     Ok(p) => by_rule[i] = p,
                     Err(e) => problems.push(format!("{name}: {rule}: patches do not compose: {e}")),
@@ -182,7 +181,7 @@ fn fixture_patches_apply_with_json_patch_and_lint_agrees_with_the_webhook() {
             }
         }
         // Objects a fix creates (a new ConfigMap) are not patches, nor are its edits of other
-        // objects (the key a mounted ConfigMap lacks): tests/rules.rs checks them.
+        // objects (the key a mounted ConfigMap lacks): tests/it/rules.rs checks them.
         let edited: Vec<ObjectRef> = outcome
             .findings
             .iter()

@@ -52,7 +52,7 @@ fn generated_region(file: &str, name: &str, want: &str) {
         .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
     panic!(
         "{file}'s {name} table is not the one the policies generate (first difference at \
-         table line {}):\n  has:  {:?}\n  want: {:?}\nrun `UPDATE_DOCS=1 cargo test --test \
+         table line {}):\n  has:  {:?}\n  want: {:?}\nrun `UPDATE_DOCS=1 cargo test --test it \
          docs_tables` to rewrite it",
         first + 1,
         got.lines().nth(first).unwrap_or("<end>"),
