@@ -217,7 +217,56 @@ pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
             }
         }
     }
+    // A map the removals left empty goes too where an empty map means no map: a fix that
+    // takes `runAsUser` out of `securityContext: {runAsUser: 9999}` leaves no
+    // `securityContext: {}` behind. Judged after every operation, so that a fix which
+    // removes a field and adds another to the same map keeps the map where it is.
+    let removed: Vec<String> = applied
+        .iter()
+        .filter_map(|op| match op {
+            Op::Remove { path } => Some(path.clone()),
+            _ => None,
+        })
+        .collect();
+    for path in removed {
+        if let Some(empty) = emptied(doc, &path) {
+            let op = Op::Remove {
+                path: empty.clone(),
+            };
+            if apply_one(doc, &op).is_ok() {
+                // The removals inside it are part of this one.
+                let inside = format!("{empty}/");
+                applied
+                    .retain(|o| !(matches!(o, Op::Remove { .. }) && o.path().starts_with(&inside)));
+                applied.push(op);
+            }
+        }
+    }
     Ok(applied)
+}
+
+/// The outermost map that the removal of `removed` left empty, or holding only maps so left,
+/// where an empty map is the same as none ([`crate::flink::object::empty_is_absent`]).
+fn emptied(doc: &Value, removed: &str) -> Option<String> {
+    let toks = tokens(removed)?;
+    let mut cut = None;
+    let mut end = toks.len().checked_sub(1)?;
+    while end >= 1 {
+        let held = match doc.at(&join(&toks[..end])) {
+            Some(Value::Object(m)) => m,
+            _ => break,
+        };
+        let only_the_cut = match cut {
+            None => held.is_empty(),
+            Some(_) => held.len() == 1 && held.contains_key(toks[end].as_str()),
+        };
+        if !only_the_cut || !crate::flink::object::empty_is_absent(&toks[end - 1]) {
+            break;
+        }
+        cut = Some(end);
+        end -= 1;
+    }
+    cut.map(|e| join(&toks[..e]))
 }
 
 /// The operation that undoes the materialised `op` on `doc` (taken before `op` is applied).
@@ -312,8 +361,9 @@ fn apply_one(doc: &mut Value, op: &Op) -> Result<(), FixError> {
 
 /// The operations that apply `ops` to `doc`, materialised (see [`apply`]); `doc` is not changed.
 pub fn patch(doc: &Value, ops: &[Op]) -> Result<Vec<Op>, FixError> {
-    if let [op] = ops {
-        // Materialised against `doc`, one operation applies as it is: no copy to try it on.
+    if let [op @ (Op::Add { .. } | Op::Replace { .. })] = ops {
+        // Materialised against `doc`, one operation applies as it is: no copy to try it on
+        // (a removal may take an emptied map with it: `apply` says).
         return Ok(match materialize(doc, op)? {
             Some(m) if !is_noop(doc, &m) => vec![m],
             _ => Vec::new(),
@@ -614,6 +664,66 @@ mod tests {
         );
         assert_eq!(doc["spec"]["x-unknown"], json!({"keep": true}));
         assert_eq!(doc["spec"]["replicas"], json!(1));
+    }
+
+    #[test]
+    fn a_removal_that_empties_a_security_context_removes_it() {
+        let mut doc = json!({"spec": {"securityContext": {"runAsUser": 9999},
+            "containers": [{"name": "a", "securityContext": {"capabilities": {"add": ["X"]}}}],
+            "volumes": [{"name": "v", "emptyDir": {"medium": "Memory"}}]}});
+        let before = doc.clone();
+        let ops = vec![
+            Op::Remove {
+                path: "/spec/securityContext/runAsUser".into(),
+            },
+            Op::Remove {
+                path: "/spec/containers/0/securityContext/capabilities/add".into(),
+            },
+            Op::Remove {
+                path: "/spec/volumes/0/emptyDir/medium".into(),
+            },
+        ];
+        let applied = apply(&mut doc, &ops).unwrap();
+        assert_eq!(
+            doc,
+            json!({"spec": {"containers": [{"name": "a"}],
+                "volumes": [{"name": "v", "emptyDir": {}}]}})
+        );
+        assert_eq!(
+            applied,
+            vec![
+                Op::Remove {
+                    path: "/spec/volumes/0/emptyDir/medium".into()
+                },
+                Op::Remove {
+                    path: "/spec/securityContext".into()
+                },
+                Op::Remove {
+                    path: "/spec/containers/0/securityContext".into()
+                },
+            ]
+        );
+        let mut again = before;
+        let patch: json_patch::Patch =
+            serde_json::from_value(serde_json::to_value(&applied).unwrap()).unwrap();
+        json_patch::patch(&mut again, &patch).unwrap();
+        assert_eq!(again, doc);
+    }
+
+    #[test]
+    fn a_map_refilled_by_the_same_fix_stays() {
+        let mut doc = json!({"securityContext": {"runAsUser": 9999}});
+        let ops = vec![
+            Op::Remove {
+                path: "/securityContext/runAsUser".into(),
+            },
+            Op::Add {
+                path: "/securityContext/runAsNonRoot".into(),
+                value: json!(true),
+            },
+        ];
+        apply(&mut doc, &ops).unwrap();
+        assert_eq!(doc, json!({"securityContext": {"runAsNonRoot": true}}));
     }
 
     #[test]

@@ -126,6 +126,25 @@ pub fn is_label_value(value: &str) -> bool {
         && b.last().is_none_or(u8::is_ascii_alphanumeric)
 }
 
+/// Whether an empty map under this key means the same to the API server as no key at all:
+/// the optional structs of a pod spec and its containers (`securityContext` and what it holds,
+/// `resources` and its `limits` and `requests`). A fix that removes the last field of one
+/// removes the map too. Not so for a volume source: `emptyDir: {}` is a volume.
+pub fn empty_is_absent(key: &str) -> bool {
+    matches!(
+        key,
+        "securityContext"
+            | "seLinuxOptions"
+            | "seccompProfile"
+            | "appArmorProfile"
+            | "windowsOptions"
+            | "capabilities"
+            | "resources"
+            | "limits"
+            | "requests"
+    )
+}
+
 /// The label that marks the operator's canary resources (its health check): they deploy no
 /// pods, and the operator skips validating them.
 pub const CANARY_LABEL: &str = "flink.apache.org/canary";
