@@ -125,7 +125,45 @@ struct Dir {
 #[derive(Debug, Default)]
 struct KindIndex {
     /// Object indexes by directory (`NO_DIR`: objects without an origin, seen from everywhere).
-    by_dir: HashMap<u32, Vec<u32>>,
+    by_dir: HashMap<u32, ByNamespace>,
+}
+
+/// Object indexes (ascending) by namespace, so that a lookup in one namespace reads only the
+/// objects it can match: a thousand namespaces reusing the same names in one directory cost
+/// no more per lookup than one.
+#[derive(Debug, Default)]
+struct ByNamespace {
+    named: HashMap<Box<str>, Vec<u32>>,
+    /// Objects without a namespace: they match every namespace.
+    unnamed: Vec<u32>,
+}
+
+impl ByNamespace {
+    fn push(&mut self, namespace: Option<&str>, i: u32) {
+        match namespace {
+            None => self.unnamed.push(i),
+            Some(ns) => match self.named.get_mut(ns) {
+                Some(v) => v.push(i),
+                None => {
+                    self.named.insert(ns.into(), vec![i]);
+                }
+            },
+        }
+    }
+
+    /// The objects that can match a lookup in `namespace` (all of them for `None`), appended
+    /// to `out` in no particular order.
+    fn matching(&self, namespace: Option<&str>, out: &mut Vec<u32>) {
+        out.extend_from_slice(&self.unnamed);
+        match namespace {
+            None => self.named.values().for_each(|v| out.extend_from_slice(v)),
+            Some(ns) => {
+                if let Some(v) = self.named.get(ns) {
+                    out.extend_from_slice(v);
+                }
+            }
+        }
+    }
 }
 
 /// A Flink configuration file as parsed, with the problems the parser found.
@@ -183,7 +221,7 @@ pub struct World {
     /// group -> kind -> index: looked up with `&str`, no allocation per lookup.
     kinds: HashMap<String, HashMap<String, KindIndex>>,
     /// group -> kind -> name -> objects.
-    names: HashMap<String, HashMap<String, HashMap<String, Vec<u32>>>>,
+    names: HashMap<String, HashMap<String, HashMap<String, ByNamespace>>>,
     /// Object index by the address of its value (our own keys: a fast hasher).
     by_address: foldhash::HashMap<usize, u32>,
     /// Each object's class, worked out once.
@@ -256,17 +294,18 @@ impl World {
             let next = identities.len() as u32;
             let id = *identities.entry(ObjectRef::of(&value)).or_insert(next);
             let (group, kind) = (object::group(&value), object::kind(&value));
+            let namespace = object::namespace(&value);
             // Keys are copied only when first met (thousands of objects share a kind).
             entry(entry(&mut w.kinds, group), kind)
                 .by_dir
                 .entry(dir)
                 .or_default()
-                .push(i);
+                .push(namespace, i);
             entry(
                 entry(entry(&mut w.names, group), kind),
                 object::name(&value),
             )
-            .push(i);
+            .push(namespace, i);
             w.by_address.insert(Arc::as_ptr(&value) as usize, i);
             w.class.push(object::classify(&value));
             w.objects.push(value);
@@ -384,21 +423,24 @@ impl View<'_> {
         out
     }
 
-    fn candidates(&self, group: &str, kind: &str) -> Vec<u32> {
+    /// The objects of a kind in sight that can match a lookup in `namespace`, ascending.
+    fn candidates(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<u32> {
         let w = self.world;
         let Some(ki) = w.kinds.get(group).and_then(|k| k.get(kind)) else {
             return Vec::new();
         };
-        let mut out: Vec<u32> = match self.from.map(|me| w.dir[me as usize]) {
-            None | Some(NO_DIR) => ki.by_dir.values().flatten().copied().collect(),
+        let mut out: Vec<u32> = Vec::new();
+        match self.from.map(|me| w.dir[me as usize]) {
+            None | Some(NO_DIR) => ki
+                .by_dir
+                .values()
+                .for_each(|n| n.matching(namespace, &mut out)),
             Some(_) => self
                 .dirs
                 .keys()
                 .filter_map(|d| ki.by_dir.get(d))
-                .flatten()
-                .copied()
-                .collect(),
-        };
+                .for_each(|n| n.matching(namespace, &mut out)),
+        }
         out.sort_unstable();
         out
     }
@@ -419,11 +461,7 @@ impl Context for View<'_> {
         // One object per identity: the nearest (the later one on a tie, as `kubectl apply -f`
         // applies files in order).
         let mut best: HashMap<u32, (u32, u32)> = HashMap::new();
-        for i in self.candidates(group, kind) {
-            let o = &w.objects[i as usize];
-            if !object::same_namespace(object::namespace(o), namespace) {
-                continue;
-            }
+        for i in self.candidates(group, kind, namespace) {
             let Some(d) = self.distance(i, dirs) else {
                 continue;
             };
@@ -449,7 +487,7 @@ impl Context for View<'_> {
 
     fn resolve(&self, group: &str, kind: &str, namespace: Option<&str>, name: &str) -> Resolved {
         let w = self.world;
-        let Some(all) = w
+        let Some(by_namespace) = w
             .names
             .get(group)
             .and_then(|k| k.get(kind))
@@ -457,17 +495,16 @@ impl Context for View<'_> {
         else {
             return Resolved::None;
         };
+        let mut all = Vec::new();
+        by_namespace.matching(namespace, &mut all);
+        all.sort_unstable();
         let dirs = &self.dirs;
         // Nearest first; at the same distance an object in the subject's namespace wins over
         // one without a namespace.
         let mut best: Option<(u32, bool)> = None;
         let mut tied: Vec<u32> = Vec::new();
-        for &i in all {
-            let o = &w.objects[i as usize];
-            let ns = object::namespace(o);
-            if !object::same_namespace(ns, namespace) {
-                continue;
-            }
+        for &i in &all {
+            let ns = object::namespace(&w.objects[i as usize]);
             let Some(d) = self.distance(i, dirs) else {
                 continue;
             };

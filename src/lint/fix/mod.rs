@@ -5,6 +5,8 @@
 
 mod editor;
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 pub use editor::{EditError, ObjectEdit, append_document, edit_file, flow, is_json_text};
@@ -73,13 +75,19 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
         let world = inputs.world(false);
         let mut per_file: Vec<Vec<ObjectEdit>> = vec![Vec::new(); current.len()];
         let mut created: Vec<Vec<Value>> = vec![Vec::new(); current.len()];
-        let mut identities: Vec<ObjectRef> = inputs
-            .objects
-            .iter()
-            .map(|o| ObjectRef::of(&o.value))
-            .collect();
-        let mut own: std::collections::HashMap<usize, Vec<Op>> = Default::default();
+        // Every object by identity, once per pass: edits and created objects look them up
+        // here, not by a scan of the whole set each (a file of thousands of objects).
+        let mut by_identity: HashMap<ObjectRef, Vec<usize>> = HashMap::new();
+        for (j, o) in inputs.objects.iter().enumerate() {
+            by_identity
+                .entry(ObjectRef::of(&o.value))
+                .or_default()
+                .push(j);
+        }
+        let mut own: HashMap<usize, Vec<Op>> = Default::default();
         let mut foreign: Vec<(usize, Edit)> = Vec::new();
+        // Target object -> its edits' positions in `foreign`.
+        let mut foreign_of: HashMap<usize, Vec<usize>> = HashMap::new();
         for (i, o) in inputs.objects.iter().enumerate() {
             if broken[o.file] || frozen[o.file] {
                 continue;
@@ -93,17 +101,20 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
             // Objects the fixes create go into the subject's file, once each.
             for obj in &out.created {
                 let id = ObjectRef::of(obj);
-                if !identities.contains(&id) {
-                    identities.push(id);
+                if let std::collections::hash_map::Entry::Vacant(v) = by_identity.entry(id) {
+                    v.insert(Vec::new());
                     created[o.file].push(obj.clone());
                 }
             }
             // Operations on other objects of the set (a key the mounted ConfigMap lacks):
             // applied below, to that object's document, once each.
             for e in &out.edited {
-                if let Some(j) = edit_target(&inputs, &current, e)
-                    && !foreign.iter().any(|(k, f)| *k == j && f == e)
-                {
+                let Some(j) = edit_target(&inputs, &by_identity, &current, e) else {
+                    continue;
+                };
+                let seen = foreign_of.entry(j).or_default();
+                if !seen.iter().any(|&k| foreign[k].1 == *e) {
+                    seen.push(foreign.len());
                     foreign.push((j, e.clone()));
                 }
             }
@@ -118,7 +129,7 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
         }
         // Each edit is materialised against its object as the object's own fixes and the
         // edits before it leave it: two workloads asking for the same key write it once.
-        let mut states: std::collections::HashMap<usize, Value> = Default::default();
+        let mut states: HashMap<usize, Value> = Default::default();
         for (j, e) in &foreign {
             let o = &inputs.objects[*j];
             if broken[o.file] || frozen[o.file] {
@@ -199,16 +210,22 @@ pub fn fix(engine: &Engine, files: Vec<(String, String)>, unsafe_fixes: bool) ->
 /// the edit names none); among several there, the one the world resolved (the same value; of
 /// identical copies the last, as the last one applied wins). `None` when objects in several
 /// files answer: an edit never lands on a guess.
-fn edit_target(inputs: &Inputs, files: &[FixedFile], e: &Edit) -> Option<usize> {
-    let found: Vec<usize> = inputs
-        .objects
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            ObjectRef::of(&o.value) == e.object
-                && e.file.as_ref().is_none_or(|f| files[o.file].name == *f)
+fn edit_target(
+    inputs: &Inputs,
+    by_identity: &HashMap<ObjectRef, Vec<usize>>,
+    files: &[FixedFile],
+    e: &Edit,
+) -> Option<usize> {
+    let found: Vec<usize> = by_identity
+        .get(&e.object)
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|&j| {
+            e.file
+                .as_ref()
+                .is_none_or(|f| files[inputs.objects[j].file].name == *f)
         })
-        .map(|(j, _)| j)
         .collect();
     let same_file = found
         .windows(2)
