@@ -195,6 +195,10 @@ pub struct Settings {
     pub fix: FixSettings,
     #[serde(default)]
     pub suppression: Suppression,
+    /// The Flink Kubernetes Operator version whose validator the FLK5xx rules follow
+    /// (`operator-version: "1.15"`; default the newest verified).
+    #[serde(default)]
+    pub operator_version: crate::flink::operator::OperatorVersion,
     /// Run only the rules declared `admission: true` (the webhook). Not read from files.
     #[serde(skip)]
     pub admission: bool,
