@@ -88,7 +88,26 @@ fn validate_denies_with_every_error_and_warns_briefly() {
         msg.contains("FLK101: spec.jobManager.replicas is 2"),
         "{msg}"
     );
+    // Every error at once: the operator's own webhook would stop at its first message.
+    assert!(
+        msg.contains("FLK402: spec.jobManager sets no memory"),
+        "{msg}"
+    );
     assert!(r.get("patch").is_none() && r.get("patchType").is_none());
+    assert_eq!(r["auditAnnotations"]["rules"], "FLK101,FLK402");
+    assert_eq!(r["auditAnnotations"]["denied-rules"], "FLK101,FLK402");
+    // A rule the configuration lowers to a warning comes back as a brief warning.
+    let settings = admission::webhook_settings(Some("rules:\n  FLK402: warning\n")).unwrap();
+    let e = Engine::embedded(settings).unwrap();
+    let out = admission::replay_one(
+        &e,
+        fixture("flinkdeployment-create.json"),
+        Endpoint::Validate,
+        &NoContext,
+        &Policy::default(),
+    )
+    .unwrap();
+    let r = response(&out);
     let warnings: Vec<&str> = r["warnings"]
         .as_array()
         .unwrap()
@@ -321,7 +340,23 @@ fn exemption_annotations_reach_only_warnings_in_the_webhook() {
     r["request"]["object"]["metadata"]["annotations"]["flink-lint.io/ignore"] =
         json!("FLK101=we accept it, FLK402=memory set by the platform team");
     let out = answer(r.clone(), Endpoint::Validate, &NoContext);
-    // the error is not silenced, the warning is
+    // errors are not silenced
+    assert_eq!(out["response"]["allowed"], false);
+    assert_eq!(
+        out["response"]["auditAnnotations"]["rules"],
+        "FLK101,FLK402"
+    );
+    // a rule the configuration lowers to a warning is
+    let settings = admission::webhook_settings(Some("rules:\n  FLK402: warning\n")).unwrap();
+    let e = Engine::embedded(settings).unwrap();
+    let out = admission::replay_one(
+        &e,
+        r.clone(),
+        Endpoint::Validate,
+        &NoContext,
+        &Policy::default(),
+    )
+    .unwrap();
     assert_eq!(out["response"]["allowed"], false);
     assert_eq!(out["response"]["auditAnnotations"]["rules"], "FLK101");
     // unless the config allows more
