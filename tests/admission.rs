@@ -888,3 +888,67 @@ fn warnings_stay_within_what_the_api_server_keeps_and_end_in_a_count() {
         "{last}"
     );
 }
+
+/// An AdmissionReview (CREATE) of `object`, a Flink custom resource in namespace `streaming`.
+fn flink_review(object: Value) -> Value {
+    let kind = object["kind"].as_str().unwrap().to_string();
+    let plural = format!("{}s", kind.to_ascii_lowercase());
+    let gvk = json!({"group": "flink.apache.org", "version": "v1beta1", "kind": kind});
+    let gvr = json!({"group": "flink.apache.org", "version": "v1beta1", "resource": plural});
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "9b2c4d6e-1a3b-4c5d-8e7f-0a1b2c3d4e5f",
+            "kind": gvk, "resource": gvr, "requestKind": gvk, "requestResource": gvr,
+            "name": object["metadata"]["name"], "namespace": "streaming",
+            "operation": "CREATE",
+            "userInfo": {"username": "alice@example.com", "groups": ["system:authenticated"]},
+            "object": object, "oldObject": null, "dryRun": false
+        }
+    })
+}
+
+/// The operator's validation runs in /validate for every kind it covers, every reason at once:
+/// a session job aimed at an application cluster (found in the cache) without parallelism and
+/// with a local jar, a snapshot naming both a savepoint and a checkpoint, and a blue/green
+/// deployment whose children's names are too long and whose template owns the cluster id.
+#[test]
+fn validate_denies_what_the_operator_refuses_for_every_flink_kind() {
+    let application = json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
+        "metadata": {"name": "orders-app", "namespace": "streaming"},
+        "spec": {"image": "flink:1.20", "flinkVersion": "v1_20", "serviceAccount": "flink",
+                 "jobManager": {"resource": {"memory": "2048m", "cpu": 1}},
+                 "taskManager": {"resource": {"memory": "2048m", "cpu": 1}},
+                 "job": {"jarURI": "local:///opt/flink/usrlib/orders.jar", "parallelism": 2}}});
+    let cache = synced_cache([&application]);
+    let session_job = json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkSessionJob",
+        "metadata": {"name": "orders-job", "namespace": "streaming",
+                     "labels": {"target.session": "orders-app"}},
+        "spec": {"deploymentName": "orders-app",
+                 "job": {"jarURI": "local:///opt/flink/usrlib/orders.jar"}}});
+    let out = answer(flink_review(session_job), Endpoint::Validate, &cache);
+    assert_eq!(out["response"]["allowed"], false, "{out}");
+    assert_eq!(audited_rules(&out), "FLK511,FLK519,FLK520", "{out}");
+
+    let snapshot = json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkStateSnapshot",
+        "metadata": {"name": "orders-savepoint", "namespace": "streaming"},
+        "spec": {"savepoint": {"path": "s3://flink/savepoints"}, "checkpoint": {},
+                 "jobReference": {"kind": "FlinkDeployment", "name": "orders-app"}}});
+    let out = answer(flink_review(snapshot), Endpoint::Validate, &cache);
+    assert_eq!(out["response"]["allowed"], false, "{out}");
+    assert_eq!(audited_rules(&out), "FLK521", "{out}");
+
+    let mut template = application["spec"].clone();
+    template["flinkConfiguration"] = json!({"kubernetes.cluster-id": "orders"});
+    let blue_green = json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkBlueGreenDeployment",
+        "metadata": {"name": "orders-enrichment-blue-green-deployments", "namespace": "streaming"},
+        "spec": {"template": {"spec": template}}});
+    let out = answer(flink_review(blue_green), Endpoint::Validate, &NoContext);
+    assert_eq!(out["response"]["allowed"], false, "{out}");
+    assert_eq!(audited_rules(&out), "FLK502,FLK504", "{out}");
+}

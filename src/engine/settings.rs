@@ -396,6 +396,24 @@ mod tests {
     }
 
     #[test]
+    fn operator_version_is_read_as_text_or_number_and_checked() {
+        use crate::flink::operator::OperatorVersion;
+        assert_eq!(
+            Settings::default().operator_version,
+            OperatorVersion::NEWEST
+        );
+        let s = Settings::from_yaml("operator-version: \"1.13.0\"\n").unwrap();
+        assert_eq!(s.operator_version.to_string(), "1.13");
+        let s = Settings::from_yaml("operator-version: 1.15\n").unwrap();
+        assert_eq!(s.operator_version.to_string(), "1.15");
+        let s = Settings::from_yaml("operator-version: 1.10\n").unwrap();
+        assert_eq!(s.operator_version.to_string(), "1.10");
+        let e = Settings::from_yaml("operator-version: \"1.8\"\n").unwrap_err();
+        assert!(e.contains("1.10 to 1.16"), "{e}");
+        assert!(Settings::from_yaml("operator-version: 2.0\n").is_err());
+    }
+
+    #[test]
     fn typos_are_errors() {
         let registry = Registry::embedded().unwrap();
         let s = Settings::from_yaml("rules:\n  FLK777: off\n").unwrap();

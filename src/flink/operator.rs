@@ -105,7 +105,12 @@ impl<'de> Deserialize<'de> for OperatorVersion {
         let v = serde_json::Value::deserialize(d)?;
         let text = match &v {
             serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
+            // YAML reads an unquoted `1.10` as the number 1.1: no operator 1.1 is followed, so
+            // a one-digit minor of a number is the tens.
+            serde_json::Value::Number(n) => match n.to_string().split_once('.') {
+                Some((major, minor)) if minor.len() == 1 => format!("{major}.{minor}0"),
+                _ => n.to_string(),
+            },
             other => other.to_string(),
         };
         text.parse().map_err(serde::de::Error::custom)
