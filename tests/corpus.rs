@@ -230,6 +230,7 @@ fn the_workshop_pyflink_deployment_is_rejected_for_every_reason() {
         ("FLK402", "/spec"),
         ("FLK511", "/spec/job"),
         ("FLK515", "/spec"),
+        ("FLK523", "/spec/mode"),
     ] {
         assert!(
             errors.iter().any(|(r, p)| r == want.0 && p == want.1),

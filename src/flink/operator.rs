@@ -430,6 +430,30 @@ fn is_cron(s: &str) -> bool {
         && !s.contains(':')
 }
 
+/// The enumerations of a FlinkDeployment spec (relative to the spec) and the values the CRD and
+/// the operator's API classes accept, exactly (case included).
+pub const DEPLOYMENT_ENUMS: &[(&str, &[&str])] = &[
+    ("/mode", &["native", "standalone"]),
+    (
+        "/job/upgradeMode",
+        &["last-state", "savepoint", "stateless"],
+    ),
+    ("/job/state", &["running", "suspended"]),
+];
+/// The same for a FlinkSessionJob's job.
+pub const SESSION_JOB_ENUMS: &[(&str, &[&str])] = &[
+    (
+        "/spec/job/upgradeMode",
+        &["last-state", "savepoint", "stateless"],
+    ),
+    ("/spec/job/state", &["running", "suspended"]),
+];
+/// The same for a FlinkStateSnapshot.
+pub const SNAPSHOT_ENUMS: &[(&str, &[&str])] = &[(
+    "/spec/savepoint/formatType",
+    &["CANONICAL", "NATIVE", "UNKNOWN"],
+)];
+
 /// `spec.job.upgradeMode` values that keep state (and so need a checkpoint directory).
 pub fn keeps_state(upgrade_mode: &str) -> bool {
     matches!(upgrade_mode, "savepoint" | "last-state")

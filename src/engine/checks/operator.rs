@@ -218,6 +218,48 @@ fn flink_version_supported(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![hit(c.ptr("/flinkVersion"), problem)]
 }
 
+/// FLK523: `check: native: operator_enum_invalid`.
+pub(super) const OPERATOR_ENUM_INVALID: Native = Native {
+    args: &["field", "value", "allowed"],
+    run: operator_enum_invalid,
+};
+
+/// FLK523: `mode`, `job.upgradeMode`, `job.state` or a savepoint's `formatType` set to a value
+/// the CRD and the operator do not know (`mode: application`).
+fn operator_enum_invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let (base, enums, field_base) = if let Some(c) = cluster(ctx) {
+        (c.base, op::DEPLOYMENT_ENUMS, c.field(""))
+    } else if is_kind(ctx, CrKind::FlinkSessionJob) {
+        ("", op::SESSION_JOB_ENUMS, String::new())
+    } else if is_kind(ctx, CrKind::FlinkStateSnapshot) {
+        ("", op::SNAPSHOT_ENUMS, String::new())
+    } else {
+        return Vec::new();
+    };
+    let obj = ctx.obj;
+    enums
+        .iter()
+        .filter_map(|(rel, allowed)| {
+            let at = format!("{base}{rel}");
+            let v = obj.at(&at).filter(|v| !v.is_null())?;
+            if v.as_str().is_some_and(|s| allowed.contains(&s)) {
+                return None;
+            }
+            let field = if field_base.is_empty() {
+                rel.trim_start_matches('/').replace('/', ".")
+            } else {
+                format!("{field_base}{}", rel.replace('/', "."))
+            };
+            Some(
+                Hit::at(at)
+                    .arg("field", field)
+                    .arg("value", text_of(v))
+                    .arg("allowed", allowed.join(", ")),
+            )
+        })
+        .collect()
+}
+
 // ------------------------------------------------------------------------------------------------
 // Configuration the operator refuses
 // ------------------------------------------------------------------------------------------------
