@@ -952,3 +952,39 @@ fn validate_denies_what_the_operator_refuses_for_every_flink_kind() {
     assert_eq!(out["response"]["allowed"], false, "{out}");
     assert_eq!(audited_rules(&out), "FLK502,FLK504", "{out}");
 }
+
+/// The webhook's `--config` takes `operator-version`: a Flink version the installed operator
+/// does not know is denied, one it knows passes.
+#[test]
+fn validate_follows_the_configured_operator_version() {
+    let deployment = json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
+        "metadata": {"name": "orders", "namespace": "streaming"},
+        "spec": {"image": "flink:2.3", "flinkVersion": "v2_3", "serviceAccount": "flink",
+                 "jobManager": {"resource": {"memory": "2048m", "cpu": 1}},
+                 "taskManager": {"resource": {"memory": "2048m", "cpu": 1}},
+                 "job": {"jarURI": "local:///opt/flink/usrlib/orders.jar", "parallelism": 2}}});
+    let judge = |config: &str| {
+        let settings = admission::webhook_settings(Some(config)).unwrap();
+        let e = Engine::embedded(settings).unwrap();
+        admission::replay_one(
+            &e,
+            flink_review(deployment.clone()),
+            Endpoint::Validate,
+            &NoContext,
+            &Policy::default(),
+        )
+        .unwrap()
+    };
+    let old = judge("operator-version: \"1.14\"\n");
+    assert_eq!(old["response"]["allowed"], false, "{old}");
+    assert!(audited_rules(&old).contains("FLK503"), "{old}");
+    let message = old["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Flink Kubernetes Operator 1.14 accepts v1_15 to v2_2"),
+        "{message}"
+    );
+    let new = judge("operator-version: \"1.15\"\n");
+    assert!(!audited_rules(&new).contains("FLK503"), "{new}");
+    assert!(admission::webhook_settings(Some("operator-version: \"3.0\"\n")).is_err());
+}
