@@ -945,9 +945,10 @@ fn autoscaler_view<'a>(ctx: &Ctx<'a>) -> Option<(FlinkConfig, String)> {
     if !is_kind(ctx, CrKind::FlinkSessionJob) {
         return None;
     }
-    let mut cfg = session_cluster(ctx)
-        .map(|c| flatten_at(&c, "/spec/flinkConfiguration"))
-        .unwrap_or_default();
+    // As for the job checks, the operator judges a session job's autoscaler only against a
+    // session cluster it found.
+    let cluster = session_cluster(ctx)?;
+    let mut cfg = flatten_at(&cluster, "/spec/flinkConfiguration");
     cfg.merge(&flatten_at(ctx.obj, "/spec/flinkConfiguration"));
     Some((cfg, "/spec/flinkConfiguration".into()))
 }
