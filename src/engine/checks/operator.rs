@@ -1373,6 +1373,14 @@ mod tests {
     }
 
     #[test]
+    fn memory_in_resources_counts_from_operator_1_16() {
+        let tm = json!({"resources": {"requests": {"memory": "2Gi", "cpu": 1}}});
+        let obj = deployment("v1_20", tm);
+        assert!(!rules_for(&obj, "1.16").contains(&"FLK402".to_string()));
+        assert!(rules_for(&obj, "1.15").contains(&"FLK402".to_string()));
+    }
+
+    #[test]
     fn a_savepoint_directory_goes_beside_the_checkpoint_directory() {
         let fix = |dir: &str| {
             let obj = json!({"spec": {"flinkConfiguration": {"state.checkpoints.dir": dir}}});
