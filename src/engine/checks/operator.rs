@@ -169,7 +169,7 @@ fn operator_name(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 /// FLK503: `check: native: flink_version_supported`.
 pub(super) const FLINK_VERSION_SUPPORTED: Native = Native {
-    args: &["problem", "operator", "supported"],
+    args: &["field", "problem", "operator", "supported"],
     run: flink_version_supported,
 };
 
@@ -188,6 +188,7 @@ fn flink_version_supported(ctx: &Ctx<'_>) -> Vec<Hit> {
     );
     let hit = |at: String, problem: String| {
         Hit::at(at)
+            .arg("field", c.field("/flinkVersion"))
             .arg("problem", problem)
             .arg("operator", ov)
             .arg("supported", &supported)
