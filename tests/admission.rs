@@ -909,19 +909,26 @@ fn flink_review(object: Value) -> Value {
     })
 }
 
+/// An application FlinkDeployment the operator accepts, on Flink `flink` (`1.20`).
+fn application_cluster(name: &str, flink: &str) -> Value {
+    json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
+        "metadata": {"name": name, "namespace": "streaming"},
+        "spec": {"image": format!("flink:{flink}"),
+                 "flinkVersion": format!("v{}", flink.replace('.', "_")),
+                 "serviceAccount": "flink",
+                 "jobManager": {"resource": {"memory": "2048m", "cpu": 1}},
+                 "taskManager": {"resource": {"memory": "2048m", "cpu": 1}},
+                 "job": {"jarURI": "local:///opt/flink/usrlib/orders.jar", "parallelism": 2}}})
+}
+
 /// The operator's validation runs in /validate for every kind it covers, every reason at once:
 /// a session job aimed at an application cluster (found in the cache) without parallelism and
 /// with a local jar, a snapshot naming both a savepoint and a checkpoint, and a blue/green
 /// deployment whose children's names are too long and whose template owns the cluster id.
 #[test]
 fn validate_denies_what_the_operator_refuses_for_every_flink_kind() {
-    let application = json!({
-        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
-        "metadata": {"name": "orders-app", "namespace": "streaming"},
-        "spec": {"image": "flink:1.20", "flinkVersion": "v1_20", "serviceAccount": "flink",
-                 "jobManager": {"resource": {"memory": "2048m", "cpu": 1}},
-                 "taskManager": {"resource": {"memory": "2048m", "cpu": 1}},
-                 "job": {"jarURI": "local:///opt/flink/usrlib/orders.jar", "parallelism": 2}}});
+    let application = application_cluster("orders-app", "1.20");
     let cache = synced_cache([&application]);
     let session_job = json!({
         "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkSessionJob",
@@ -957,13 +964,7 @@ fn validate_denies_what_the_operator_refuses_for_every_flink_kind() {
 /// does not know is denied, one it knows passes.
 #[test]
 fn validate_follows_the_configured_operator_version() {
-    let deployment = json!({
-        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
-        "metadata": {"name": "orders", "namespace": "streaming"},
-        "spec": {"image": "flink:2.3", "flinkVersion": "v2_3", "serviceAccount": "flink",
-                 "jobManager": {"resource": {"memory": "2048m", "cpu": 1}},
-                 "taskManager": {"resource": {"memory": "2048m", "cpu": 1}},
-                 "job": {"jarURI": "local:///opt/flink/usrlib/orders.jar", "parallelism": 2}}});
+    let deployment = application_cluster("orders", "2.3");
     let judge = |config: &str| {
         let settings = admission::webhook_settings(Some(config)).unwrap();
         let e = Engine::embedded(settings).unwrap();
