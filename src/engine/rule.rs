@@ -240,6 +240,22 @@ pub struct Rule {
     #[serde(default)]
     pub fix: Option<FixSpec>,
     pub docs: Docs,
+    /// For a rule that mirrors the Flink Kubernetes Operator's own validation: what the operator
+    /// says, so `explain` shows its message beside ours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorParity>,
+}
+
+/// The operator check a rule mirrors.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorParity {
+    /// The operator version whose behaviour the rule follows (`1.16`).
+    pub version: String,
+    /// Where the operator checks it (`DefaultValidator.validateIngress`).
+    pub source: String,
+    /// The operator's messages, verbatim (`%s` where it fills in a value).
+    pub messages: Vec<String>,
 }
 
 /// A rule's `platform:`: `openshift`, `kubernetes`, or `any` (the default) for none.
@@ -448,6 +464,17 @@ impl Rule {
             },
             self.summary.trim(),
         );
+        if let Some(op) = &self.operator {
+            out.push_str(&format!(
+                "\n## Messages\n\nflink-lint: {}\n\nFlink Kubernetes Operator {} (`{}`):\n",
+                self.message.trim(),
+                op.version,
+                op.source
+            ));
+            for m in &op.messages {
+                out.push_str(&format!("- {m}\n"));
+            }
+        }
         for (title, body) in [
             ("What it does", &d.what_it_does),
             ("Why is this bad?", &d.why_is_this_bad),

@@ -195,6 +195,10 @@ pub struct Settings {
     pub fix: FixSettings,
     #[serde(default)]
     pub suppression: Suppression,
+    /// The Flink Kubernetes Operator version whose validator the FLK5xx rules follow
+    /// (`operator-version: "1.15"`; default the newest verified).
+    #[serde(default)]
+    pub operator_version: crate::flink::operator::OperatorVersion,
     /// Run only the rules declared `admission: true` (the webhook). Not read from files.
     #[serde(skip)]
     pub admission: bool,
@@ -389,6 +393,24 @@ mod tests {
             sel.effective_severity(&rule("FLK304")),
             Some(Severity::Error)
         );
+    }
+
+    #[test]
+    fn operator_version_is_read_as_text_or_number_and_checked() {
+        use crate::flink::operator::OperatorVersion;
+        assert_eq!(
+            Settings::default().operator_version,
+            OperatorVersion::NEWEST
+        );
+        let s = Settings::from_yaml("operator-version: \"1.13.0\"\n").unwrap();
+        assert_eq!(s.operator_version.to_string(), "1.13");
+        let s = Settings::from_yaml("operator-version: 1.15\n").unwrap();
+        assert_eq!(s.operator_version.to_string(), "1.15");
+        let s = Settings::from_yaml("operator-version: 1.10\n").unwrap();
+        assert_eq!(s.operator_version.to_string(), "1.10");
+        let e = Settings::from_yaml("operator-version: \"1.8\"\n").unwrap_err();
+        assert!(e.contains("1.10 to 1.16"), "{e}");
+        assert!(Settings::from_yaml("operator-version: 2.0\n").is_err());
     }
 
     #[test]

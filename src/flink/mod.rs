@@ -5,5 +5,6 @@ pub mod config;
 pub mod image;
 pub mod kinds;
 pub mod object;
+pub mod operator;
 pub mod pointer;
 pub mod quantity;

@@ -86,7 +86,26 @@ fn validate_denies_with_every_error_and_warns_briefly() {
         msg.contains("FLK101: spec.jobManager.replicas is 2"),
         "{msg}"
     );
+    // Every error at once: the operator's own webhook would stop at its first message.
+    assert!(
+        msg.contains("FLK402: spec.jobManager sets no memory"),
+        "{msg}"
+    );
     assert!(r.get("patch").is_none() && r.get("patchType").is_none());
+    assert_eq!(r["auditAnnotations"]["rules"], "FLK101,FLK402");
+    assert_eq!(r["auditAnnotations"]["denied-rules"], "FLK101,FLK402");
+    // A rule the configuration lowers to a warning comes back as a brief warning.
+    let settings = admission::webhook_settings(Some("rules:\n  FLK402: warning\n")).unwrap();
+    let e = Engine::embedded(settings).unwrap();
+    let out = admission::replay_one(
+        &e,
+        fixture("flinkdeployment-create.json"),
+        Endpoint::Validate,
+        &NoContext,
+        &Policy::default(),
+    )
+    .unwrap();
+    let r = response(&out);
     let warnings: Vec<&str> = r["warnings"]
         .as_array()
         .unwrap()
@@ -319,7 +338,23 @@ fn exemption_annotations_reach_only_warnings_in_the_webhook() {
     r["request"]["object"]["metadata"]["annotations"]["flink-lint.io/ignore"] =
         json!("FLK101=we accept it, FLK402=memory set by the platform team");
     let out = answer(r.clone(), Endpoint::Validate, &NoContext);
-    // the error is not silenced, the warning is
+    // errors are not silenced
+    assert_eq!(out["response"]["allowed"], false);
+    assert_eq!(
+        out["response"]["auditAnnotations"]["rules"],
+        "FLK101,FLK402"
+    );
+    // a rule the configuration lowers to a warning is
+    let settings = admission::webhook_settings(Some("rules:\n  FLK402: warning\n")).unwrap();
+    let e = Engine::embedded(settings).unwrap();
+    let out = admission::replay_one(
+        &e,
+        r.clone(),
+        Endpoint::Validate,
+        &NoContext,
+        &Policy::default(),
+    )
+    .unwrap();
     assert_eq!(out["response"]["allowed"], false);
     assert_eq!(out["response"]["auditAnnotations"]["rules"], "FLK101");
     // unless the config allows more
@@ -850,4 +885,105 @@ fn warnings_stay_within_what_the_api_server_keeps_and_end_in_a_count() {
         last.contains("flink-lint") && last.contains("log"),
         "{last}"
     );
+}
+
+/// An AdmissionReview (CREATE) of `object`, a Flink custom resource in namespace `streaming`.
+fn flink_review(object: Value) -> Value {
+    let kind = object["kind"].as_str().unwrap().to_string();
+    let plural = format!("{}s", kind.to_ascii_lowercase());
+    let gvk = json!({"group": "flink.apache.org", "version": "v1beta1", "kind": kind});
+    let gvr = json!({"group": "flink.apache.org", "version": "v1beta1", "resource": plural});
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "9b2c4d6e-1a3b-4c5d-8e7f-0a1b2c3d4e5f",
+            "kind": gvk, "resource": gvr, "requestKind": gvk, "requestResource": gvr,
+            "name": object["metadata"]["name"], "namespace": "streaming",
+            "operation": "CREATE",
+            "userInfo": {"username": "alice@example.com", "groups": ["system:authenticated"]},
+            "object": object, "oldObject": null, "dryRun": false
+        }
+    })
+}
+
+/// An application FlinkDeployment the operator accepts, on Flink `flink` (`1.20`).
+fn application_cluster(name: &str, flink: &str) -> Value {
+    json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
+        "metadata": {"name": name, "namespace": "streaming"},
+        "spec": {"image": format!("flink:{flink}"),
+                 "flinkVersion": format!("v{}", flink.replace('.', "_")),
+                 "serviceAccount": "flink",
+                 "jobManager": {"resource": {"memory": "2048m", "cpu": 1}},
+                 "taskManager": {"resource": {"memory": "2048m", "cpu": 1}},
+                 "job": {"jarURI": "local:///opt/flink/usrlib/orders.jar", "parallelism": 2}}})
+}
+
+/// The operator's validation runs in /validate for every kind it covers, every reason at once:
+/// a session job aimed at an application cluster (found in the cache) without parallelism and
+/// with a local jar, a snapshot naming both a savepoint and a checkpoint, and a blue/green
+/// deployment whose children's names are too long and whose template owns the cluster id.
+#[test]
+fn validate_denies_what_the_operator_refuses_for_every_flink_kind() {
+    let application = application_cluster("orders-app", "1.20");
+    let cache = synced_cache([&application]);
+    let session_job = json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkSessionJob",
+        "metadata": {"name": "orders-job", "namespace": "streaming",
+                     "labels": {"target.session": "orders-app"}},
+        "spec": {"deploymentName": "orders-app",
+                 "job": {"jarURI": "local:///opt/flink/usrlib/orders.jar"}}});
+    let out = answer(flink_review(session_job), Endpoint::Validate, &cache);
+    assert_eq!(out["response"]["allowed"], false, "{out}");
+    assert_eq!(audited_rules(&out), "FLK511,FLK519,FLK520", "{out}");
+
+    let snapshot = json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkStateSnapshot",
+        "metadata": {"name": "orders-savepoint", "namespace": "streaming"},
+        "spec": {"savepoint": {"path": "s3://flink/savepoints"}, "checkpoint": {},
+                 "jobReference": {"kind": "FlinkDeployment", "name": "orders-app"}}});
+    let out = answer(flink_review(snapshot), Endpoint::Validate, &cache);
+    assert_eq!(out["response"]["allowed"], false, "{out}");
+    assert_eq!(audited_rules(&out), "FLK521", "{out}");
+
+    let mut template = application["spec"].clone();
+    template["flinkConfiguration"] = json!({"kubernetes.cluster-id": "orders"});
+    let blue_green = json!({
+        "apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkBlueGreenDeployment",
+        "metadata": {"name": "orders-enrichment-blue-green-deployments", "namespace": "streaming"},
+        "spec": {"template": {"spec": template}}});
+    let out = answer(flink_review(blue_green), Endpoint::Validate, &NoContext);
+    assert_eq!(out["response"]["allowed"], false, "{out}");
+    assert_eq!(audited_rules(&out), "FLK502,FLK504", "{out}");
+}
+
+/// The webhook's `--config` takes `operator-version`: a Flink version the installed operator
+/// does not know is denied, one it knows passes.
+#[test]
+fn validate_follows_the_configured_operator_version() {
+    let deployment = application_cluster("orders", "2.3");
+    let judge = |config: &str| {
+        let settings = admission::webhook_settings(Some(config)).unwrap();
+        let e = Engine::embedded(settings).unwrap();
+        admission::replay_one(
+            &e,
+            flink_review(deployment.clone()),
+            Endpoint::Validate,
+            &NoContext,
+            &Policy::default(),
+        )
+        .unwrap()
+    };
+    let old = judge("operator-version: \"1.14\"\n");
+    assert_eq!(old["response"]["allowed"], false, "{old}");
+    assert!(audited_rules(&old).contains("FLK503"), "{old}");
+    let message = old["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Flink Kubernetes Operator 1.14 accepts v1_15 to v2_2"),
+        "{message}"
+    );
+    let new = judge("operator-version: \"1.15\"\n");
+    assert!(!audited_rules(&new).contains("FLK503"), "{new}");
+    assert!(admission::webhook_settings(Some("operator-version: \"3.0\"\n")).is_err());
 }

@@ -269,6 +269,38 @@ fn rules_lists_every_rule_and_explain_prints_every_section() {
         .code(0);
 }
 
+/// A rule that mirrors the operator's validation shows the operator's message beside ours, and
+/// which operator version and check it follows.
+#[test]
+fn explain_shows_the_operators_message_beside_ours() {
+    let out = lint().args(["explain", "FLK504"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let messages = text.find("## Messages").expect("a Messages section");
+    let section = &text[messages..text[messages..].find("## What").unwrap() + messages];
+    assert!(
+        section.contains("flink-lint: flinkConfiguration sets {key}, which the operator"),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "Flink Kubernetes Operator 1.16 (`DefaultValidator.validateFlinkDeploymentConfig`)"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains("- Forbidden Flink config key: %s"),
+        "{section}"
+    );
+    // a rule of its own has no such section
+    let own = lint().args(["explain", "FLK102"]).output().unwrap();
+    assert!(
+        !String::from_utf8(own.stdout)
+            .unwrap()
+            .contains("## Messages")
+    );
+}
+
 #[test]
 fn human_output_snapshot() {
     let out = lint()

@@ -178,6 +178,13 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
             "FLK401/fail-scope-all.yaml", // not a Flink container: no size is known to fit
             "FLK401/fail-sidecar.yaml", // a sidecar: no size is known to fit
             "FLK501/fail-not-a-label-value.yaml", // the API server would refuse the label
+            "FLK503/fail-blue-green.yaml", // moving to a supported Flink is a downgrade
+            "FLK503/fail-not-a-version.yaml", // the image does not say its Flink version
+            "FLK503/fail-old.yaml",   // moving to a supported Flink is an upgrade
+            "FLK508/fail-unknown.yaml", // no key the operator mounts is meant
+            "FLK510/fail-periodic.yaml", // no checkpoint directory to put it beside
+            "FLK510/fail-trigger.yaml", // no checkpoint directory to put it beside
+            "FLK515/fail-unknown.yaml", // no Flink service account in sight
         ]
     );
 }

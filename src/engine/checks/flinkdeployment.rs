@@ -20,6 +20,12 @@ fn is_flink_deployment(ctx: &Ctx<'_>) -> bool {
 /// Where `key` is written in `spec.flinkConfiguration`: flat (`a.b.c`), nested (`a: {b: {c:}}`)
 /// or mixed (`a: {b.c:}`). `None` when it is not there.
 pub fn key_pointer(obj: &Value, key: &str) -> Option<String> {
+    key_pointer_in(obj, FLINK_CONFIGURATION, key)
+}
+
+/// [`key_pointer`] in the Flink configuration at `config` (a FlinkBlueGreenDeployment's is
+/// `/spec/template/spec/flinkConfiguration`).
+pub fn key_pointer_in(obj: &Value, config: &str, key: &str) -> Option<String> {
     fn find(node: &Value, at: &str, rest: &str) -> Option<String> {
         let map = node.as_object()?;
         if map.contains_key(rest) {
@@ -30,15 +36,20 @@ pub fn key_pointer(obj: &Value, key: &str) -> Option<String> {
             find(v, &format!("{at}/{}", pointer::escape(k)), below)
         })
     }
-    find(obj.at(FLINK_CONFIGURATION)?, FLINK_CONFIGURATION, key)
+    find(obj.at(config)?, config, key)
 }
 
 /// Where to add `key` to `spec.flinkConfiguration`: into the deepest nested map the
 /// configuration already has for its prefix (`taskmanager: {memory: ..}` gets
 /// `numberOfTaskSlots` there), else flat at the top.
 pub fn add_pointer(obj: &Value, key: &str) -> String {
-    let mut at = FLINK_CONFIGURATION.to_string();
-    let mut node = obj.at(FLINK_CONFIGURATION);
+    add_pointer_in(obj, FLINK_CONFIGURATION, key)
+}
+
+/// [`add_pointer`] in the Flink configuration at `config`.
+pub fn add_pointer_in(obj: &Value, config: &str, key: &str) -> String {
+    let mut at = config.to_string();
+    let mut node = obj.at(config);
     let mut rest = key;
     while let Some(map) = node.and_then(Value::as_object) {
         let next = map.iter().find_map(|(k, v)| {

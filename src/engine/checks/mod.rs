@@ -10,6 +10,7 @@ mod flinkdeployment;
 pub mod inject;
 mod jobmanager;
 mod meta;
+mod operator;
 mod resources;
 mod security;
 mod session;
@@ -45,6 +46,7 @@ mod all {
     use super::flinkdeployment::*;
     use super::jobmanager::*;
     use super::meta::*;
+    use super::operator::*;
     use super::resources::*;
     use super::security::*;
     use super::session::*;

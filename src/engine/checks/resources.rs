@@ -180,12 +180,15 @@ fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
     ] {
         let base = format!("/spec/{field}");
         let spec = obj.at(&base);
+        // `resources` (ResourceRequirements) exists from operator 1.16 only.
+        let requirements = ctx.settings.operator_version.has_resource_requirements();
         let in_spec = spec.is_some_and(|s| {
             s.at("/resource/memory")
                 .and_then(Value::as_str)
                 .is_some_and(|m| !m.trim().is_empty())
-                || s.at("/resources/requests/memory").is_some()
-                || s.at("/resources/limits/memory").is_some()
+                || requirements
+                    && (s.at("/resources/requests/memory").is_some()
+                        || s.at("/resources/limits/memory").is_some())
         });
         let in_config = match role {
             Role::JobManager => cfg
@@ -207,7 +210,7 @@ fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
             continue;
         }
         let d = defaults_for(ctx, Some(role));
-        let uses_resources = spec.is_some_and(|s| s.get("resources").is_some());
+        let uses_resources = requirements && spec.is_some_and(|s| s.get("resources").is_some());
         let op = if uses_resources {
             Op::Add {
                 path: format!("{base}/resources/requests/memory"),
