@@ -268,11 +268,13 @@ fn process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    let needed = quantity::format_k8s_memory(size.0);
     vec![
         Hit::at(ptr)
             .arg("limit", limit_text)
             .arg("key", key)
             .arg("size", quantity::format_flink_memory(size.0))
-            .arg("needed", quantity::format_k8s_memory(size.0)),
+            .arg("needed", needed.clone())
+            .fix(super::memory::raise_limit(pc, &needed)),
     ]
 }
