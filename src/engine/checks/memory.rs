@@ -306,6 +306,17 @@ fn derived_process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
+/// The process size Flink derives for the subject's standalone container from a total Flink
+/// memory or heap sizes (not from a process size, configured or the image's), rounded up to
+/// whole mebibytes: what FLK401's fix sizes the container to.
+pub(super) fn derived_process_size(ctx: &Ctx<'_>) -> Option<u64> {
+    let Class::Workload(Some(role)) = ctx.class() else {
+        return None;
+    };
+    let m = standalone_process(ctx, role)?.derive().ok()?;
+    (m.basis != Basis::TotalProcess).then(|| m.process.div_ceil(MIB) * MIB)
+}
+
 /// Operations that make the container's memory limit `needed` (and its memory request no
 /// larger, which the API server requires).
 pub(super) fn raise_limit(pc: &PodConfig<'_>, needed: &str) -> Vec<Op> {

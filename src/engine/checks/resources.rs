@@ -115,8 +115,12 @@ fn fill_ops(
     }
     let existing = |p: &str| c.at(p).filter(|v| !v.is_null());
     let d = defaults_for(ctx, Some(role));
-    let memory = match process_size(&pc.config, role) {
-        Some((_, size)) => json!(quantity::format_k8s_memory(size.0)),
+    let derived = || super::memory::derived_process_size(ctx);
+    let memory = match process_size(&pc.config, role)
+        .map(|(_, s)| s.0)
+        .or_else(derived)
+    {
+        Some(size) => json!(quantity::format_k8s_memory(size)),
         None => ["/resources/requests/memory", "/resources/limits/memory"]
             .iter()
             .find_map(|p| existing(p).cloned())
