@@ -538,6 +538,12 @@ pub fn tables(ctx: &Ctx<'_>) -> Vec<(String, String)> {
         let body = match p.derive() {
             Ok(m) => {
                 let mut t = m.table();
+                if let Some(ptr) = &p.resource_memory {
+                    t = t.replace(
+                        &format!("set by {}", memory::process_key(p.role)),
+                        &format!("set by {}", crate::flink::pointer::dotted(ptr)),
+                    );
+                }
                 if let Some((limit, text, _)) = p.limit() {
                     let verdict = if m.process <= limit {
                         "fits"
