@@ -206,7 +206,7 @@ pub fn human(bytes: u64) -> String {
     if bytes == INFINITE {
         return "infinite".into();
     }
-    if bytes == 0 || bytes % KIB == 0 {
+    if bytes == 0 || bytes.is_multiple_of(KIB) {
         return quantity::format_flink_memory(bytes);
     }
     if bytes >= MIB {
