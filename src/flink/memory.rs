@@ -358,6 +358,23 @@ impl Range {
         Ok(self.cap(multiply(base, f)?))
     }
 
+    /// `is below its range [min, max] by ...` (or above), when `v` is outside it.
+    fn outside(&self, v: u64) -> Option<String> {
+        let (side, by) = if v < self.min {
+            ("below", self.min - v)
+        } else if v > self.max {
+            ("above", v - self.max)
+        } else {
+            return None;
+        };
+        Some(format!(
+            "is {side} its range [{}, {}] by {}",
+            human(self.min),
+            human(self.max),
+            human(by)
+        ))
+    }
+
     fn cap(&self, v: u64) -> u64 {
         v.clamp(self.min, self.max)
     }
@@ -532,21 +549,13 @@ fn around_flink(
             )));
         }
         let overhead = process - with_meta;
-        if overhead < range.min || overhead > range.max {
-            let (side, by) = if overhead < range.min {
-                ("below its range", range.min - overhead)
-            } else {
-                ("above its range", overhead - range.max)
-            };
+        if let Some(outside) = range.outside(overhead) {
             return Err(MemoryError::DoesNotFit(format!(
-                "JVM overhead {} ({key} {} - total Flink memory {} - JVM metaspace {}) is {side} [{}, {}] by {}",
+                "JVM overhead {} ({key} {} - total Flink memory {} - JVM metaspace {}) {outside}",
                 human(overhead),
                 human(process),
                 human(flink),
                 human(meta),
-                human(range.min),
-                human(range.max),
-                human(by)
             )));
         }
         return Ok(Totals {
@@ -825,20 +834,11 @@ fn taskmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryE
             }
             return Ok(());
         }
-        let range = network_range()?;
-        if network < range.min || network > range.max {
-            let (side, by) = if network < range.min {
-                ("below its range", range.min - network)
-            } else {
-                ("above its range", network - range.max)
-            };
+        if let Some(outside) = network_range()?.outside(network) {
             return Err(MemoryError::DoesNotFit(format!(
-                "network memory {} (the rest of total Flink memory {}) is {side} [{}, {}] by {}",
+                "network memory {} (the rest of total Flink memory {}) {outside}",
                 human(network),
                 human(total),
-                human(range.min),
-                human(range.max),
-                human(by)
             )));
         }
         Ok(())
@@ -1032,19 +1032,27 @@ pub fn min_process_size(
 mod tests {
     use super::*;
 
+    fn standalone(
+        c: &FlinkConfig,
+        role: Role,
+        version: Option<FlinkVersion>,
+    ) -> Result<Memory, MemoryError> {
+        derive(c, role, version, Deployment::Standalone)
+    }
+
     fn cfg(pairs: &[(&str, &str)]) -> FlinkConfig {
         pairs.iter().copied().collect()
     }
 
     fn ok(pairs: &[(&str, &str)], role: Role) -> Memory {
-        match derive(&cfg(pairs), role, None, Deployment::Standalone) {
+        match standalone(&cfg(pairs), role, None) {
             Ok(m) => m,
             Err(e) => panic!("{pairs:?}: {e}"),
         }
     }
 
     fn refused(pairs: &[(&str, &str)], role: Role) -> String {
-        match derive(&cfg(pairs), role, None, Deployment::Standalone) {
+        match standalone(&cfg(pairs), role, None) {
             Err(MemoryError::DoesNotFit(why)) => why,
             other => panic!("{pairs:?}: {other:?}"),
         }
@@ -1177,24 +1185,8 @@ mod tests {
         };
         // 256m + 64m + 0.4 F <= F: F >= 533.3m, plus 256m metaspace and 192m overhead.
         assert_eq!(min, 982 * MIB);
-        assert!(
-            derive(
-                &cfg(&[(TM_PROCESS, "981m")]),
-                Role::TaskManager,
-                None,
-                Deployment::Standalone
-            )
-            .is_err()
-        );
-        assert!(
-            derive(
-                &cfg(&[(TM_PROCESS, "982m")]),
-                Role::TaskManager,
-                None,
-                Deployment::Standalone
-            )
-            .is_ok()
-        );
+        assert!(standalone(&cfg(&[(TM_PROCESS, "981m")]), Role::TaskManager, None).is_err());
+        assert!(standalone(&cfg(&[(TM_PROCESS, "982m")]), Role::TaskManager, None).is_ok());
     }
 
     /// The issue: `jobmanager.memory.flink.size: 1600m` makes a process of 1600m + 256m
@@ -1233,23 +1225,13 @@ mod tests {
     fn nothing_configured_is_refused() {
         for role in [Role::JobManager, Role::TaskManager] {
             assert_eq!(
-                derive(
-                    &cfg(&[("parallelism.default", "2")]),
-                    role,
-                    None,
-                    Deployment::Standalone
-                ),
+                standalone(&cfg(&[("parallelism.default", "2")]), role, None),
                 Err(MemoryError::NotConfigured)
             );
         }
         // task heap alone is not the fine-grained set
         assert_eq!(
-            derive(
-                &cfg(&[(TM_TASK_HEAP, "1g")]),
-                Role::TaskManager,
-                None,
-                Deployment::Standalone
-            ),
+            standalone(&cfg(&[(TM_TASK_HEAP, "1g")]), Role::TaskManager, None),
             Err(MemoryError::NotConfigured)
         );
     }
@@ -1383,21 +1365,15 @@ mod tests {
             "taskmanager.memory.managed.fraction 1.5 is not in [0, 1)"
         );
         assert!(matches!(
-            derive(
+            standalone(
                 &cfg(&[(TM_PROCESS, "2g"), (TM_MANAGED_FRACTION, "lots")]),
                 Role::TaskManager,
-                None,
-                Deployment::Standalone
+                None
             ),
             Err(MemoryError::Unreadable { .. })
         ));
         assert!(matches!(
-            derive(
-                &cfg(&[(TM_PROCESS, "2 parsecs")]),
-                Role::TaskManager,
-                None,
-                Deployment::Standalone
-            ),
+            standalone(&cfg(&[(TM_PROCESS, "2 parsecs")]), Role::TaskManager, None),
             Err(MemoryError::Unreadable { .. })
         ));
         // `0.4f` is a Java float literal Float.parseFloat reads
@@ -1412,18 +1388,8 @@ mod tests {
     fn network_maximum_per_version() {
         // 20g of Flink memory: 10% is 2g, capped to 1g before Flink 1.17.
         let c = cfg(&[(TM_FLINK, "20g")]);
-        let old = derive(
-            &c,
-            Role::TaskManager,
-            Some(FlinkVersion::new(1, 16)),
-            Deployment::Standalone,
-        );
-        let new = derive(
-            &c,
-            Role::TaskManager,
-            Some(FlinkVersion::new(1, 17)),
-            Deployment::Standalone,
-        );
+        let old = standalone(&c, Role::TaskManager, Some(FlinkVersion::new(1, 16)));
+        let new = standalone(&c, Role::TaskManager, Some(FlinkVersion::new(1, 17)));
         let (Ok(old), Ok(new)) = (old, new) else {
             panic!()
         };
@@ -1437,18 +1403,8 @@ mod tests {
             (TM_PROCESS, "2g"),
             ("taskmanager.network.memory.min", "300m"),
         ]);
-        let v1 = derive(
-            &c,
-            Role::TaskManager,
-            Some(FlinkVersion::new(1, 20)),
-            Deployment::Standalone,
-        );
-        let v2 = derive(
-            &c,
-            Role::TaskManager,
-            Some(FlinkVersion::new(2, 0)),
-            Deployment::Standalone,
-        );
+        let v1 = standalone(&c, Role::TaskManager, Some(FlinkVersion::new(1, 20)));
+        let v2 = standalone(&c, Role::TaskManager, Some(FlinkVersion::new(2, 0)));
         let (Ok(v1), Ok(v2)) = (v1, v2) else { panic!() };
         assert_eq!(part_of(&v1, "network memory"), 300 * MIB);
         assert_eq!(part_of(&v2, "network memory"), frac(v2.flink, 0.1));
@@ -1466,11 +1422,10 @@ mod tests {
         );
         assert!(matches!(active, Ok(m) if m.process == GIB));
         assert_eq!(
-            derive(
+            standalone(
                 &cfg(&[("jobmanager.heap.size", "1g")]),
                 Role::JobManager,
-                Some(FlinkVersion::V2_0),
-                Deployment::Standalone
+                Some(FlinkVersion::V2_0)
             ),
             Err(MemoryError::NotConfigured)
         );
@@ -1550,7 +1505,7 @@ mod tests {
                 for other in [TM_PROCESS, TM_MANAGED, JM_PROCESS, JM_FLINK] {
                     let c = cfg(&[(k, v), (other, "1g")]);
                     for role in [Role::JobManager, Role::TaskManager] {
-                        if let Ok(m) = derive(&c, role, None, Deployment::Standalone) {
+                        if let Ok(m) = standalone(&c, role, None) {
                             let sum: u64 = m.parts.iter().map(|p| p.bytes).sum();
                             assert_eq!(sum, m.flink, "{k}={v} {role:?}");
                             assert_eq!(m.flink + m.metaspace.bytes + m.overhead.bytes, m.process);
