@@ -196,9 +196,11 @@ fn flink_memory_refused(ctx: &Ctx<'_>) -> Vec<Hit> {
                     ),
                     None => "no memory size is set".to_string(),
                 };
+                // The container's limit, but never below the smallest size Flink starts with.
+                let min = memory::min_process_size(&p.cfg, p.role, p.version).unwrap_or(0);
                 let size = p
                     .limit()
-                    .map(|(b, ..)| quantity::format_flink_memory(b / MIB * MIB))
+                    .map(|(b, ..)| quantity::format_flink_memory((b / MIB * MIB).max(min)))
                     .unwrap_or(default);
                 (reason, format!("set {process_key}: {size}"), Vec::new())
             }
