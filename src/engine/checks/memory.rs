@@ -564,3 +564,57 @@ pub fn tables(ctx: &Ctx<'_>) -> Vec<(String, String)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(pairs: &[(&str, &str)]) -> FlinkConfig {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn rocksdb_unmanaged_reads_every_spelling_of_the_backend() {
+        for backend in [
+            ("state.backend.type", "rocksdb"),
+            ("state.backend.type", "RocksDB"),
+            ("state.backend", "rocksdb"),
+            (
+                "state.backend",
+                "org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackendFactory",
+            ),
+        ] {
+            assert!(
+                rocksdb_unmanaged(&cfg(&[backend, (ROCKSDB_MANAGED, "false")])),
+                "{backend:?}"
+            );
+            assert!(
+                rocksdb_unmanaged(&cfg(&[backend, (ROCKSDB_MANAGED, "FALSE")])),
+                "{backend:?}"
+            );
+            assert!(!rocksdb_unmanaged(&cfg(&[
+                backend,
+                (ROCKSDB_MANAGED, "true")
+            ])));
+            assert!(!rocksdb_unmanaged(&cfg(&[backend])));
+            // `no` is no boolean to Flink (it refuses to start; FLK003's), not `false`.
+            assert!(!rocksdb_unmanaged(&cfg(&[
+                backend,
+                (ROCKSDB_MANAGED, "no")
+            ])));
+        }
+        assert!(!rocksdb_unmanaged(&cfg(&[
+            ("state.backend.type", "hashmap"),
+            (ROCKSDB_MANAGED, "false")
+        ])));
+    }
+
+    #[test]
+    fn adaptive_and_reactive_schedulers_are_exempt_from_capacity() {
+        assert!(adaptive(&cfg(&[("jobmanager.scheduler", "adaptive")])));
+        assert!(adaptive(&cfg(&[("jobmanager.scheduler", " Adaptive ")])));
+        assert!(adaptive(&cfg(&[("scheduler-mode", "reactive")])));
+        assert!(!adaptive(&cfg(&[("jobmanager.scheduler", "default")])));
+        assert!(!adaptive(&cfg(&[])));
+    }
+}
