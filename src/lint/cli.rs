@@ -46,7 +46,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
         format: ListFormat,
     },
-    /// Print a rule's full documentation; for the memory rules (FLK403 to FLK406) and files,
+    /// Print a rule's full documentation; for the memory rules (FLK403 to FLK406, FLK409) and files,
     /// also the memory Flink derives for each JobManager, TaskManager and FlinkDeployment in
     /// them.
     Explain {
@@ -341,7 +341,7 @@ where
 }
 
 /// The rules whose `explain` shows the memory Flink derives for the files given.
-pub const MEMORY_RULES: &[&str] = &["FLK403", "FLK404", "FLK405", "FLK406"];
+pub const MEMORY_RULES: &[&str] = &["FLK403", "FLK404", "FLK405", "FLK406", "FLK409"];
 
 /// `flink-lint explain RULE PATHS...`: the memory Flink derives for every JobManager,
 /// TaskManager and FlinkDeployment in the paths, judged in one world as `check` judges them.

@@ -527,6 +527,100 @@ fn replicas_override_parallelism(ctx: &Ctx<'_>) -> Vec<Hit> {
     ]
 }
 
+/// FLK409: `check: native: jvm_memory_option_overrides_flink`.
+pub(super) const JVM_MEMORY_OPTION_OVERRIDES_FLINK: Native = Native {
+    args: &["what", "option", "key", "flink"],
+    run: jvm_memory_option_overrides_flink,
+};
+
+/// Where a process's extra JVM options come from, in the order Flink's scripts apply them:
+/// `env.java.opts.all` (`env.java.opts` before Flink 1.18), then the role's own key; a container's
+/// `FLINK_ENV_JAVA_OPTS` replaces the configured `env.java.opts.all`.
+fn java_opts(p: &Process<'_>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let env = p.pod.and_then(|pc| pc.container.env("FLINK_ENV_JAVA_OPTS"));
+    match env {
+        Some(v) => out.push(("FLINK_ENV_JAVA_OPTS".to_string(), v.to_string())),
+        None => {
+            if let Some((k, v)) = p.cfg.get_any(&["env.java.opts.all", "env.java.opts"]) {
+                out.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+    let own = match p.role {
+        Role::JobManager => "env.java.opts.jobmanager",
+        Role::TaskManager => "env.java.opts.taskmanager",
+    };
+    if let Some(v) = p.cfg.get(own) {
+        out.push((own.to_string(), v.to_string()));
+    }
+    out
+}
+
+/// A JVM size (`-Xmx4g`'s `4g`): digits and an optional `k`, `m`, `g` or `t`, either case.
+fn jvm_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (digits, mult) = match t.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_lowercase() {
+                'k' => 1 << 10,
+                'm' => 1 << 20,
+                'g' => 1 << 30,
+                't' => 1 << 40,
+                _ => return None,
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// FLK409: a JVM memory flag in the JVM options (`-Xmx`, `-XX:MaxDirectMemorySize`,
+/// `-XX:MaxMetaspaceSize`) larger than what Flink sizes from its memory model: Flink's scripts put
+/// these options after their own, so the JVM takes them, and the process outgrows its budget.
+fn jvm_memory_option_overrides_flink(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for p in processes(ctx) {
+        let Ok(m) = p.derive() else { continue };
+        let direct: u64 = m
+            .parts
+            .iter()
+            .filter(|x| x.name.contains("off-heap") || x.name == "network memory")
+            .map(|x| x.bytes)
+            .sum();
+        for (key, opts) in java_opts(&p) {
+            for opt in opts.split_whitespace() {
+                let (flag, flink) = if let Some(v) = opt.strip_prefix("-Xmx") {
+                    (v, m.jvm_heap())
+                } else if let Some(v) = opt.strip_prefix("-XX:MaxDirectMemorySize=") {
+                    (v, direct)
+                } else if let Some(v) = opt.strip_prefix("-XX:MaxMetaspaceSize=") {
+                    (v, m.metaspace.bytes)
+                } else {
+                    continue;
+                };
+                let Some(size) = jvm_size(flag) else { continue };
+                if size <= flink {
+                    continue;
+                }
+                let pointer = match p.pod {
+                    Some(_) => p.pointer.clone(),
+                    None => config_key_pointer(ctx.obj, &key),
+                };
+                hits.push(
+                    Hit::at(pointer)
+                        .arg("what", p.what.clone())
+                        .arg("option", opt)
+                        .arg("key", key.clone())
+                        .arg("flink", memory::human(flink)),
+                );
+            }
+        }
+    }
+    hits
+}
+
 /// For `flink-lint explain`: the memory Flink derives for each process of the subject, as
 /// `(title, table or why there is none)`.
 pub fn tables(ctx: &Ctx<'_>) -> Vec<(String, String)> {
@@ -607,6 +701,19 @@ mod tests {
             ("state.backend.type", "hashmap"),
             (ROCKSDB_MANAGED, "false")
         ])));
+    }
+
+    #[test]
+    fn jvm_sizes() {
+        assert_eq!(jvm_size("4g"), Some(4 << 30));
+        assert_eq!(jvm_size("4096M"), Some(4096 << 20));
+        assert_eq!(jvm_size("512k"), Some(512 << 10));
+        assert_eq!(jvm_size("1048576"), Some(1 << 20));
+        assert_eq!(jvm_size("1t"), Some(1 << 40));
+        assert_eq!(jvm_size("4gb"), None);
+        assert_eq!(jvm_size(""), None);
+        assert_eq!(jvm_size("g"), None);
+        assert_eq!(jvm_size("99999999999999999999g"), None);
     }
 
     #[test]
