@@ -98,6 +98,8 @@ pub struct Memory {
     pub overhead: Part,
     /// The components of the total Flink memory.
     pub parts: Vec<Part>,
+    /// `(option, deprecated key)`: the deprecated heap key that stood for the option.
+    pub legacy: Option<(&'static str, &'static str)>,
 }
 
 impl Memory {
@@ -129,6 +131,14 @@ impl Memory {
                 "total Flink memory + JVM metaspace + JVM overhead".into()
             },
         ));
+        if let Some((option, legacy)) = self.legacy {
+            let set_by = format!("set by {option}");
+            for row in &mut rows {
+                if row.2 == set_by {
+                    row.2 = format!("set by {legacy} (deprecated), read as {option}");
+                }
+            }
+        }
         let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
         let mut out = String::new();
         for (name, bytes, how) in rows {
@@ -219,6 +229,7 @@ pub fn human(bytes: u64) -> String {
 // Reading options
 // ------------------------------------------------------------------------------------------------
 
+#[derive(Clone, Copy)]
 struct Reader<'a> {
     cfg: &'a FlinkConfig,
     /// Flink 1.x (or unknown): the deprecated keys are still read.
@@ -615,6 +626,7 @@ fn memory(role: Role, basis: Basis, t: Totals, parts: Vec<Part>) -> Memory {
         metaspace: t.metaspace,
         overhead: t.overhead,
         parts,
+        legacy: None,
     }
 }
 
@@ -626,7 +638,10 @@ const JM_HEAP_LEGACY: &[&str] = &["jobmanager.heap.size", "jobmanager.heap.mb"];
 const TM_HEAP_LEGACY: &[&str] = &["taskmanager.heap.size", "taskmanager.heap.mb"];
 
 /// A deprecated heap key's size (`*.heap.mb` counts mebibytes), Flink 1.x only.
-fn legacy_heap(r: &Reader<'_>, keys: &[&'static str]) -> Result<Option<u64>, MemoryError> {
+fn legacy_heap(
+    r: &Reader<'_>,
+    keys: &[&'static str],
+) -> Result<Option<(u64, &'static str)>, MemoryError> {
     if !r.v1 {
         return Ok(None);
     }
@@ -643,27 +658,30 @@ fn legacy_heap(r: &Reader<'_>, keys: &[&'static str]) -> Result<Option<u64>, Mem
                 .map(|m| m.0)
                 .map_err(|e| e.to_string())
         };
-        return parsed.map(Some).map_err(|reason| MemoryError::Unreadable {
-            key: k.to_string(),
-            reason,
-        });
+        return parsed
+            .map(|b| Some((b, *k)))
+            .map_err(|reason| MemoryError::Unreadable {
+                key: k.to_string(),
+                reason,
+            });
     }
     Ok(None)
 }
 
-/// A configuration with a deprecated heap key mapped to the option it stands for, when none of
-/// the current options is set (`MemoryBackwardsCompatibilityUtils`).
+/// The sizes from a deprecated heap key mapped to the option it stands for, when none of the
+/// current options is set (`MemoryBackwardsCompatibilityUtils`); `NotConfigured` without one.
 fn with_legacy_heap(
     r: &Reader<'_>,
     role: Role,
     deployment: Deployment,
-) -> Result<Option<FlinkConfig>, MemoryError> {
-    let (legacy, standalone_key) = match role {
+    derive: fn(&Reader<'_>, Deployment) -> Result<Memory, MemoryError>,
+) -> Result<Memory, MemoryError> {
+    let (keys, standalone_key) = match role {
         Role::JobManager => (JM_HEAP_LEGACY, JM_HEAP),
         Role::TaskManager => (TM_HEAP_LEGACY, TM_FLINK),
     };
-    let Some(size) = legacy_heap(r, legacy)? else {
-        return Ok(None);
+    let Some((size, legacy)) = legacy_heap(r, keys)? else {
+        return Err(MemoryError::NotConfigured);
     };
     let key = match deployment {
         Deployment::Standalone => standalone_key,
@@ -671,7 +689,10 @@ fn with_legacy_heap(
     };
     let mut cfg = r.cfg.clone();
     cfg.insert(key, format!("{size}b"));
-    Ok(Some(cfg))
+    let mapped = Reader { cfg: &cfg, ..*r };
+    let mut m = derive(&mapped, deployment)?;
+    m.legacy = Some((key, legacy));
+    Ok(m)
 }
 
 fn jobmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryError> {
@@ -680,17 +701,7 @@ fn jobmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryEr
     let flink_key: Key = (JM_FLINK, &[]);
     let process: Key = (JM_PROCESS, &[]);
     if !r.has(heap_key) && !r.has(flink_key) && !r.has(process) {
-        return match with_legacy_heap(r, role, deployment)? {
-            Some(cfg) => jobmanager(
-                &Reader {
-                    cfg: &cfg,
-                    v1: r.v1,
-                    network_max_default: r.network_max_default,
-                },
-                deployment,
-            ),
-            None => Err(MemoryError::NotConfigured),
-        };
+        return with_legacy_heap(r, role, deployment, jobmanager);
     }
     let off_heap_key: Key = (JM_OFF_HEAP, &[]);
     let (off, off_how) = r.size_or(off_heap_key, 128 * MIB)?;
@@ -774,17 +785,7 @@ fn taskmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryE
     let process: Key = (TM_PROCESS, &[]);
     let fine = r.has(task_heap_key) && r.has(managed_key);
     if !fine && !r.has(flink_key) && !r.has(process) {
-        return match with_legacy_heap(r, role, deployment)? {
-            Some(cfg) => taskmanager(
-                &Reader {
-                    cfg: &cfg,
-                    v1: r.v1,
-                    network_max_default: r.network_max_default,
-                },
-                deployment,
-            ),
-            None => Err(MemoryError::NotConfigured),
-        };
+        return with_legacy_heap(r, role, deployment, taskmanager);
     }
     let fw_heap = r.size_or((TM_FRAMEWORK_HEAP, &[]), 128 * MIB)?;
     let fw_off = r.size_or((TM_FRAMEWORK_OFF_HEAP, &[]), 128 * MIB)?;
@@ -1412,6 +1413,13 @@ mod tests {
         // standalone JobManager, the process of an active one
         let tm = ok(&[("taskmanager.heap.size", "1g")], Role::TaskManager);
         assert_eq!((tm.basis, tm.flink), (Basis::TotalFlink, GIB));
+        assert!(
+            tm.table().contains(
+                "set by taskmanager.heap.size (deprecated), read as taskmanager.memory.flink.size"
+            ),
+            "{}",
+            tm.table()
+        );
         let jm = ok(&[("jobmanager.heap.mb", "1024")], Role::JobManager);
         assert_eq!((jm.basis, jm.jvm_heap()), (Basis::FineGrained, GIB));
         let active = derive(
