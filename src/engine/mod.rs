@@ -213,6 +213,17 @@ impl Engine {
         self.check_rules(subject, |_| true)
     }
 
+    /// The memory Flink derives for each Flink process of the subject (a standalone JobManager
+    /// or TaskManager, a FlinkDeployment's two), as `(title, table)`: what `flink-lint explain`
+    /// prints for the memory rules.
+    pub fn memory_tables(&self, subject: &Subject<'_>) -> Vec<(String, String)> {
+        if !subject.object.is_object() {
+            return Vec::new();
+        }
+        let ctx = Ctx::new(subject, &self.settings, self.registry);
+        checks::memory_tables(&ctx)
+    }
+
     /// [`Engine::check`] with only the rules `only` takes.
     fn check_rules(&self, subject: &Subject<'_>, only: impl Fn(&Rule) -> bool) -> Report {
         let obj = subject.object;

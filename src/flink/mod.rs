@@ -4,6 +4,7 @@
 pub mod config;
 pub mod image;
 pub mod kinds;
+pub mod memory;
 pub mod object;
 pub mod operator;
 pub mod pointer;

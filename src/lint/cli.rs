@@ -46,10 +46,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
         format: ListFormat,
     },
-    /// Print a rule's full documentation.
+    /// Print a rule's full documentation; for the memory rules (FLK403 to FLK406, FLK409) and files,
+    /// also the memory Flink derives for each JobManager, TaskManager and FlinkDeployment in
+    /// them.
     Explain {
         /// A rule id (FLK101) or name (jobmanager-replicas-without-ha).
         rule: String,
+        /// Files or directories whose Flink memory to work out (memory rules only).
+        paths: Vec<String>,
     },
     /// Print a shell completion script (bash: `source <(flink-lint completions bash)`).
     Completions {
@@ -281,11 +285,20 @@ where
                 Err(e) => output_failed(stderr, &e),
             }
         }
-        Some(Command::Explain { rule }) => match registry.get(&rule) {
-            Some(r) => match write_out(stdout, r.explain().as_bytes()) {
-                Ok(()) => EXIT_OK,
-                Err(e) => output_failed(stderr, &e),
-            },
+        Some(Command::Explain { rule, paths }) => match registry.get(&rule) {
+            Some(r) => {
+                let mut text = r.explain();
+                if !paths.is_empty() {
+                    match memory_derivations(r, &paths) {
+                        Ok(tables) => text.push_str(&tables),
+                        Err(e) => return usage(stderr, e),
+                    }
+                }
+                match write_out(stdout, text.as_bytes()) {
+                    Ok(()) => EXIT_OK,
+                    Err(e) => output_failed(stderr, &e),
+                }
+            }
             None => {
                 let _ = writeln!(
                     stderr,
@@ -325,6 +338,52 @@ where
             check(cmd, registry, stdout, stderr)
         }
     }
+}
+
+/// The rules whose `explain` shows the memory Flink derives for the files given.
+pub const MEMORY_RULES: &[&str] = &["FLK403", "FLK404", "FLK405", "FLK406", "FLK409"];
+
+/// `flink-lint explain RULE PATHS...`: the memory Flink derives for every JobManager,
+/// TaskManager and FlinkDeployment in the paths, judged in one world as `check` judges them.
+fn memory_derivations(rule: &crate::engine::Rule, paths: &[String]) -> Result<String, String> {
+    if !MEMORY_RULES.contains(&rule.id.as_str()) {
+        return Err(format!(
+            "{} works out nothing from files; only {} do",
+            rule.id,
+            MEMORY_RULES.join(", ")
+        ));
+    }
+    let (files, missing) = discover::expand(paths);
+    if let Some((name, message)) = missing.first() {
+        return Err(format!("{name}: {message}"));
+    }
+    let mut inputs = Inputs::default();
+    let mut texts = Vec::new();
+    for (name, text) in read_all(files) {
+        match text {
+            Ok(t) => texts.push((name, t)),
+            Err(u) => return Err(format!("{name}: {}", u.message)),
+        }
+    }
+    inputs.add_all(texts, |_| false);
+    let engine = Engine::embedded(Settings::default())?;
+    let world = inputs.world(false);
+    let mut out = String::from("\nMemory, as Flink derives it at start-up:\n");
+    let mut any = false;
+    for (i, o) in inputs.objects.iter().enumerate() {
+        let view = world.view(i);
+        let subject = crate::engine::Subject::offline_shared(&o.value, &view);
+        for (title, table) in engine.memory_tables(&subject) {
+            any = true;
+            let file = inputs.files.get(o.file).map_or("-", |f| f.name.as_str());
+            let object = crate::flink::object::ObjectRef::of(&o.value).display();
+            out.push_str(&format!("\n{file}: {object}: {title}\n{table}"));
+        }
+    }
+    if !any {
+        out.push_str("\nno JobManager, TaskManager or FlinkDeployment whose memory configuration can be seen\n");
+    }
+    Ok(out)
 }
 
 /// The settings of a run: the config file, then the command line on top (the platform is

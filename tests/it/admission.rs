@@ -156,7 +156,7 @@ fn validate_lists_all_errors_not_just_the_first() {
     let world = ObjectSet::complete(vec![Arc::new(json!({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "flink-config", "namespace": namespace},
-        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\n",
+        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\njobmanager.memory.process.size: 1600m\n",
                  "log4j-console.properties": "rootLogger.level = INFO\n"}}))]);
     let out = answer(review, Endpoint::Validate, &world);
     let msg = out["response"]["status"]["message"].as_str().unwrap();
@@ -630,7 +630,7 @@ fn mutate_mounts_the_clusters_config_map_found_in_the_cluster_cache() {
     let config_map = json!({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "orders-flink-config", "namespace": ns},
-        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\ntaskmanager.numberOfTaskSlots: 2\n",
+        "data": {"flink-conf.yaml": "jobmanager.rpc.address: flink-jobmanager\ntaskmanager.numberOfTaskSlots: 2\njobmanager.memory.process.size: 1600m\ntaskmanager.memory.process.size: 1728m\n",
                  "log4j-console.properties": "rootLogger.level = INFO\n",
                  "unrelated.txt": "x"}});
     let taskmanager = json!({

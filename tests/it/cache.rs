@@ -111,7 +111,7 @@ fn namespace(name: &str) -> Value {
 
 fn config_map(ns: &str, name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns},
-        "data": {"config.yaml": "jobmanager.rpc.address: flink-jobmanager\ntaskmanager.numberOfTaskSlots: 2\n",
+        "data": {"config.yaml": "jobmanager.rpc.address: flink-jobmanager\ntaskmanager.numberOfTaskSlots: 2\njobmanager.memory.process.size: 1600m\n",
                  "log4j-console.properties": "rootLogger.level = INFO\n"}})
 }
 

@@ -177,7 +177,7 @@ fn config_file_is_found_upward_and_overrides_severity() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join(".flink-lint.yaml"),
-        "rules:\n  FLK101: warning\n  FLK102: off\n  FLK3: off\n",
+        "rules:\n  FLK101: warning\n  FLK102: off\n  FLK3: off\n  FLK404: off\n",
     )
     .unwrap();
     let sub = dir.path().join("manifests");

@@ -236,4 +236,104 @@ fn the_workshop_pyflink_deployment_is_rejected_for_every_reason() {
             "{want:?} not in {errors:?}"
         );
     }
+/// Issue #21's memory and capacity rules (FLK403 to FLK409) flag exactly these corpus files,
+/// each for the reason given.
+#[test]
+fn memory_and_capacity_rules_flag_exactly_these_corpus_files() {
+    let Some(dir) = corpus() else { return };
+    let out = lint_dir(&dir);
+    let memory_rules = [
+        "FLK403", "FLK404", "FLK405", "FLK406", "FLK407", "FLK408", "FLK409",
+    ];
+    let mut got: Vec<(String, String)> = out
+        .findings
+        .iter()
+        .filter(|l| memory_rules.contains(&l.finding.rule.as_str()))
+        .map(|l| {
+            let rel = l.file.split("corpus/").nth(1).unwrap_or(&l.file);
+            (rel.to_string(), l.finding.rule.clone())
+        })
+        .collect();
+    got.sort();
+    got.dedup();
+    let expected: Vec<(String, String)> = [
+        // taskManager.replicas with a job.parallelism that is not replicas x slots: the
+        // operator runs the job at replicas x slots (2 x 4 = 8, not 1; 2 x 2 = 4, not 2).
+        ("awslabs-data-on-eks/data-stacks/emr-on-eks/examples/flink/karpenter/autoscaler-example.yaml", "FLK408"),
+        ("awslabs-data-on-eks/data-stacks/flink-on-eks/examples/flink-sample-job.yaml", "FLK408"),
+        ("awslabs-data-on-eks/data-stacks/workshop/manifests/flink-deployment-alerts.yaml", "FLK408"),
+        ("awslabs-data-on-eks/data-stacks/workshop/manifests/flink-deployment.yaml", "FLK408"),
+        ("awslabs-data-on-eks/streaming/flink/examples/karpenter/flink-sample-job.yaml", "FLK408"),
+        // Its own ConfigMap flink-config replaces /opt/flink/conf without any memory size, so
+        // the image's taskmanager.memory.process.size is gone and Flink refuses to start.
+        ("flink-docs/standalone-kubernetes/local-recovery-taskmanager-statefulset.yaml", "FLK404"),
+    ]
+    .iter()
+    .map(|(f, r)| (f.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(got, expected, "{got:#?}");
+    let lr = out
+        .findings
+        .iter()
+        .find(|l| l.finding.rule == "FLK404")
+        .map(|l| l.finding.message.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        lr,
+        "Flink refuses to start the TaskManager: no memory size is set, and the mounted \
+         flink-conf.yaml replaces the image's, which sets taskmanager.memory.process.size: \
+         1728m; set taskmanager.memory.process.size: 1728m"
+    );
+}
+
+/// The Flink docs' standalone manifests, with every safe fix applied (what `flink-lint fix`
+/// writes), get no memory or capacity finding they did not have: the fixes size containers as
+/// Flink sizes its processes.
+#[test]
+fn flink_docs_manifests_stay_clean_of_memory_findings_after_fix() {
+    let Some(dir) = corpus() else { return };
+    let docs = dir.join("flink-docs/standalone-kubernetes");
+    let engine = Engine::embedded(Settings::default()).unwrap();
+    let memory_rules = ["FLK403", "FLK405", "FLK406", "FLK407", "FLK409"];
+    let judged = |inputs: Inputs| {
+        let out = lint::lint(&engine, inputs);
+        let mut v: Vec<(String, String)> = out
+            .findings
+            .iter()
+            .filter(|l| memory_rules.contains(&l.finding.rule.as_str()))
+            .map(|l| (l.file.clone(), l.finding.rule.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut inputs = Inputs::default();
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&docs).unwrap() {
+        let p = e.unwrap().path();
+        if p.display().to_string().contains("snippet") {
+            continue;
+        }
+        let name = p.display().to_string();
+        inputs.add(&name, &std::fs::read_to_string(&p).unwrap());
+        names.push(name);
+    }
+    let world = inputs.world(false);
+    let mut fixed_files: std::collections::BTreeMap<usize, Vec<serde_json::Value>> =
+        Default::default();
+    for (i, o) in inputs.objects.iter().enumerate() {
+        let view = world.view(i);
+        let subject = flink_admission::engine::Subject::offline_shared(&o.value, &view);
+        let fixed = engine.fix(&subject).object;
+        fixed_files.entry(o.file).or_default().push(fixed);
+    }
+    let mut after = Inputs::default();
+    for (file, objects) in &fixed_files {
+        let text: Vec<String> = objects
+            .iter()
+            .map(|o| serde_json::to_string(o).unwrap())
+            .collect();
+        after.add(&names[*file], &text.join("\n---\n"));
+    }
+    assert!(judged(after).is_empty());
+    assert!(judged(inputs).is_empty());
 }

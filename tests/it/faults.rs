@@ -925,7 +925,7 @@ async fn cluster_api_down_at_start_then_up_fail_closed_then_ready() {
     api.apply_all([
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "streaming"}}),
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "flink-config", "namespace": "streaming"},
-            "data": {"config.yaml": "jobmanager.rpc.address: flink-jobmanager\n",
+            "data": {"config.yaml": "jobmanager.rpc.address: flink-jobmanager\njobmanager.memory.process.size: 1600m\n",
                      "log4j-console.properties": "rootLogger.level = INFO\n"}}),
     ]);
     let deadline = Instant::now() + Duration::from_secs(30);

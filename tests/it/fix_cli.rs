@@ -177,6 +177,11 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
             "FLK310/fail-args.yaml",  // the host must come right after `jobmanager`
             "FLK401/fail-scope-all.yaml", // not a Flink container: no size is known to fit
             "FLK401/fail-sidecar.yaml", // a sidecar: no size is known to fit
+            "FLK404/fail-flink2-legacy-heap.yaml", // the size goes in a ConfigMap others may share
+            "FLK404/fail-no-memory-option.yaml", // the same
+            "FLK404/fail-no-memory-small-limit.yaml", // the same
+            "FLK404/fail-taskmanager.yaml", // the same: the message names the size
+            "FLK404/fail.yaml",       // the same
             "FLK501/fail-not-a-label-value.yaml", // the API server would refuse the label
             "FLK503/fail-blue-green.yaml", // moving to a supported Flink is a downgrade
             "FLK503/fail-not-a-version.yaml", // the image does not say its Flink version

@@ -26,3 +26,4 @@ mod rules;
 mod security;
 mod server;
 mod world;
+mod memory;

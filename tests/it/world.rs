@@ -52,6 +52,7 @@ data:
     blob.server.port: 6124
     taskmanager.numberOfTaskSlots: 2
     jobmanager.memory.process.size: {size_mi}m
+    taskmanager.memory.process.size: 2048m
   log4j-console.properties: "rootLogger.level = INFO\n"
 ---
 apiVersion: v1

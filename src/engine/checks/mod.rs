@@ -9,6 +9,7 @@ mod config;
 mod flinkdeployment;
 pub mod inject;
 mod jobmanager;
+mod memory;
 mod meta;
 mod operator;
 mod resources;
@@ -45,6 +46,7 @@ mod all {
     use super::config::*;
     use super::flinkdeployment::*;
     use super::jobmanager::*;
+    use super::memory::*;
     use super::meta::*;
     use super::operator::*;
     use super::resources::*;
@@ -53,6 +55,11 @@ mod all {
     use super::values::*;
     use super::wiring::*;
     include!(concat!(env!("OUT_DIR"), "/checks.rs"));
+}
+
+/// For `flink-lint explain`: the memory Flink derives for each process of the subject.
+pub fn memory_tables(ctx: &Ctx<'_>) -> Vec<(String, String)> {
+    memory::tables(ctx)
 }
 
 /// The native check called `name`.

@@ -115,8 +115,12 @@ fn fill_ops(
     }
     let existing = |p: &str| c.at(p).filter(|v| !v.is_null());
     let d = defaults_for(ctx, Some(role));
-    let memory = match process_size(&pc.config, role) {
-        Some((_, size)) => json!(quantity::format_k8s_memory(size.0)),
+    let derived = || super::memory::derived_process_size(ctx);
+    let memory = match process_size(&pc.config, role)
+        .map(|(_, s)| s.0)
+        .or_else(derived)
+    {
+        Some(size) => json!(quantity::format_k8s_memory(size)),
         None => ["/resources/requests/memory", "/resources/limits/memory"]
             .iter()
             .find_map(|p| existing(p).cloned())
@@ -271,11 +275,13 @@ fn process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    let needed = quantity::format_k8s_memory(size.0);
     vec![
         Hit::at(ptr)
             .arg("limit", limit_text)
             .arg("key", key)
             .arg("size", quantity::format_flink_memory(size.0))
-            .arg("needed", quantity::format_k8s_memory(size.0)),
+            .arg("needed", needed.clone())
+            .fix(super::memory::raise_limit(pc, &needed)),
     ]
 }
