@@ -4,6 +4,8 @@
 pub mod config;
 pub mod image;
 pub mod kinds;
+pub mod logging;
+pub mod migration;
 pub mod object;
 pub mod pointer;
 pub mod quantity;

@@ -133,9 +133,34 @@ pub(super) const CONFIG_MAP_KEYS: Native = Native {
     run: config_map_keys,
 };
 
-/// FLK304: the mounted ConfigMap lacks the configuration file for this Flink version or the
-/// log4j file, or the volume's `items` name keys the ConfigMap does not have.
+/// FLK304: the mounted ConfigMap lacks the configuration file for this Flink version, or the
+/// volume's `items` name keys the ConfigMap does not have.
 fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
+    keys_and_files(ctx, Part::Config)
+}
+
+/// FLK312: `check: native: log_config_missing`.
+pub(super) const LOG_CONFIG_MISSING: Native = Native {
+    args: &["configmap", "problem"],
+    run: log4j_config_missing,
+};
+
+/// FLK312: the mounted ConfigMap puts no `log4j-console.properties` in `/opt/flink/conf`:
+/// Flink starts, logging only errors to the console (Log4j 2's default configuration).
+fn log4j_config_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    keys_and_files(ctx, Part::Log4j)
+}
+
+/// Which part of what a Flink ConfigMap puts in `/opt/flink/conf` a rule judges.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// FLK304: the configuration file and the keys the volume's items name.
+    Config,
+    /// FLK312: the console logging configuration.
+    Log4j,
+}
+
+fn keys_and_files(ctx: &Ctx<'_>, part: Part) -> Vec<Hit> {
     let Some(pc) = ctx.me() else {
         return Vec::new();
     };
@@ -163,12 +188,10 @@ fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             .arg("problem", problem)
     };
     // Items naming keys the ConfigMap lacks: the kubelet cannot mount the volume.
-    let mut missing_items: Vec<&str> = Vec::new();
-    if let Some(items) = source.items {
+    if let Some(items) = source.items.filter(|_| part == Part::Config) {
         for (i, item) in items.iter().enumerate() {
             let key = object::str_at(item, "/key").unwrap_or("");
             if !keys.contains(&key) && !source.optional {
-                missing_items.push(key);
                 let h = hit(
                     format!("{src_ptr}/items/{i}/key"),
                     format!(
@@ -217,6 +240,7 @@ fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
         None => h,
     };
     match expected {
+        _ if part != Part::Config => {}
         ConfigFileName::Yaml if !has_file(CONFIG_YAML) => {
             let mut write_key = None;
             let problem = if has_file(FLINK_CONF_YAML) || has_key(FLINK_CONF_YAML) {
@@ -279,13 +303,18 @@ fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
         _ => {}
     }
     // Single files mounted with subPath leave the image's own log4j configuration in place.
-    // An item naming the missing key was reported above: one cause, one finding.
-    if single_files.is_none() && !has_file(LOG4J) && !missing_items.contains(&LOG4J) {
+    // An item naming the missing key is FLK304's (the pod cannot start): one cause, one finding.
+    let item_names_log4j = source.items.is_some_and(|items| {
+        items
+            .iter()
+            .any(|i| object::str_at(i, "/key") == Some(LOG4J) && !has_key(LOG4J))
+    });
+    if part == Part::Log4j && single_files.is_none() && !has_file(LOG4J) && !item_names_log4j {
         let problem = if has_key(LOG4J) {
-            "has log4j-console.properties but the volume's items do not mount it; add it to items"
+            "has log4j-console.properties but the volume's items do not mount it, so Flink logs only errors to the console (Log4j 2's default); add it to items"
                 .to_string()
         } else {
-            "has no log4j-console.properties key, so Flink starts without its console logging configuration; add one".to_string()
+            "has no log4j-console.properties key, so Flink logs only errors to the console (Log4j 2's default) and kubectl logs shows little; add one".to_string()
         };
         let log4j_hit = hit(at, problem).fix(add_item(LOG4J));
         hits.push(if has_key(LOG4J) {
@@ -396,8 +425,12 @@ fn read_files(ctx: &Ctx<'_>) -> Vec<(ConfigFile, FlinkConfig)> {
         if let Some(f) = standalone::config_file(cm, source, single_files.as_deref(), pc.version)
             && !out.iter().any(|(g, _)| g.key == f.key)
         {
-            let cfg = standalone::parse_file(ctx.subject.context, &f).0.clone();
-            out.push((f, cfg));
+            let parsed = standalone::parse_file(ctx.subject.context, &f);
+            // FLK305 reports a file Flink cannot read; the rules reading keys skip it.
+            if !standalone::unreadable(&f, &parsed) {
+                let cfg = parsed.0.clone();
+                out.push((f, cfg));
+            }
         }
     }
     out

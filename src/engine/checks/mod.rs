@@ -6,6 +6,8 @@
 #![deny(dead_code)]
 
 mod config;
+mod effective;
+mod flink2;
 mod flinkdeployment;
 pub mod inject;
 mod jobmanager;
@@ -42,6 +44,8 @@ pub struct Native {
 mod all {
     use super::Native;
     use super::config::*;
+    use super::effective::*;
+    use super::flink2::*;
     use super::flinkdeployment::*;
     use super::jobmanager::*;
     use super::meta::*;
