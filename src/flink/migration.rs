@@ -2,7 +2,9 @@
 //! there is one), from the "List of removed configuration options" of the Flink 2.0 release
 //! notes; and how Flink's migration tool turns a legacy `flink-conf.yaml` into `config.yaml`.
 
-use super::config::FlinkConfig;
+use indexmap::IndexMap;
+
+use super::config::{self, FlinkConfig};
 use super::image::FlinkVersion;
 
 /// A key Flink 2.0 removed, and what to write instead (`None`: no replacement, drop it).
@@ -222,9 +224,246 @@ pub fn removed_keys(cfg: &FlinkConfig, version: FlinkVersion) -> Vec<(&str, Remo
         .collect()
 }
 
+/// One node of the nested `config.yaml` being written: the comment lines written above it, and a
+/// value (with the comment written after it on its line) or the keys below it.
+#[derive(Debug, Default)]
+struct Node {
+    comments: Vec<String>,
+    value: Option<(String, Option<String>)>,
+    children: IndexMap<String, Node>,
+}
+
+/// Whether a key segment can be a plain YAML mapping key as it is.
+fn plain_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `text` as a YAML scalar that Flink's `config.yaml` loader reads back as the same text:
+/// plain when that holds, else single-quoted.
+fn scalar(text: &str) -> Option<String> {
+    let reads_back = |yaml: &str| {
+        config::parse_yaml(&format!("k: {yaml}\n"))
+            .ok()
+            .is_some_and(|c| c.get("k") == Some(text))
+    };
+    if reads_back(text) {
+        return Some(text.to_string());
+    }
+    let quoted = format!("'{}'", text.replace('\'', "''"));
+    reads_back(&quoted).then_some(quoted)
+}
+
+/// Insert `key` (split on dots) below `root`, nested where no other key is in the way, else
+/// flat at the top; a key set twice keeps its first place and takes the last value, as the
+/// legacy parser does.
+fn insert(
+    root: &mut Node,
+    key: &str,
+    value: String,
+    trailing: Option<String>,
+    comments: Vec<String>,
+) {
+    let segments: Vec<&str> = key.split('.').collect();
+    let nestable = segments.iter().all(|s| plain_segment(s)) && {
+        // Every prefix must be a map (or free), and the last segment a leaf (or free).
+        let mut node: &Node = root;
+        let mut ok = true;
+        for (i, seg) in segments.iter().enumerate() {
+            let last = i + 1 == segments.len();
+            match node.children.get(*seg) {
+                None => break,
+                Some(child) if last => ok = child.children.is_empty(),
+                Some(child) if child.value.is_some() => {
+                    ok = false;
+                    break;
+                }
+                Some(child) => node = child,
+            }
+        }
+        ok
+    };
+    let path: Vec<&str> = if nestable { segments } else { vec![key] };
+    // The comments above the line go above the first map or key the line adds (the top of
+    // what it writes), else above its value.
+    let mut comments = Some(comments);
+    let mut node = root;
+    for seg in path {
+        let new = !node.children.contains_key(seg);
+        node = node.children.entry(seg.to_string()).or_default();
+        if new && let Some(c) = comments.take() {
+            node.comments.extend(c);
+        }
+    }
+    if let Some(c) = comments {
+        node.comments.extend(c);
+    }
+    node.value = Some((value, trailing));
+}
+
+/// Write the keys below `node`, indented by `indent`.
+fn emit(node: &Node, indent: usize, out: &mut String) -> Option<()> {
+    let pad = " ".repeat(indent);
+    for (name, child) in &node.children {
+        for c in &child.comments {
+            if c.is_empty() {
+                out.push('\n');
+            } else {
+                out.push_str(&format!("{pad}{c}\n"));
+            }
+        }
+        let key = if plain_segment(&name.replace('.', "")) {
+            name.clone()
+        } else {
+            scalar(name)?
+        };
+        match &child.value {
+            Some((value, trailing)) => {
+                out.push_str(&format!("{pad}{key}: {}", scalar(value)?));
+                if let Some(t) = trailing {
+                    out.push_str(&format!(" {t}"));
+                }
+                out.push('\n');
+            }
+            None => {
+                out.push_str(&format!("{pad}{key}:\n"));
+                emit(child, indent + 2, out)?;
+            }
+        }
+    }
+    Some(())
+}
+
+/// A legacy `flink-conf.yaml` rewritten as the nested standard-YAML `config.yaml` that Flink
+/// (1.19+, the only file 2.x reads) reads as the same configuration: keys nested on their dots
+/// (flat where another key is in the way), values as scalars that read back as the same text,
+/// and the comments kept with the key they stand above or beside (those after the last key at
+/// the end). `None` when the file has lines the legacy parser skips (their meaning is the
+/// author's), or when the result would not read back as the same configuration.
+pub fn legacy_to_yaml(text: &str) -> Option<String> {
+    let (legacy, issues) = config::parse_legacy(text);
+    if !issues.is_empty() {
+        return None;
+    }
+    let mut root = Node::default();
+    let mut pending: Vec<String> = Vec::new();
+    for raw in text.lines() {
+        let line = raw.trim();
+        let (conf, comment) = match line.find('#') {
+            Some(i) => (line[..i].trim(), Some(line[i..].trim_end().to_string())),
+            None => (line, None),
+        };
+        if conf.is_empty() {
+            // A comment line, or a blank line between groups of keys.
+            pending.push(comment.unwrap_or_default());
+            continue;
+        }
+        let (key, value) = conf.split_once(": ")?;
+        insert(
+            &mut root,
+            key.trim(),
+            value.trim().to_string(),
+            comment,
+            std::mem::take(&mut pending),
+        );
+    }
+    let mut out = String::new();
+    emit(&root, 0, &mut out)?;
+    // Comments after the last key, without the blank lines that end the file.
+    while pending.last().is_some_and(String::is_empty) {
+        pending.pop();
+    }
+    for c in pending {
+        out.push_str(&c);
+        out.push('\n');
+    }
+    let back = config::parse_yaml(&out).ok()?;
+    let same = back.len() == legacy.len() && legacy.iter().all(|(k, v)| back.get(k) == Some(v));
+    same.then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A flink-conf.yaml as the Flink docs' standalone manifests write one, with comments.
+    const DOCS: &str = "\
+# The JobManager
+jobmanager.rpc.address: flink-jobmanager
+taskmanager.numberOfTaskSlots: 2
+blob.server.port: 6124
+jobmanager.rpc.port: 6123   # fixed, for the Service
+taskmanager.rpc.port: 6122
+jobmanager.memory.process.size: 1600m
+
+# HA, old key first
+high-availability: kubernetes
+high-availability.storageDir: s3://flink/ha
+parallelism.default: 2
+env.java.opts: -XX:+UseG1GC -Dx=y
+# the end
+";
+
+    #[test]
+    fn legacy_files_migrate_to_nested_yaml_with_their_comments() {
+        let out = legacy_to_yaml(DOCS).unwrap();
+        assert_eq!(
+            out,
+            "\
+# The JobManager
+jobmanager:
+  rpc:
+    address: flink-jobmanager
+    port: 6123 # fixed, for the Service
+  memory:
+    process:
+      size: 1600m
+taskmanager:
+  numberOfTaskSlots: 2
+  rpc:
+    port: 6122
+blob:
+  server:
+    port: 6124
+
+# HA, old key first
+high-availability: kubernetes
+high-availability.storageDir: s3://flink/ha
+parallelism:
+  default: 2
+env:
+  java:
+    opts: -XX:+UseG1GC -Dx=y
+# the end
+"
+        );
+        let (legacy, _) = config::parse_legacy(DOCS);
+        let yaml = config::parse_yaml(&out).unwrap();
+        assert_eq!(yaml.len(), legacy.len());
+        assert!(legacy.iter().all(|(k, v)| yaml.get(k) == Some(v)));
+    }
+
+    #[test]
+    fn values_yaml_would_read_otherwise_are_quoted() {
+        let out = legacy_to_yaml("a.b: yes\nc: [x]\nd: 'q'\ne: 1.0\nf: *x\n").unwrap();
+        // Flink reads only true and false as booleans, and keeps 1.0 as written.
+        assert_eq!(out, "a:\n  b: yes\nc: '[x]'\nd: '''q'''\ne: 1.0\nf: '*x'\n");
+        // A key set twice keeps its place and takes the last value, as the legacy parser does.
+        assert_eq!(
+            legacy_to_yaml("a.b: 1\nc: 2\na.b: 3\n").as_deref(),
+            Some("a:\n  b: 3\nc: 2\n")
+        );
+    }
+
+    #[test]
+    fn lines_the_legacy_parser_skips_leave_no_migration() {
+        assert_eq!(legacy_to_yaml("jobmanager.rpc.address=flink\n"), None);
+        assert_eq!(legacy_to_yaml("a.b: 1\nbroken\n"), None);
+        // A map and then a leaf of one name cannot both be written at the top.
+        assert_eq!(legacy_to_yaml("a.b: 1\na: 2\n"), None);
+        assert_eq!(legacy_to_yaml("").as_deref(), Some(""));
+    }
 
     #[test]
     fn removed_keys_only_from_flink_2() {

@@ -13,6 +13,7 @@ use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
 use crate::flink::image::{self, ConfigFileName};
+use crate::flink::migration;
 use crate::flink::object::{self, ConfigMapVolume, Role};
 use crate::flink::pointer;
 
@@ -187,6 +188,23 @@ fn keys_and_files(ctx: &Ctx<'_>, part: Part) -> Vec<Hit> {
             .arg("configmap", cm_name)
             .arg("problem", problem)
     };
+    // A Flink 2 image and only the legacy file: `flink-lint fix` writes config.yaml migrated
+    // from it, as Flink reads it (see `migration::legacy_to_yaml`).
+    let migrated = (image::expected_config_file(pc.version) == ConfigFileName::Yaml
+        && !keys.contains(&CONFIG_YAML)
+        && single_files.is_none())
+    .then(|| {
+        cm.get("data")
+            .and_then(|d| d.get(FLINK_CONF_YAML))
+            .and_then(Value::as_str)
+            .and_then(migration::legacy_to_yaml)
+    })
+    .flatten();
+    let items_name = |key: &str| {
+        source
+            .items
+            .is_some_and(|items| items.iter().any(|i| object::str_at(i, "/key") == Some(key)))
+    };
     // Items naming keys the ConfigMap lacks: the kubelet cannot mount the volume.
     if let Some(items) = source.items.filter(|_| part == Part::Config) {
         for (i, item) in items.iter().enumerate() {
@@ -207,10 +225,10 @@ fn keys_and_files(ctx: &Ctx<'_>, part: Part) -> Vec<Hit> {
                             pc.version.is_some() && (key == CONFIG_YAML || key == FLINK_CONF_YAML)
                         }
                     };
-                hits.push(if reads {
-                    write_missing(ctx, cm, h, key)
-                } else {
-                    h
+                hits.push(match &migrated {
+                    Some(text) if key == CONFIG_YAML => write_text(ctx, cm, h, key, text.clone()),
+                    _ if reads => write_missing(ctx, cm, h, key),
+                    _ => h,
                 });
             }
         }
@@ -243,21 +261,38 @@ fn keys_and_files(ctx: &Ctx<'_>, part: Part) -> Vec<Hit> {
         _ if part != Part::Config => {}
         ConfigFileName::Yaml if !has_file(CONFIG_YAML) => {
             let mut write_key = None;
+            let mut migrate = None;
             let problem = if has_file(FLINK_CONF_YAML) || has_key(FLINK_CONF_YAML) {
-                format!(
+                // The migrated config.yaml, with the volume's item for it; when the items name
+                // config.yaml already, the finding on that item writes it.
+                if !items_name(CONFIG_YAML) {
+                    migrate = migrated.clone();
+                }
+                let problem = format!(
                     "provides flink-conf.yaml, but {} reads only config.yaml; rename the key to config.yaml (standard YAML)",
                     version_text(pc)
-                )
+                );
+                problem
             } else if has_key(CONFIG_YAML) {
                 "has config.yaml but the volume's items do not mount it; add it to items".into()
             } else {
                 write_key = Some(CONFIG_YAML);
                 "has no config.yaml key; add the Flink configuration under config.yaml".into()
             };
-            hits.push(with_key(
-                hit(at.clone(), problem).fix(add_item(CONFIG_YAML)),
-                write_key,
-            ));
+            let h = hit(at.clone(), problem);
+            hits.push(match migrate {
+                Some(text) => {
+                    let item = match source.items {
+                        Some(_) => vec![Op::Add {
+                            path: format!("{src_ptr}/items/-"),
+                            value: json!({"key": CONFIG_YAML, "path": CONFIG_YAML}),
+                        }],
+                        None => Vec::new(),
+                    };
+                    write_text(ctx, cm, h.fix(item), CONFIG_YAML, text)
+                }
+                None => with_key(h.fix(add_item(CONFIG_YAML)), write_key),
+            });
         }
         ConfigFileName::Legacy if !has_file(FLINK_CONF_YAML) => {
             let mut write_key = None;
@@ -346,6 +381,12 @@ fn default_text(ctx: &Ctx<'_>, key: &str) -> String {
 /// existing key; not into an immutable ConfigMap (re-applying it would fail: it must be
 /// recreated, which the author decides).
 fn write_missing(ctx: &Ctx<'_>, cm: &Arc<Value>, hit: Hit, key: &str) -> Hit {
+    write_text(ctx, cm, hit, key, default_text(ctx, key))
+}
+
+/// `hit` with a fix that writes `text` under `key` into the ConfigMap `cm` (see
+/// [`write_missing`]).
+fn write_text(ctx: &Ctx<'_>, cm: &Arc<Value>, hit: Hit, key: &str, text: String) -> Hit {
     if standalone::config_map_keys(cm).contains(&key)
         || cm.get("immutable").and_then(Value::as_bool) == Some(true)
     {
@@ -357,7 +398,7 @@ fn write_missing(ctx: &Ctx<'_>, cm: &Arc<Value>, hit: Hit, key: &str) -> Hit {
         origin,
         vec![Op::Add {
             path: data_ptr(key),
-            value: json!(default_text(ctx, key)),
+            value: json!(text),
         }],
     );
     let mut hit = hit;
