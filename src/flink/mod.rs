@@ -2,6 +2,7 @@
 //! `flink-conf.yaml` or `config.yaml`), memory sizes and Kubernetes quantities, versions.
 
 pub mod config;
+pub mod ha;
 pub mod image;
 pub mod kinds;
 pub mod logging;

@@ -9,6 +9,7 @@ mod config;
 mod effective;
 mod flink2;
 mod flinkdeployment;
+mod ha;
 pub mod inject;
 mod jobmanager;
 mod meta;
@@ -47,6 +48,7 @@ mod all {
     use super::effective::*;
     use super::flink2::*;
     use super::flinkdeployment::*;
+    use super::ha::*;
     use super::jobmanager::*;
     use super::meta::*;
     use super::resources::*;
