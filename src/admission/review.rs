@@ -492,13 +492,10 @@ fn without_generated_labels(obj: &Value) -> Value {
     let mut copy = obj.clone();
     let pods = object::pod_metadata_pointer(obj).map(|p| format!("{p}/labels"));
     for at in std::iter::once("/metadata/labels".to_string()).chain(pods) {
-        if let Some(labels) = copy.pointer_mut(&at).and_then(Value::as_object_mut) {
-            let marks = labels.get("type").and_then(Value::as_str).is_some_and(|t| {
-                t == "flink-native-kubernetes" || t == "flink-standalone-kubernetes"
-            });
-            if marks {
-                labels.shift_remove("type");
-            }
+        if let Some(labels) = copy.pointer_mut(&at).and_then(Value::as_object_mut)
+            && object::has_generated_type(Some(labels))
+        {
+            labels.shift_remove("type");
         }
     }
     copy

@@ -143,6 +143,65 @@ pub fn from_image(image: &str) -> Option<FlinkVersion> {
     captures_version(&FLINK_MARKER, r.name).filter(|v| v.major >= 1)
 }
 
+/// The newest Flink release: what the official image's floating tags (`latest`, `java17`,
+/// `scala_2.12-java17`, and a reference without a tag) point at (apache/flink-docker's newest
+/// release directory, 2.2 with 2.2.1).
+pub const NEWEST: FlinkVersion = FlinkVersion::new(2, 2);
+
+/// A floating tag of the official image: `latest`, or only the Scala/Java variant
+/// (`java17`, `scala_2.12-java11`), which the official image points at its newest release.
+static FLOATING_TAG: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^(?:latest|(?:scala_[0-9.]+-)?java[0-9]+)$").ok());
+
+/// The Flink version an image runs, as far as the reference tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pinned {
+    /// The tag names the version (see [`from_image`]).
+    Exact(FlinkVersion),
+    /// A Flink distribution (`flink`, `apache/flink`) under a floating tag or none, without a
+    /// digest: the newest Flink ([`NEWEST`]) today, another one after the next release.
+    Floating(FlinkVersion),
+}
+
+impl Pinned {
+    pub fn version(self) -> FlinkVersion {
+        match self {
+            Pinned::Exact(v) | Pinned::Floating(v) => v,
+        }
+    }
+}
+
+/// The Flink version an image runs: [`from_image`], else the newest Flink for a Flink
+/// distribution under `latest`, a Scala/Java-only tag or no tag (and no digest, which pins an
+/// image whose version the reference does not say). `None` otherwise.
+pub fn pinned(image: &str) -> Option<Pinned> {
+    if let Some(v) = from_image(image) {
+        return Some(Pinned::Exact(v));
+    }
+    let r = ImageRef::parse(image)?;
+    if !r.name.eq_ignore_ascii_case("flink") || r.digest.is_some() {
+        return None;
+    }
+    let floating = match r.tag {
+        None => true,
+        Some(t) => FLOATING_TAG.as_ref().is_some_and(|re| re.is_match(t)),
+    };
+    floating.then_some(Pinned::Floating(NEWEST))
+}
+
+/// The Flink version an image runs, floating tags resolved to the newest Flink ([`pinned`]).
+pub fn version_of(image: &str) -> Option<FlinkVersion> {
+    pinned(image).map(Pinned::version)
+}
+
+/// Whether the standalone entrypoints of this version take the JobManager's host as a
+/// positional argument (`jobmanager.sh start-foreground <host>`, the docs' `args: [jobmanager,
+/// $(POD_IP)]`). Flink 2.0 removed it (and `--host`): its JobManager takes the address only as
+/// the dynamic property `-D jobmanager.rpc.address=...`, which 1.x accepts too.
+pub fn takes_positional_host(v: FlinkVersion) -> bool {
+    v < FlinkVersion::V2_0
+}
+
 /// Operator images: the Apache Flink Kubernetes Operator and the older community operators.
 fn is_operator_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
@@ -417,6 +476,45 @@ mod tests {
             Some((None, "flink", None))
         );
         assert_eq!(ImageRef::parse(""), None);
+    }
+
+    #[test]
+    fn floating_tags_resolve_to_the_newest_flink() {
+        let floating = Some(Pinned::Floating(NEWEST));
+        for image in [
+            "flink",
+            "flink:latest",
+            "apache/flink:latest",
+            "docker.io/library/flink:java17",
+            "flink:scala_2.12-java11",
+        ] {
+            assert_eq!(pinned(image), floating, "{image:?}");
+            assert_eq!(version_of(image), Some(NEWEST), "{image:?}");
+        }
+        assert_eq!(NEWEST, FlinkVersion::new(2, 2));
+        assert_eq!(
+            pinned("flink:1.20"),
+            Some(Pinned::Exact(FlinkVersion::new(1, 20)))
+        );
+        // A digest pins an image the reference does not name; other images and tags say nothing.
+        for image in [
+            "flink@sha256:abcdef0123",
+            "flink:main",
+            "flink-sql-runner:latest",
+            "team/app:latest",
+            "flink:1.x",
+            "",
+        ] {
+            assert_eq!(pinned(image), None, "{image:?}");
+        }
+    }
+
+    #[test]
+    fn positional_host_argument_by_version() {
+        assert!(takes_positional_host(FlinkVersion::new(1, 13)));
+        assert!(takes_positional_host(FlinkVersion::new(1, 20)));
+        assert!(!takes_positional_host(FlinkVersion::new(2, 0)));
+        assert!(!takes_positional_host(NEWEST));
     }
 
     #[test]

@@ -240,7 +240,36 @@ pub const OTHERS: &[Kind] = &[
     // What `kubectl scale` sends to a workload's `/scale` subresource; registered as
     // `<plural>/scale` of the admitted workloads that have one.
     other("autoscaling", "v1", "Scale", "scale", true, Watch::No).replicas_at(REPLICAS),
+    // Who may use ConfigMaps for Kubernetes HA (FLK323): read, never admitted.
+    other(RBAC_GROUP, "v1", "Role", "roles", false, Watch::Yes),
+    other(
+        RBAC_GROUP,
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        false,
+        Watch::Yes,
+    ),
+    other(
+        RBAC_GROUP,
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+        Watch::Yes,
+    ),
+    other(
+        RBAC_GROUP,
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+        Watch::Yes,
+    ),
 ];
+
+/// The RBAC API group.
+pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
 /// Every kind in the table.
 pub fn all() -> impl Iterator<Item = &'static Kind> {

@@ -2,9 +2,12 @@
 //! `flink-conf.yaml` or `config.yaml`), memory sizes and Kubernetes quantities, versions.
 
 pub mod config;
+pub mod ha;
 pub mod image;
 pub mod kinds;
 pub mod memory;
+pub mod logging;
+pub mod migration;
 pub mod object;
 pub mod operator;
 pub mod pointer;

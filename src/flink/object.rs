@@ -25,6 +25,26 @@ pub const FLINK_LOG_DIR: &str = "/opt/flink/log";
 /// Where the operator downloads job jars (FLINK-30577).
 pub const OPERATOR_ARTIFACTS_DIR: &str = "/opt/flink/artifacts";
 
+/// The image's directories Flink cannot start without, and what it keeps there (every 1.x and
+/// 2.x image: `FLINK_HOME` is `/opt/flink`).
+pub const FLINK_ESSENTIAL_DIRS: &[(&str, &str)] = &[
+    ("/opt/flink", "the whole Flink distribution"),
+    (
+        "/opt/flink/lib",
+        "Flink's own jars (flink-dist, the Table runtime, Log4j), so the JVM finds no Flink classes",
+    ),
+    (
+        "/opt/flink/bin",
+        "the start scripts (jobmanager.sh, taskmanager.sh, config.sh) the entrypoint runs",
+    ),
+];
+
+/// The image's plugins directory: the metrics reporters and other plugins Flink ships.
+pub const FLINK_PLUGINS_DIRS: &[(&str, &str)] = &[(
+    "/opt/flink/plugins",
+    "the plugins the image ships (metrics reporters such as Prometheus and JMX, and those ENABLE_BUILT_IN_PLUGINS links from /opt/flink/opt)",
+)];
+
 /// `apiVersion`, `kind`, `metadata.namespace`, `metadata.name` of an object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct ObjectRef {
@@ -160,6 +180,13 @@ pub fn pod_spec_pointer(obj: &Value) -> Option<&'static str> {
     super::kinds::workload_kind(group(obj), kind(obj)).and_then(|k| k.pod_spec)
 }
 
+/// A FlinkDeployment's pod templates' specs: shared, JobManager, TaskManager.
+pub const FLINK_DEPLOYMENT_POD_SPECS: [&str; 3] = [
+    "/spec/podTemplate/spec",
+    "/spec/jobManager/podTemplate/spec",
+    "/spec/taskManager/podTemplate/spec",
+];
+
 /// Every pod spec an object carries, as pointers: a workload's template, or a
 /// FlinkDeployment's shared, JobManager and TaskManager pod templates.
 pub fn pod_specs(obj: &Value) -> Vec<String> {
@@ -167,15 +194,11 @@ pub fn pod_specs(obj: &Value) -> Vec<String> {
         return vec![p.to_string()];
     }
     if group(obj) == FLINK_GROUP && kind(obj) == "FlinkDeployment" {
-        return [
-            "/spec/podTemplate/spec",
-            "/spec/jobManager/podTemplate/spec",
-            "/spec/taskManager/podTemplate/spec",
-        ]
-        .iter()
-        .filter(|p| obj.at(p).is_some_and(Value::is_object))
-        .map(|p| p.to_string())
-        .collect();
+        return FLINK_DEPLOYMENT_POD_SPECS
+            .iter()
+            .filter(|p| obj.at(p).is_some_and(Value::is_object))
+            .map(|p| p.to_string())
+            .collect();
     }
     Vec::new()
 }
@@ -443,15 +466,22 @@ pub fn classify(obj: &Value) -> Class {
     }
 }
 
+/// The `type` label values of the objects and pods that Flink's native Kubernetes integration
+/// and the operator's standalone mode make from a FlinkDeployment (with `app: <cluster-id>` and
+/// `component: jobmanager|taskmanager`).
+pub const GENERATED_TYPES: &[&str] = &["flink-native-kubernetes", "flink-standalone-kubernetes"];
+
+/// Whether a label map (or a selector) carries a generated `type` (see [`GENERATED_TYPES`]).
+pub fn has_generated_type(m: Option<&Map<String, Value>>) -> bool {
+    m.and_then(|m| m.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|t| GENERATED_TYPES.contains(&t))
+}
+
 /// Objects the operator makes from a FlinkDeployment carry `type: flink-native-kubernetes` or
 /// `flink-standalone-kubernetes`.
 pub fn is_generated(obj: &Value) -> bool {
-    let generated = |m: Option<&Map<String, Value>>| {
-        m.and_then(|m| m.get("type"))
-            .and_then(Value::as_str)
-            .is_some_and(|t| t == "flink-native-kubernetes" || t == "flink-standalone-kubernetes")
-    };
-    generated(labels(obj)) || generated(pod_labels(obj))
+    has_generated_type(labels(obj)) || has_generated_type(pod_labels(obj))
 }
 
 /// The role a standalone workload plays: from its command line first (what actually runs),

@@ -111,7 +111,7 @@ fn third_party_manifests_get_the_mistakes_their_readme_documents() {
         .findings
         .iter()
         .filter(|l| {
-            l.finding.rule == "FLK304" && l.finding.message.contains("log4j-console.properties")
+            l.finding.rule == "FLK312" && l.finding.message.contains("log4j-console.properties")
         })
         .count();
     assert_eq!(log4j, 2, "{:?}", dedup.findings);
@@ -126,6 +126,76 @@ fn third_party_manifests_get_the_mistakes_their_readme_documents() {
         "{:?}",
         ha.findings
     );
+}
+
+/// What Flink does at start-up, judged per version (FLK312-FLK323): exactly these corpus files
+/// are flagged, each for the reason given.
+#[test]
+fn startup_rules_flag_exactly_the_corpus_files_that_break_at_start_up() {
+    let Some(dir) = corpus() else { return };
+    let out = lint_dir(&dir);
+    let mut flagged: Vec<(String, String)> = out
+        .findings
+        .iter()
+        .filter(|l| {
+            l.finding
+                .rule
+                .strip_prefix("FLK3")
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| (12..=23).contains(&n))
+        })
+        .map(|l| {
+            let rel = l.file.split("corpus/").nth(1).unwrap_or(&l.file);
+            (l.finding.rule.clone(), rel.to_string())
+        })
+        .collect();
+    flagged.sort();
+    flagged.dedup();
+    let expected: Vec<(&str, &str)> = vec![
+        // The ConfigMap both Deployments mount has no log4j-console.properties (README).
+        (
+            "FLK312",
+            "jbcodeforce/e2e-demos/dedup-demo/cp-flink/flink-table-api/k8s/flink-deployment.yaml",
+        ),
+        // The operator's own TLS example runs flink:2.2 with security.ssl.enabled, a key
+        // Flink 2.0 removed (security.ssl.internal.enabled replaces it).
+        (
+            "FLK314",
+            "flink-kubernetes-operator/examples/flink-tls-example/basic-secure.yaml",
+        ),
+        // An init container fills an emptyDir mounted over /opt/flink/lib: flink-dist is hidden.
+        (
+            "FLK317",
+            "jbcodeforce/e2e-demos/cdc-demo/cp-flink/infrastructure/flink/jobmanager.yaml",
+        ),
+        (
+            "FLK317",
+            "jbcodeforce/e2e-demos/cdc-demo/cp-flink/infrastructure/flink/taskmanager.yaml",
+        ),
+        // log4j-console.properties written as log4j.rootLogger=..., which Log4j 2 ignores.
+        (
+            "FLK319",
+            "jbcodeforce/e2e-demos/external-lookup/cp-flink/flink-app/k8s/configmap.yaml",
+        ),
+        (
+            "FLK319",
+            "jbcodeforce/history/e2e-demos/external-lookup/flink/k8s/configmap.yaml",
+        ),
+        // Pod template containers named other than flink-main-container, without an image.
+        (
+            "FLK320",
+            "jbcodeforce/code/flink-java/sql-runner/src/main/k8s/deployment.yml",
+        ),
+        (
+            "FLK320",
+            "jbcodeforce/code/flink-sql/11-puzzles/flink_sql_client.yaml",
+        ),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .into_iter()
+        .map(|(r, f)| (r.to_string(), f.to_string()))
+        .collect();
+    assert_eq!(flagged, expected);
 }
 
 /// Findings as (file relative to `root`, rule, pointer): what must not depend on what else is

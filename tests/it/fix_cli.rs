@@ -175,6 +175,7 @@ fn every_fixable_rules_failing_fixtures_come_out_clean_of_it() {
             "FLK306/fail.yaml",       // which address is right is the author's
             "FLK307/fail-range.yaml", // which port of the range is the author's
             "FLK310/fail-args.yaml",  // the host must come right after `jobmanager`
+            "FLK310/fail-unknown-version.yaml", // no argument form fits every Flink version
             "FLK401/fail-scope-all.yaml", // not a Flink container: no size is known to fit
             "FLK401/fail-sidecar.yaml", // a sidecar: no size is known to fit
             "FLK404/fail-flink2-legacy-heap.yaml", // the size goes in a ConfigMap others may share
@@ -737,8 +738,8 @@ spec:
         configMap: {name: orders-config}
 ";
 
-/// FLK304: the ConfigMap two Flink 2.0 workloads mount (in another file) lacks config.yaml and
-/// log4j-console.properties. `fix` writes each key once into the ConfigMap's file (config.yaml,
+/// FLK304 and FLK312: the ConfigMap two Flink 2.0 workloads mount (in another file) lacks
+/// config.yaml and log4j-console.properties. `fix` writes each key once into the ConfigMap's file (config.yaml,
 /// the file Flink 2.0 reads; the log4j text from `fix.log4j-console`), keeps its comments and
 /// its other keys, and a second run changes nothing.
 #[test]
@@ -759,7 +760,7 @@ fn a_key_the_mounted_config_map_lacks_is_written_into_it_once() {
             .args([
                 "fix",
                 "--select",
-                "FLK304",
+                "FLK304,FLK312",
                 "cluster.yaml",
                 "configmap.yaml",
             ])
@@ -785,7 +786,7 @@ fn a_key_the_mounted_config_map_lacks_is_written_into_it_once() {
     assert!(after.contains("    jobmanager.rpc.port: 6123\n"), "{after}");
     // The workloads mount the whole ConfigMap: their file is not touched.
     assert_eq!(std::fs::read_to_string(&workloads).unwrap(), TWO_WORKLOADS);
-    // FLK305 reads the written config.yaml as valid, FLK304 is gone.
+    // FLK305 reads the written config.yaml as valid, FLK304 and FLK312 are gone.
     let mut inputs = Inputs::default();
     inputs.add("configmap.yaml", &after);
     inputs.add("cluster.yaml", TWO_WORKLOADS);
@@ -794,7 +795,7 @@ fn a_key_the_mounted_config_map_lacks_is_written_into_it_once() {
     let left: Vec<_> = outcome
         .findings
         .iter()
-        .filter(|f| ["FLK304", "FLK305"].contains(&f.finding.rule.as_str()))
+        .filter(|f| ["FLK304", "FLK305", "FLK312"].contains(&f.finding.rule.as_str()))
         .map(|f| f.finding.message.clone())
         .collect();
     assert!(left.is_empty(), "{left:?}");
@@ -802,7 +803,7 @@ fn a_key_the_mounted_config_map_lacks_is_written_into_it_once() {
     assert_eq!(std::fs::read_to_string(&cm).unwrap(), after);
 }
 
-/// FLK304 with `items`: the ConfigMap gets the key in one pass, the volume the item in the
+/// FLK312 with `items`: the ConfigMap gets the key in one pass, the volume the item in the
 /// next; an existing key is never overwritten, and an immutable ConfigMap is not edited.
 #[test]
 fn missing_keys_with_items_existing_keys_and_immutable_config_maps() {
@@ -839,7 +840,7 @@ data:
     let file = tmp.path().join("all.yaml");
     std::fs::write(&file, format!("{cm}---\n{workload}")).unwrap();
     flint()
-        .args(["fix", "--select", "FLK304"])
+        .args(["fix", "--select", "FLK312"])
         .arg(&file)
         .output()
         .unwrap();
@@ -859,7 +860,7 @@ data:
     let frozen = cm.replace("\ndata:", "\nimmutable: true\ndata:");
     std::fs::write(&file, format!("{frozen}---\n{workload}")).unwrap();
     let out = flint()
-        .args(["fix", "--select", "FLK304"])
+        .args(["fix", "--select", "FLK312", "--fail-on", "warning"])
         .arg(&file)
         .output()
         .unwrap();

@@ -958,7 +958,7 @@ proptest! {
     }
 }
 
-/// A fix that edits another object of the set (FLK304 writing the key the mounted ConfigMap
+/// A fix that edits another object of the set (FLK312 writing the key the mounted ConfigMap
 /// lacks) is left out whole by the webhook, which can only patch the admitted object, and the
 /// finding says so; `flink-lint fix`'s path (`fix_with(.., true)`) hands the edit out.
 #[test]
@@ -979,8 +979,8 @@ fn the_webhook_leaves_out_edits_of_other_objects_and_says_so() {
     let f = report
         .findings
         .iter()
-        .find(|f| f.rule == "FLK304")
-        .expect("FLK304");
+        .find(|f| f.rule == "FLK312")
+        .expect("FLK312");
     assert!(
         f.message.contains("the webhook cannot edit the ConfigMap"),
         "{}",
@@ -990,11 +990,11 @@ fn the_webhook_leaves_out_edits_of_other_objects_and_says_so() {
     assert!(fx.ops.is_empty());
     assert_eq!(fx.edits.len(), 1);
     assert_eq!(fx.edits[0].object, ObjectRef::of(&cm));
-    // The webhook: nothing of the edit, FLK304 still reported.
+    // The webhook: nothing of the edit, FLK312 still reported.
     let out = engine.fix(&subject);
     assert!(out.edited.is_empty());
     assert!(!out.ops.iter().any(|o| o.path().starts_with("/data")));
-    assert!(out.report.findings.iter().any(|f| f.rule == "FLK304"));
+    assert!(out.report.findings.iter().any(|f| f.rule == "FLK312"));
     let (patch, _) = mutate(&engine, &tm, &ctx);
     if let Some(p) = patch {
         let patched = json_patch_apply(&tm, &p).unwrap();

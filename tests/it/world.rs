@@ -144,8 +144,8 @@ fn a_config_map_in_an_enclosing_directory_is_used_and_named_in_messages() {
     let keys = out
         .findings
         .iter()
-        .find(|f| f.finding.rule == "FLK304")
-        .expect("FLK304");
+        .find(|f| f.finding.rule == "FLK312")
+        .expect("FLK312");
     assert!(
         keys.finding.message.contains("from base/cm.yaml"),
         "{}",
@@ -154,7 +154,7 @@ fn a_config_map_in_an_enclosing_directory_is_used_and_named_in_messages() {
     // From a sibling directory it is out of sight: unverified, a warning.
     let out = lint_files(&[("base/cm.yaml", cm), ("other/jm.yaml", &jm_only)]);
     assert!(has(&out, "FLK303"));
-    assert!(!has(&out, "FLK304"));
+    assert!(!has(&out, "FLK312"));
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn flink_reads_what_the_image_and_mounts_give_it() {
     );
     let out = lint_files(&[("c/cm.yaml", &cm_no_log4j), ("c/jm.yaml", &jm_subpath)]);
     assert!(
-        !has(&out, "FLK301") && !has(&out, "FLK304"),
+        !has(&out, "FLK301") && !has(&out, "FLK304") && !has(&out, "FLK312"),
         "{:?}",
         rules(&out)
     );

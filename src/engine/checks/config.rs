@@ -13,6 +13,7 @@ use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
 use crate::flink::image::{self, ConfigFileName};
+use crate::flink::migration;
 use crate::flink::object::{self, ConfigMapVolume, Role};
 use crate::flink::pointer;
 
@@ -133,9 +134,34 @@ pub(super) const CONFIG_MAP_KEYS: Native = Native {
     run: config_map_keys,
 };
 
-/// FLK304: the mounted ConfigMap lacks the configuration file for this Flink version or the
-/// log4j file, or the volume's `items` name keys the ConfigMap does not have.
+/// FLK304: the mounted ConfigMap lacks the configuration file for this Flink version, or the
+/// volume's `items` name keys the ConfigMap does not have.
 fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
+    keys_and_files(ctx, Part::Config)
+}
+
+/// FLK312: `check: native: log_config_missing`.
+pub(super) const LOG_CONFIG_MISSING: Native = Native {
+    args: &["configmap", "problem"],
+    run: log4j_config_missing,
+};
+
+/// FLK312: the mounted ConfigMap puts no `log4j-console.properties` in `/opt/flink/conf`:
+/// Flink starts, logging only errors to the console (Log4j 2's default configuration).
+fn log4j_config_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    keys_and_files(ctx, Part::Log4j)
+}
+
+/// Which part of what a Flink ConfigMap puts in `/opt/flink/conf` a rule judges.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// FLK304: the configuration file and the keys the volume's items name.
+    Config,
+    /// FLK312: the console logging configuration.
+    Log4j,
+}
+
+fn keys_and_files(ctx: &Ctx<'_>, part: Part) -> Vec<Hit> {
     let Some(pc) = ctx.me() else {
         return Vec::new();
     };
@@ -162,13 +188,28 @@ fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
             .arg("configmap", cm_name)
             .arg("problem", problem)
     };
+    // A Flink 2 image and only the legacy file: `flink-lint fix` writes config.yaml migrated
+    // from it, as Flink reads it (see `migration::legacy_to_yaml`).
+    let migrated = (image::expected_config_file(pc.version) == ConfigFileName::Yaml
+        && !keys.contains(&CONFIG_YAML)
+        && single_files.is_none())
+    .then(|| {
+        cm.get("data")
+            .and_then(|d| d.get(FLINK_CONF_YAML))
+            .and_then(Value::as_str)
+            .and_then(migration::legacy_to_yaml)
+    })
+    .flatten();
+    let items_name = |key: &str| {
+        source
+            .items
+            .is_some_and(|items| items.iter().any(|i| object::str_at(i, "/key") == Some(key)))
+    };
     // Items naming keys the ConfigMap lacks: the kubelet cannot mount the volume.
-    let mut missing_items: Vec<&str> = Vec::new();
-    if let Some(items) = source.items {
+    if let Some(items) = source.items.filter(|_| part == Part::Config) {
         for (i, item) in items.iter().enumerate() {
             let key = object::str_at(item, "/key").unwrap_or("");
             if !keys.contains(&key) && !source.optional {
-                missing_items.push(key);
                 let h = hit(
                     format!("{src_ptr}/items/{i}/key"),
                     format!(
@@ -184,10 +225,10 @@ fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
                             pc.version.is_some() && (key == CONFIG_YAML || key == FLINK_CONF_YAML)
                         }
                     };
-                hits.push(if reads {
-                    write_missing(ctx, cm, h, key)
-                } else {
-                    h
+                hits.push(match &migrated {
+                    Some(text) if key == CONFIG_YAML => write_text(ctx, cm, h, key, text.clone()),
+                    _ if reads => write_missing(ctx, cm, h, key),
+                    _ => h,
                 });
             }
         }
@@ -217,23 +258,41 @@ fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
         None => h,
     };
     match expected {
+        _ if part != Part::Config => {}
         ConfigFileName::Yaml if !has_file(CONFIG_YAML) => {
             let mut write_key = None;
+            let mut migrate = None;
             let problem = if has_file(FLINK_CONF_YAML) || has_key(FLINK_CONF_YAML) {
-                format!(
+                // The migrated config.yaml, with the volume's item for it; when the items name
+                // config.yaml already, the finding on that item writes it.
+                if !items_name(CONFIG_YAML) {
+                    migrate = migrated.clone();
+                }
+                let problem = format!(
                     "provides flink-conf.yaml, but {} reads only config.yaml; rename the key to config.yaml (standard YAML)",
                     version_text(pc)
-                )
+                );
+                problem
             } else if has_key(CONFIG_YAML) {
                 "has config.yaml but the volume's items do not mount it; add it to items".into()
             } else {
                 write_key = Some(CONFIG_YAML);
                 "has no config.yaml key; add the Flink configuration under config.yaml".into()
             };
-            hits.push(with_key(
-                hit(at.clone(), problem).fix(add_item(CONFIG_YAML)),
-                write_key,
-            ));
+            let h = hit(at.clone(), problem);
+            hits.push(match migrate {
+                Some(text) => {
+                    let item = match source.items {
+                        Some(_) => vec![Op::Add {
+                            path: format!("{src_ptr}/items/-"),
+                            value: json!({"key": CONFIG_YAML, "path": CONFIG_YAML}),
+                        }],
+                        None => Vec::new(),
+                    };
+                    write_text(ctx, cm, h.fix(item), CONFIG_YAML, text)
+                }
+                None => with_key(h.fix(add_item(CONFIG_YAML)), write_key),
+            });
         }
         ConfigFileName::Legacy if !has_file(FLINK_CONF_YAML) => {
             let mut write_key = None;
@@ -279,13 +338,18 @@ fn config_map_keys(ctx: &Ctx<'_>) -> Vec<Hit> {
         _ => {}
     }
     // Single files mounted with subPath leave the image's own log4j configuration in place.
-    // An item naming the missing key was reported above: one cause, one finding.
-    if single_files.is_none() && !has_file(LOG4J) && !missing_items.contains(&LOG4J) {
+    // An item naming the missing key is FLK304's (the pod cannot start): one cause, one finding.
+    let item_names_log4j = source.items.is_some_and(|items| {
+        items
+            .iter()
+            .any(|i| object::str_at(i, "/key") == Some(LOG4J) && !has_key(LOG4J))
+    });
+    if part == Part::Log4j && single_files.is_none() && !has_file(LOG4J) && !item_names_log4j {
         let problem = if has_key(LOG4J) {
-            "has log4j-console.properties but the volume's items do not mount it; add it to items"
+            "has log4j-console.properties but the volume's items do not mount it, so Flink logs only errors to the console (Log4j 2's default); add it to items"
                 .to_string()
         } else {
-            "has no log4j-console.properties key, so Flink starts without its console logging configuration; add one".to_string()
+            "has no log4j-console.properties key, so Flink logs only errors to the console (Log4j 2's default) and kubectl logs shows little; add one".to_string()
         };
         let log4j_hit = hit(at, problem).fix(add_item(LOG4J));
         hits.push(if has_key(LOG4J) {
@@ -317,6 +381,12 @@ fn default_text(ctx: &Ctx<'_>, key: &str) -> String {
 /// existing key; not into an immutable ConfigMap (re-applying it would fail: it must be
 /// recreated, which the author decides).
 fn write_missing(ctx: &Ctx<'_>, cm: &Arc<Value>, hit: Hit, key: &str) -> Hit {
+    write_text(ctx, cm, hit, key, default_text(ctx, key))
+}
+
+/// `hit` with a fix that writes `text` under `key` into the ConfigMap `cm` (see
+/// [`write_missing`]).
+fn write_text(ctx: &Ctx<'_>, cm: &Arc<Value>, hit: Hit, key: &str, text: String) -> Hit {
     if standalone::config_map_keys(cm).contains(&key)
         || cm.get("immutable").and_then(Value::as_bool) == Some(true)
     {
@@ -328,7 +398,7 @@ fn write_missing(ctx: &Ctx<'_>, cm: &Arc<Value>, hit: Hit, key: &str) -> Hit {
         origin,
         vec![Op::Add {
             path: data_ptr(key),
-            value: json!(default_text(ctx, key)),
+            value: json!(text),
         }],
     );
     let mut hit = hit;
@@ -396,8 +466,12 @@ fn read_files(ctx: &Ctx<'_>) -> Vec<(ConfigFile, FlinkConfig)> {
         if let Some(f) = standalone::config_file(cm, source, single_files.as_deref(), pc.version)
             && !out.iter().any(|(g, _)| g.key == f.key)
         {
-            let cfg = standalone::parse_file(ctx.subject.context, &f).0.clone();
-            out.push((f, cfg));
+            let parsed = standalone::parse_file(ctx.subject.context, &f);
+            // FLK305 reports a file Flink cannot read; the rules reading keys skip it.
+            if !standalone::unreadable(&f, &parsed) {
+                let cfg = parsed.0.clone();
+                out.push((f, cfg));
+            }
         }
     }
     out

@@ -596,6 +596,11 @@ fn service_selector(ctx: &Ctx<'_>) -> Vec<Hit> {
     if selects_jm && tms.is_empty() {
         return Vec::new();
     }
+    // A selector of the pods Flink makes from a FlinkDeployment (`type:
+    // flink-native-kubernetes`) is not meant for the standalone JobManagers in sight.
+    if !selects_jm && tms.is_empty() && object::has_generated_type(Some(sel)) {
+        return Vec::new();
+    }
     let selector = sel
         .iter()
         .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))

@@ -6,7 +6,10 @@
 #![deny(dead_code)]
 
 mod config;
+mod effective;
+mod flink2;
 mod flinkdeployment;
+mod ha;
 pub mod inject;
 mod jobmanager;
 mod memory;
@@ -44,7 +47,10 @@ pub struct Native {
 mod all {
     use super::Native;
     use super::config::*;
+    use super::effective::*;
+    use super::flink2::*;
     use super::flinkdeployment::*;
+    use super::ha::*;
     use super::jobmanager::*;
     use super::memory::*;
     use super::meta::*;

@@ -92,6 +92,10 @@ pub struct PodConfig<'a> {
     /// What the layers over the file set (`JOB_MANAGER_RPC_ADDRESS`, `FLINK_PROPERTIES`,
     /// `-D`): they win over whatever the unseen file says.
     pub overrides: FlinkConfig,
+    /// What `JOB_MANAGER_RPC_ADDRESS` and `FLINK_PROPERTIES` set but never reaches Flink: the
+    /// image's entrypoint writes them into the configuration file, which a ConfigMap mount
+    /// makes read-only (see [`conf_read_only`]).
+    pub env_ignored: FlinkConfig,
 }
 
 impl PodConfig<'_> {
@@ -173,7 +177,7 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
         object::Class::Workload(r) => r,
         _ => None,
     };
-    let version = image::from_image(container.image());
+    let version = image::version_of(container.image());
     let mut unseen: Option<String> = None;
     let mount = match object::flink_conf_mount(pod_spec, &container) {
         None => Mount::Nothing,
@@ -226,21 +230,42 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
     {
         file_known = true;
         if let Some(f) = config_file(cm, source, single_files.as_deref(), version) {
-            cfg = parse_file(ctx.subject.context, &f).0.clone();
+            let parsed = parse_file(ctx.subject.context, &f);
+            if unreadable(&f, &parsed) {
+                // A file Flink refuses is unknown, not empty: its keys are not "unset".
+                file_known = false;
+                unseen = Some(format!(
+                    "{} in ConfigMap {} cannot be read (FLK305)",
+                    f.key, source.name
+                ));
+            } else {
+                cfg = parsed.0.clone();
+            }
             file = Some(f);
         }
     }
     let entrypoint = entrypoint_applies(&container);
+    let read_only = conf_read_only(&mount);
     let mut env_config = false;
     let mut overrides = FlinkConfig::default();
+    let mut env_ignored = FlinkConfig::default();
     if entrypoint {
+        // The entrypoint writes these into the configuration file: not through a read-only
+        // mount (every version: `sed -i`/`>>` up to 1.18, config-parser-utils.sh from 1.19).
+        let layer = if read_only {
+            &mut env_ignored
+        } else {
+            &mut overrides
+        };
         if let Some(address) = container.env("JOB_MANAGER_RPC_ADDRESS") {
-            overrides.insert(config::JOBMANAGER_RPC_ADDRESS, address);
+            layer.insert(config::JOBMANAGER_RPC_ADDRESS, address);
         }
         if let Some(text) = container.env("FLINK_PROPERTIES") {
-            env_config = true;
-            overrides.merge(&config::parse_flink_properties_env(text));
-        } else if let Some(from) = container.env_source("FLINK_PROPERTIES") {
+            env_config = !read_only;
+            layer.merge(&config::parse_flink_properties_env(text));
+        } else if let Some(from) = container.env_source("FLINK_PROPERTIES")
+            && !read_only
+        {
             env_config = true;
             unseen.get_or_insert(format!("FLINK_PROPERTIES comes from {from}"));
         }
@@ -251,9 +276,11 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
     let advertises_pod_ip = args
         .iter()
         .any(|a| a.contains("$(POD_IP)") || a.contains("${POD_IP}"))
-        || container
-            .env("JOB_MANAGER_RPC_ADDRESS")
-            .is_some_and(|a| a.contains("POD_IP"));
+        || (entrypoint
+            && !read_only
+            && container
+                .env("JOB_MANAGER_RPC_ADDRESS")
+                .is_some_and(|a| a.contains("POD_IP")));
     Some(PodConfig {
         role,
         spec_pointer,
@@ -267,7 +294,25 @@ pub fn resolve<'a>(ctx: &Ctx<'_>, obj: &'a Value) -> Option<PodConfig<'a>> {
         unseen,
         advertises_pod_ip,
         overrides,
+        env_ignored,
     })
+}
+
+/// Whether the configuration file in `/opt/flink/conf` comes from a ConfigMap volume, which the
+/// kubelet mounts read-only: the whole directory, or the file itself as a `subPath` mount.
+pub fn conf_read_only(mount: &Mount<'_>) -> bool {
+    match mount {
+        Mount::ConfigMap {
+            single_files: None, ..
+        } => true,
+        Mount::ConfigMap {
+            single_files: Some(files),
+            ..
+        } => files
+            .iter()
+            .any(|(f, _)| f == CONFIG_YAML || f == FLINK_CONF_YAML),
+        _ => false,
+    }
 }
 
 /// Find a ConfigMap by name as the workload `obj` refers to it: the nearest one (same file,
@@ -364,6 +409,13 @@ pub fn parse_file(context: &dyn Context, f: &ConfigFile) -> Arc<ParsedConfig> {
         &config::parse_legacy
     };
     context.parsed_config(f.file, &f.text, parse)
+}
+
+/// Whether Flink refuses the file as a whole: `config.yaml` that is not valid YAML (a
+/// duplicate key, a syntax error). Its settings are then unknown, not unset. The legacy
+/// `flink-conf.yaml` parser only skips the lines it cannot split, so it is never unreadable.
+pub fn unreadable(f: &ConfigFile, parsed: &ParsedConfig) -> bool {
+    f.file == CONFIG_YAML && !parsed.1.is_empty()
 }
 
 /// The Flink configuration files a ConfigMap holds, by key, if it is a Flink configuration.

@@ -8,6 +8,7 @@ use super::standalone::PodConfig;
 use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
 use crate::flink::config::{self, FlinkConfig, PortSpec};
+use crate::flink::image;
 use crate::flink::object::Role;
 
 /// The probe the Flink docs' manifests give both roles: a TCP check of the RPC port.
@@ -191,10 +192,13 @@ fn container_wiring(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// JobManager's host.
 const POD_IP: &str = "POD_IP";
 const POD_IP_ARG: &str = "$(POD_IP)";
+/// The dynamic property Flink 2 takes instead of the host argument (and 1.16+ accepts too), as
+/// two arguments: before 1.16, `jobmanager.sh` read any second argument as the host.
+const POD_IP_PROPERTY: [&str; 2] = ["-D", "jobmanager.rpc.address=$(POD_IP)"];
 
 /// FLK310: `check: native: ha_pod_ip`.
 pub(super) const HA_POD_IP: Native = Native {
-    args: &["container"],
+    args: &["container", "how"],
     run: ha_pod_ip,
 };
 
@@ -202,8 +206,10 @@ pub(super) const HA_POD_IP: Native = Native {
 /// (no `$(POD_IP)` in its arguments, no `jobmanager.rpc.address` or `JOB_MANAGER_RPC_ADDRESS`
 /// naming it). Only containers the image's entrypoint starts are judged: a custom command may
 /// set the address itself. The fix adds the `POD_IP` variable (`fieldRef: status.podIP`) when
-/// missing and, when the arguments are just `jobmanager`, the host argument `$(POD_IP)`; other
-/// argument lists are left alone (the host must be the argument right after `jobmanager`).
+/// missing and passes the pod IP the way the image's Flink version takes it: the host argument
+/// `$(POD_IP)` on 1.x when the arguments are just `jobmanager` (the host must come right after
+/// it), `-D jobmanager.rpc.address=$(POD_IP)` on 2.x (never the host argument, which 2.0
+/// removed). No fix when the version is unknown: neither form works on every version.
 fn ha_pod_ip(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(pc) = ctx.me() else {
         return Vec::new();
@@ -238,8 +244,28 @@ fn ha_pod_ip(ctx: &Ctx<'_>) -> Vec<Hit> {
             env.iter()
                 .any(|e| e.get("name").and_then(Value::as_str) == Some(POD_IP))
         });
+    let positional = pc.version.map(image::takes_positional_host);
+    let how = match positional {
+        Some(true) => {
+            "add the POD_IP variable (fieldRef status.podIP) and the argument $(POD_IP)".to_string()
+        }
+        Some(false) => format!(
+            "add the POD_IP variable (fieldRef status.podIP) and the arguments {} (Flink {} takes no host argument)",
+            POD_IP_PROPERTY.join(" "),
+            pc.version.map(|v| v.to_string()).unwrap_or_default()
+        ),
+        None => format!(
+            "add the POD_IP variable (fieldRef status.podIP) and the arguments {} (Flink 1.16 and later) or the argument $(POD_IP) right after jobmanager (Flink 1.x)",
+            POD_IP_PROPERTY.join(" ")
+        ),
+    };
+    let new_args: Vec<&str> = match (positional, args.first().copied()) {
+        (Some(true), _) if args == ["jobmanager"] => vec![POD_IP_ARG],
+        (Some(false), Some("jobmanager" | "standalone-job")) => POD_IP_PROPERTY.to_vec(),
+        _ => Vec::new(),
+    };
     let mut ops = Vec::new();
-    if args == ["jobmanager"] {
+    if !new_args.is_empty() {
         if !has_env {
             ops.push(Op::Add {
                 path: format!("{pointer}/env/-"),
@@ -249,14 +275,99 @@ fn ha_pod_ip(ctx: &Ctx<'_>) -> Vec<Hit> {
                 }),
             });
         }
-        ops.push(Op::Add {
-            path: format!("{pointer}/args/-"),
-            value: json!(POD_IP_ARG),
-        });
+        for arg in new_args {
+            ops.push(Op::Add {
+                path: format!("{pointer}/args/-"),
+                value: json!(arg),
+            });
+        }
     }
     vec![
         Hit::at(pointer)
             .arg("container", pc.container.name())
+            .arg("how", how)
             .fix(ops),
+    ]
+}
+
+/// FLK313: `check: native: host_argument_removed`.
+pub(super) const HOST_ARGUMENT_REMOVED: Native = Native {
+    args: &["container", "argument", "version", "host"],
+    run: host_argument_removed,
+};
+
+/// FLK313: a Flink 2.x JobManager started by the image's entrypoint with the host argument
+/// that Flink 2.0 removed: `jobmanager <host>` or `--host <host>`/`-h <host>`. The fix passes the
+/// same host as `-D jobmanager.rpc.address=<host>`, in place.
+fn host_argument_removed(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(pc) = ctx.me() else {
+        return Vec::new();
+    };
+    let Some(version) = pc.version.filter(|v| !image::takes_positional_host(*v)) else {
+        return Vec::new();
+    };
+    if pc.role != Some(Role::JobManager) || !super::standalone::entrypoint_applies(&pc.container) {
+        return Vec::new();
+    }
+    let Some(args) = pc.container.value.get("args").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let text: Vec<&str> = args.iter().map(|a| a.as_str().unwrap_or("")).collect();
+    if !matches!(text.first(), Some(&("jobmanager" | "standalone-job"))) {
+        return Vec::new();
+    }
+    let pointer = format!("{}/args", pc.container.pointer());
+    let property = |host: &str| format!("{}={host}", config::JOBMANAGER_RPC_ADDRESS);
+    // `jobmanager <host> [<webui-port>]`: the legacy positional form of `jobmanager.sh`.
+    if text[0] == "jobmanager"
+        && let Some(host) = text.get(1).filter(|h| !h.is_empty() && !h.starts_with('-'))
+    {
+        return vec![
+            Hit::at(format!("{pointer}/1"))
+                .arg("container", pc.container.name())
+                .arg(
+                    "argument",
+                    format!("the host argument {host} after jobmanager"),
+                )
+                .arg("version", version)
+                .arg("host", host)
+                .fix(vec![
+                    Op::Replace {
+                        path: format!("{pointer}/1"),
+                        value: json!(POD_IP_PROPERTY[0]),
+                    },
+                    Op::Add {
+                        path: format!("{pointer}/2"),
+                        value: json!(property(host)),
+                    },
+                ]),
+        ];
+    }
+    // `--host <host>` (`-h <host>`): the option the 1.x entrypoints' parsers took.
+    let Some(i) = text.iter().position(|a| matches!(*a, "--host" | "-h")) else {
+        return Vec::new();
+    };
+    let Some(host) = text
+        .get(i + 1)
+        .filter(|h| !h.is_empty() && !h.starts_with('-'))
+    else {
+        return Vec::new();
+    };
+    vec![
+        Hit::at(format!("{pointer}/{i}"))
+            .arg("container", pc.container.name())
+            .arg("argument", format!("{} {host}", text[i]))
+            .arg("version", version)
+            .arg("host", host)
+            .fix(vec![
+                Op::Replace {
+                    path: format!("{pointer}/{i}"),
+                    value: json!(POD_IP_PROPERTY[0]),
+                },
+                Op::Replace {
+                    path: format!("{pointer}/{}", i + 1),
+                    value: json!(property(host)),
+                },
+            ]),
     ]
 }
