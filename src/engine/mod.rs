@@ -8,6 +8,7 @@ pub mod report;
 pub mod rule;
 mod schema;
 pub mod settings;
+pub mod structural;
 pub mod suppress;
 
 use std::sync::Arc;
