@@ -304,7 +304,35 @@ pub struct Overrides {
     pub arenas: Vec<Arc<Arena>>,
 }
 
+/// Two override sets are equal when they hold the same compiled arenas.
+impl PartialEq for Overrides {
+    fn eq(&self, other: &Self) -> bool {
+        self.arenas.len() == other.arenas.len()
+            && self
+                .arenas
+                .iter()
+                .zip(&other.arenas)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+}
+
 impl Overrides {
+    /// CustomResourceDefinitions compiled, each named by `(where, crd)` for errors: every
+    /// object that is a CRD must compile; others are left out. None at all is an error.
+    pub fn from_crds<'a>(
+        crds: impl IntoIterator<Item = (&'a str, &'a Value)>,
+    ) -> Result<Overrides, String> {
+        let mut arenas = Vec::new();
+        for (name, crd) in crds {
+            if !is_crd(crd) {
+                continue;
+            }
+            let arena = Arena::from_crd(crd).map_err(|e| format!("{name}: {e}"))?;
+            arenas.push(Arc::new(arena));
+        }
+        Ok(Overrides { arenas })
+    }
+
     /// The CRDs among `objects` compiled (those that cannot be are left out).
     pub fn from_objects<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Overrides {
         Overrides {
