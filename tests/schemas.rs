@@ -21,6 +21,9 @@ use flink_admission::engine::structural::{self, Arena, Builder, Node, Ty};
 use flink_admission::lint::{Inputs, discover};
 use serde_json::Value;
 
+#[allow(dead_code)]
+#[path = "common/header.rs"]
+mod header;
 #[path = "common/corpus.rs"]
 mod shared_corpus;
 
@@ -565,4 +568,162 @@ fn core_kinds_agree_with_kubernetes_validate_on_the_corpus() {
         }
     }
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}
+
+/// The webhook does not run the structural rules (the API server validates what it admits),
+/// so no fix may make an object structurally invalid: every fixture of a fixable rule, fixed
+/// with every fix (safe and unsafe, objects created too), has no structural problem its
+/// original lacked, and the objects fixes create have none.
+#[test]
+fn no_fix_makes_an_object_structurally_invalid() {
+    use flink_admission::engine::{Engine, Subject};
+    let fixtures = repo("tests/fixtures");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    let (mut fixed, mut files) = (0, 0);
+    for dir in dirs {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        // Fixable rules are those with a fixed*.yaml; each of their fixtures is fixed here.
+        if !names.iter().any(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("fixed")
+        }) {
+            continue;
+        }
+        for path in names {
+            let (text, header) = header::read(&path);
+            let engine = Engine::embedded(header.settings(Some(&path))).unwrap();
+            let mut inputs = Inputs::default();
+            inputs.add(&path.display().to_string(), &text);
+            let world = inputs.world(header.complete_world);
+            files += 1;
+            for (i, obj) in world.objects().iter().enumerate() {
+                let view = world.view(i);
+                let subject = Subject::offline_shared(obj, &view);
+                let out = engine.fix_with(&subject, None, true, true);
+                let before = problems(obj, None);
+                if out.object != **obj {
+                    fixed += 1;
+                }
+                let new: Vec<_> = problems(&out.object, None)
+                    .into_iter()
+                    .filter(|p| !before.contains(p))
+                    .collect();
+                assert!(
+                    new.is_empty(),
+                    "{}: the fixes ({:?}) make {new:?}",
+                    path.display(),
+                    out.ops
+                );
+                for created in &out.created {
+                    let p = problems(created, None);
+                    assert!(
+                        p.is_empty(),
+                        "{}: a fix creates {created} with {p:?}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        files > 20 && fixed > 20,
+        "{files} fixtures, {fixed} objects fixed"
+    );
+}
+
+fn flink_lint(args: &[&str]) -> (i32, String, String) {
+    let out = assert_cmd::Command::cargo_bin("flink-lint")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const USER_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: flinkdeployments.flink.apache.org}
+spec:
+  group: flink.apache.org
+  names: {kind: FlinkDeployment, plural: flinkdeployments}
+  scope: Namespaced
+  versions:
+  - name: v1beta2
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              image: {type: string}
+              tuning: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"#;
+
+const V1BETA2: &str = "apiVersion: flink.apache.org/v1beta2
+kind: FlinkDeployment
+metadata: {name: next}
+spec:
+  image: flink:2.0
+  tuning: {anything: 1}
+  flinkVersion: v2_0
+";
+
+#[test]
+fn the_users_crds_replace_the_embedded_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let crd = dir.path().join("crd.yaml");
+    std::fs::write(&crd, USER_CRD).unwrap();
+    let obj = dir.path().join("app").join("next.yaml");
+    std::fs::create_dir_all(obj.parent().unwrap()).unwrap();
+    std::fs::write(&obj, V1BETA2).unwrap();
+    let (crd, obj) = (crd.display().to_string(), obj.display().to_string());
+    let only = "--select=FLK01";
+    // Embedded: v1beta2 is not a version the operator's CRDs define.
+    let (code, out, _) = flink_lint(&[only, "--format", "json", &obj]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FLK015"), "{out}");
+    assert!(
+        out.contains("known: FlinkBlueGreenDeployment flink.apache.org/v1beta1"),
+        "{out}"
+    );
+    // With --crd: the user's schema, where flinkVersion is not a field.
+    let (code, out, _) = flink_lint(&[only, "--format", "json", "--crd", &crd, &obj]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("FLK015"), "{out}");
+    assert!(
+        out.contains(
+            "spec.flinkVersion is not a field of FlinkDeployment flink.apache.org/v1beta2"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("tuning"), "an open subtree stays open: {out}");
+    // A CRD among the linted files counts the same.
+    let (code, out, _) = flink_lint(&[only, "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("FLK015"), "{out}");
+    assert!(out.contains("spec.flinkVersion is not a field"), "{out}");
+    // A --crd file without a CRD, or one that does not read, is bad input.
+    let (code, _, err) = flink_lint(&[only, "--crd", &obj, &obj]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no CustomResourceDefinition in it"), "{err}");
+    let (code, _, err) = flink_lint(&[only, "--crd", "/nonexistent/crd.yaml", &obj]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--crd /nonexistent/crd.yaml"), "{err}");
 }
