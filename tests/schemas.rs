@@ -21,7 +21,6 @@ use flink_admission::engine::structural::{self, Arena, Builder, Node, Ty};
 use flink_admission::lint::{Inputs, discover};
 use serde_json::Value;
 
-#[allow(dead_code)]
 #[path = "common/header.rs"]
 mod header;
 #[path = "common/corpus.rs"]
@@ -476,11 +475,11 @@ fn the_corpus_structural_errors_are_found_with_did_you_mean() {
         for f in problems(obj, None) {
             let v = obj.pointer(&f.pointer);
             match (&f.problem, f.pointer.as_str()) {
-                (structural::Problem::NotAllowed { suggestion, .. }, "/spec/flinkVersion") => {
-                    if v == Some(&Value::from("v1_19.1")) {
-                        assert_eq!(suggestion.as_deref(), Some("v1_19"));
-                        seen.insert("flinkVersion v1_19.1");
-                    }
+                (structural::Problem::NotAllowed { suggestion, .. }, "/spec/flinkVersion")
+                    if v == Some(&Value::from("v1_19.1")) =>
+                {
+                    assert_eq!(suggestion.as_deref(), Some("v1_19"));
+                    seen.insert("flinkVersion v1_19.1");
                 }
                 (structural::Problem::NotAllowed { allowed, .. }, "/spec/mode") => {
                     assert_eq!(allowed, &["native", "standalone"]);

@@ -56,7 +56,7 @@ impl Ctx<'_> {
     }
 
     /// Each problem `pick` takes, with the label of the schema.
-    fn problems<'s>(&'s self, pick: impl Fn(&Problem) -> bool) -> Vec<(&'s str, &'s Found)> {
+    fn problems(&self, pick: impl Fn(&Problem) -> bool) -> Vec<(&str, &Found)> {
         match self.structural() {
             Outcome::Checked { label, found } => found
                 .iter()
