@@ -227,15 +227,9 @@ impl Core<'_> {
         };
         let mut node = Node {
             ty: match ty_name {
-                Some("object") => Ty::Object,
-                Some("array") => Ty::Array,
-                Some("string") => Ty::String,
-                Some("integer") => Ty::Integer,
-                Some("number") => Ty::Number,
-                Some("boolean") => Ty::Boolean,
+                Some(name) => Ty::named(name).unwrap_or_else(|| panic!("type {name}")),
                 None if s.get("properties").is_some() => Ty::Object,
                 None => Ty::Any,
-                Some(other) => panic!("type {other}"),
             },
             int32: s.get("format").and_then(Value::as_str) == Some("int32"),
             ..Node::default()

@@ -79,6 +79,21 @@ pub struct Node {
     pub embedded: bool,
 }
 
+impl Ty {
+    /// The type an OpenAPI `type:` names.
+    pub fn named(name: &str) -> Option<Ty> {
+        Some(match name {
+            "object" => Ty::Object,
+            "array" => Ty::Array,
+            "string" => Ty::String,
+            "integer" => Ty::Integer,
+            "number" => Ty::Number,
+            "boolean" => Ty::Boolean,
+            _ => return None,
+        })
+    }
+}
+
 fn is_any(t: &Ty) -> bool {
     *t == Ty::Any
 }
@@ -233,15 +248,9 @@ fn openapi(b: &mut Builder, s: &Value, at: &str, depth: usize) -> Result<u32, St
         Ty::IntOrString
     } else {
         match m.get("type").and_then(Value::as_str) {
-            Some("object") => Ty::Object,
-            Some("array") => Ty::Array,
-            Some("string") => Ty::String,
-            Some("integer") => Ty::Integer,
-            Some("number") => Ty::Number,
-            Some("boolean") => Ty::Boolean,
+            Some(name) => Ty::named(name).ok_or_else(|| format!("{at}: unknown type '{name}'"))?,
             None if m.contains_key("properties") => Ty::Object,
             None => Ty::Any,
-            Some(other) => return Err(format!("{at}: unknown type '{other}'")),
         }
     };
     if let Some(props) = m.get("properties").and_then(Value::as_object) {
