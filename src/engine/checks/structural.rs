@@ -205,7 +205,7 @@ fn invalid_quantity(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 /// FLK015: `check: native: unknown_flink_kind`.
 pub(super) const UNKNOWN_FLINK_KIND: Native = Native {
-    args: &["what", "known"],
+    args: &["what", "known", "hint"],
     run: unknown_flink_kind,
 };
 
@@ -237,8 +237,9 @@ fn unknown_flink_kind(ctx: &Ctx<'_>) -> Vec<Hit> {
         .collect();
     vec![
         Hit::at(at)
-            .arg("what", format!("{kind} {api_version}{}", hint(&suggestion)))
-            .arg("known", known.join(", ")),
+            .arg("what", format!("{kind} {api_version}"))
+            .arg("known", known.join(", "))
+            .arg("hint", hint(&suggestion)),
     ]
 }
 
