@@ -55,14 +55,12 @@ impl Ctx<'_> {
             .is_some_and(|r| self.settings.effective_severity(r).is_some())
     }
 
-    /// Each problem `pick` takes, with the label of the schema.
-    fn problems(&self, pick: impl Fn(&Problem) -> bool) -> Vec<(&str, &Found)> {
+    /// The hits `hit` makes of the problems it takes (given the label of the schema).
+    fn each(&self, hit: impl Fn(&str, &Found) -> Option<Hit>) -> Vec<Hit> {
         match self.structural() {
-            Outcome::Checked { label, found } => found
-                .iter()
-                .filter(|f| pick(&f.problem))
-                .map(|f| (label.as_str(), f))
-                .collect(),
+            Outcome::Checked { label, found } => {
+                found.iter().filter_map(|f| hit(label, f)).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -98,18 +96,15 @@ pub(super) const UNKNOWN_FIELD: Native = Native {
 
 /// A field the schema of the kind does not define (the API server rejects or drops it).
 fn unknown_field(ctx: &Ctx<'_>) -> Vec<Hit> {
-    ctx.problems(|p| matches!(p, Problem::UnknownField { .. }))
-        .into_iter()
-        .filter_map(|(label, f)| match &f.problem {
-            Problem::UnknownField { suggestion, .. } => Some(
-                Hit::at(&f.pointer)
-                    .arg("field", field(&f.pointer))
-                    .arg("kind", label)
-                    .arg("hint", hint(suggestion)),
-            ),
-            _ => None,
-        })
-        .collect()
+    ctx.each(|label, f| match &f.problem {
+        Problem::UnknownField { suggestion, .. } => Some(
+            Hit::at(&f.pointer)
+                .arg("field", field(&f.pointer))
+                .arg("kind", label)
+                .arg("hint", hint(suggestion)),
+        ),
+        _ => None,
+    })
 }
 
 /// FLK011: `check: native: wrong_type`.
@@ -120,18 +115,15 @@ pub(super) const WRONG_TYPE: Native = Native {
 
 /// A value of the wrong type (a string where a number goes, a mapping where a list goes).
 fn wrong_type(ctx: &Ctx<'_>) -> Vec<Hit> {
-    ctx.problems(|p| matches!(p, Problem::WrongType { .. }))
-        .into_iter()
-        .filter_map(|(_, f)| match &f.problem {
-            Problem::WrongType { expected } => Some(
-                Hit::at(&f.pointer)
-                    .arg("field", field(&f.pointer))
-                    .arg("value", shown(ctx.obj.at(&f.pointer)))
-                    .arg("expected", expected),
-            ),
-            _ => None,
-        })
-        .collect()
+    ctx.each(|_, f| match &f.problem {
+        Problem::WrongType { expected } => Some(
+            Hit::at(&f.pointer)
+                .arg("field", field(&f.pointer))
+                .arg("value", shown(ctx.obj.at(&f.pointer)))
+                .arg("expected", expected),
+        ),
+        _ => None,
+    })
 }
 
 /// FLK012: `check: native: value_not_allowed`.
@@ -142,22 +134,19 @@ pub(super) const VALUE_NOT_ALLOWED: Native = Native {
 
 /// A value outside the enum the schema allows.
 fn value_not_allowed(ctx: &Ctx<'_>) -> Vec<Hit> {
-    ctx.problems(|p| matches!(p, Problem::NotAllowed { .. }))
-        .into_iter()
-        .filter_map(|(_, f)| match &f.problem {
-            Problem::NotAllowed {
-                allowed,
-                suggestion,
-            } => Some(
-                Hit::at(&f.pointer)
-                    .arg("field", field(&f.pointer))
-                    .arg("value", shown(ctx.obj.at(&f.pointer)))
-                    .arg("allowed", allowed.join(", "))
-                    .arg("hint", hint(suggestion)),
-            ),
-            _ => None,
-        })
-        .collect()
+    ctx.each(|_, f| match &f.problem {
+        Problem::NotAllowed {
+            allowed,
+            suggestion,
+        } => Some(
+            Hit::at(&f.pointer)
+                .arg("field", field(&f.pointer))
+                .arg("value", shown(ctx.obj.at(&f.pointer)))
+                .arg("allowed", allowed.join(", "))
+                .arg("hint", hint(suggestion)),
+        ),
+        _ => None,
+    })
 }
 
 /// FLK013: `check: native: missing_required_field`.
@@ -168,17 +157,14 @@ pub(super) const MISSING_REQUIRED_FIELD: Native = Native {
 
 /// A field the schema requires is missing (reported at the mapping that lacks it).
 fn missing_required_field(ctx: &Ctx<'_>) -> Vec<Hit> {
-    ctx.problems(|p| matches!(p, Problem::Missing { .. }))
-        .into_iter()
-        .filter_map(|(label, f)| match &f.problem {
-            Problem::Missing { field: name } => Some(
-                Hit::at(&f.pointer)
-                    .arg("field", field(&pointer::child(&f.pointer, name)))
-                    .arg("kind", label),
-            ),
-            _ => None,
-        })
-        .collect()
+    ctx.each(|label, f| match &f.problem {
+        Problem::Missing { field: name } => Some(
+            Hit::at(&f.pointer)
+                .arg("field", field(&pointer::child(&f.pointer, name)))
+                .arg("kind", label),
+        ),
+        _ => None,
+    })
 }
 
 /// FLK014: `check: native: invalid_quantity`.
@@ -189,18 +175,15 @@ pub(super) const INVALID_QUANTITY: Native = Native {
 
 /// A string where a Kubernetes quantity goes that the quantity grammar refuses.
 fn invalid_quantity(ctx: &Ctx<'_>) -> Vec<Hit> {
-    ctx.problems(|p| matches!(p, Problem::BadQuantity { .. }))
-        .into_iter()
-        .filter_map(|(_, f)| match &f.problem {
-            Problem::BadQuantity { reason } => Some(
-                Hit::at(&f.pointer)
-                    .arg("field", field(&f.pointer))
-                    .arg("value", shown(ctx.obj.at(&f.pointer)))
-                    .arg("reason", reason),
-            ),
-            _ => None,
-        })
-        .collect()
+    ctx.each(|_, f| match &f.problem {
+        Problem::BadQuantity { reason } => Some(
+            Hit::at(&f.pointer)
+                .arg("field", field(&f.pointer))
+                .arg("value", shown(ctx.obj.at(&f.pointer)))
+                .arg("reason", reason),
+        ),
+        _ => None,
+    })
 }
 
 /// FLK015: `check: native: unknown_flink_kind`.
