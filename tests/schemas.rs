@@ -519,6 +519,12 @@ fn core_kinds_agree_with_kubernetes_validate_on_the_corpus() {
         })
         .collect();
     assert!(objects.len() > 20, "{} core objects", objects.len());
+    // The corpus is valid; mistakes made in copies of its first Deployment and Service must be
+    // refused by both (so the agreement is not only on "valid").
+    let mut objects = objects;
+    let broken = broken_copies(&objects);
+    assert_eq!(broken.len(), 5);
+    objects.extend(broken);
     let tmp = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     for (i, (_, obj)) in objects.iter().enumerate() {
@@ -553,6 +559,9 @@ fn core_kinds_agree_with_kubernetes_validate_on_the_corpus() {
             "kubernetes-validate said nothing clear about {name}: {lines:?}\n{text}"
         );
         let ours = problems(obj, None);
+        if file.contains(" with /") {
+            assert!(!ours.is_empty() && !theirs_valid, "{file}: both refuse it");
+        }
         if theirs_valid != ours.is_empty() {
             disagree.push(format!(
                 "{file} {}/{}: kubernetes-validate {lines:?}, flink-lint {ours:?}",
@@ -719,4 +728,43 @@ fn the_users_crds_replace_the_embedded_schemas() {
     let (code, _, err) = flink_lint(&[only, "--crd", "/nonexistent/crd.yaml", &obj]);
     assert_eq!(code, 2);
     assert!(err.contains("--crd /nonexistent/crd.yaml"), "{err}");
+}
+
+/// Copies of the first Deployment and Service of `objects`, each with one structural mistake.
+fn broken_copies(objects: &[(String, Value)]) -> Vec<(String, Value)> {
+    let first = |kind: &str| {
+        objects
+            .iter()
+            .find(|(_, o)| o["kind"] == kind)
+            .map(|(_, o)| o.clone())
+            .unwrap()
+    };
+    let edits: [(&str, &str, Value); 5] = [
+        (
+            "Deployment",
+            "/spec/template/spec/containers/0/imagePullPolice",
+            "Always".into(),
+        ),
+        ("Deployment", "/spec/replicas", "2".into()),
+        (
+            "Deployment",
+            "/spec/template/spec/containers/0/ports",
+            serde_json::json!({"containerPort": 1}),
+        ),
+        ("Service", "/spec/ports/0/port", "http".into()),
+        (
+            "Service",
+            "/spec/selectors",
+            serde_json::json!({"app": "x"}),
+        ),
+    ];
+    edits
+        .into_iter()
+        .map(|(kind, at, value)| {
+            let mut o = first(kind);
+            let (parent, key) = at.rsplit_once('/').unwrap();
+            o.pointer_mut(parent).unwrap()[key] = value;
+            (format!("{kind} with {at}"), o)
+        })
+        .collect()
 }
