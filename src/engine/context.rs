@@ -83,6 +83,12 @@ pub trait Context: Send + Sync {
         None
     }
 
+    /// The CustomResourceDefinitions in sight, compiled: their schemas replace the embedded
+    /// ones for the structural rules. `None`: none.
+    fn crds(&self) -> Option<&super::structural::Overrides> {
+        None
+    }
+
     /// Why an object missing from an incomplete view cannot be judged, for messages.
     fn unknown_reason(&self) -> &str {
         "it is not among the checked files; lint them together"
@@ -228,6 +234,8 @@ pub struct World {
     class: Vec<Class>,
     complete: bool,
     configs: ConfigMemo,
+    /// The CustomResourceDefinitions of the set, compiled when first asked for.
+    crds: std::sync::OnceLock<super::structural::Overrides>,
 }
 
 /// The value of `key` in `map`, inserted empty first if missing; the key is copied only then.
@@ -346,6 +354,13 @@ impl World {
 
     pub fn objects(&self) -> &[Arc<Value>] {
         &self.objects
+    }
+
+    /// The set's CustomResourceDefinitions, compiled once.
+    pub fn crds(&self) -> &super::structural::Overrides {
+        self.crds.get_or_init(|| {
+            super::structural::Overrides::from_objects(self.objects.iter().map(|o| o.as_ref()))
+        })
     }
 
     /// The world as the object at `index` (in the order given to `build`) sees it. The
@@ -549,6 +564,10 @@ impl Context for View<'_> {
     fn class_of(&self, obj: &Value) -> Option<Class> {
         self.world.class_of(obj)
     }
+
+    fn crds(&self) -> Option<&super::structural::Overrides> {
+        Some(self.world.crds())
+    }
 }
 
 impl Context for World {
@@ -575,6 +594,9 @@ impl Context for World {
     fn class_of(&self, obj: &Value) -> Option<Class> {
         let i = *self.by_address.get(&(obj as *const Value as usize))?;
         self.class.get(i as usize).copied()
+    }
+    fn crds(&self) -> Option<&super::structural::Overrides> {
+        Some(World::crds(self))
     }
 }
 

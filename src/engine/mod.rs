@@ -8,6 +8,7 @@ pub mod report;
 pub mod rule;
 mod schema;
 pub mod settings;
+pub mod structural;
 pub mod suppress;
 
 use std::sync::Arc;
@@ -228,7 +229,12 @@ impl Engine {
     fn check_rules(&self, subject: &Subject<'_>, only: impl Fn(&Rule) -> bool) -> Report {
         let obj = subject.object;
         let class = object::classify(obj);
-        let targets = targets_of(class, self.settings.scope);
+        let mut targets = targets_of(class, self.settings.scope);
+        // Objects of other kinds offer only the structural rules (the webhook skips them:
+        // `targets_of` has nothing for them).
+        if class == Class::Other {
+            targets.push(Target::Other);
+        }
         if targets.is_empty() || !obj.is_object() {
             return Report::default();
         }

@@ -39,6 +39,9 @@ pub enum Target {
     Scale,
     /// Every object the engine judges (meta rules such as malformed suppressions).
     Any,
+    /// Objects of the other kinds (a Namespace, ServiceAccount, Role, an unknown kind of
+    /// flink.apache.org): the structural rules judge those that have a schema.
+    Other,
 }
 
 /// The platform objects are judged for: the one platform type of the project (a rule that runs
@@ -298,6 +301,7 @@ impl Target {
                 .iter()
                 .chain(kinds::WORKLOADS)
                 .collect(),
+            Target::Other => find("", "Namespace"),
         }
     }
 }

@@ -215,6 +215,10 @@ pub struct Settings {
     /// flink-lint only: a baseline file (relative to the config file) of findings not reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
+    /// CustomResourceDefinitions whose schemas replace the embedded ones (`flink-lint --crd`).
+    /// Not read from files.
+    #[serde(skip)]
+    pub crds: super::structural::Overrides,
 }
 
 /// The namespace allocations OpenShift's restricted-v2 SCC checks against, as the namespace

@@ -237,6 +237,11 @@ pub struct CheckArgs {
     /// still skipped).
     #[arg(long)]
     pub no_ignore: bool,
+    /// A CustomResourceDefinition file whose schemas replace the embedded ones for the
+    /// structural rules (FLK010-FLK015), for its kinds and versions (repeatable; CRDs among the
+    /// linted files count too, after these).
+    #[arg(long, value_name = "FILE")]
+    pub crd: Vec<String>,
     /// Say on standard error what directory walks skipped and why, and which platform was used.
     #[arg(short, long)]
     pub verbose: bool,
@@ -455,6 +460,7 @@ fn settings(args: &CheckArgs, registry: &Registry) -> Result<Config, String> {
         s.select = args.select.clone();
     }
     s.ignore.extend(args.ignore.iter().cloned());
+    s.crds = crds(&args.crd)?;
     s.validate(registry).map_err(|e| match &config_path {
         Some(p) if args.select.is_empty() && args.ignore.is_empty() => {
             format!("{}: {e}", p.display())
@@ -466,6 +472,34 @@ fn settings(args: &CheckArgs, registry: &Registry) -> Result<Config, String> {
         path: config_path,
         sets_platform: sets,
     })
+}
+
+/// The schemas of the `--crd` files: every document must read, and each file must hold a
+/// CustomResourceDefinition that compiles.
+fn crds(files: &[String]) -> Result<crate::engine::structural::Overrides, String> {
+    let mut docs: Vec<(String, serde_json::Value)> = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("--crd {file}: {e}"))?;
+        let parsed = crate::lint::source::parse(&text, crate::lint::source::is_json_name(file));
+        if let Some(e) = parsed.errors.first() {
+            return Err(format!(
+                "--crd {file}:{}:{}: {}",
+                e.line, e.column, e.message
+            ));
+        }
+        let before = docs.len();
+        docs.extend(
+            parsed
+                .documents
+                .into_iter()
+                .filter(|d| crate::engine::structural::is_crd(&d.value))
+                .map(|d| (format!("--crd {file}: document {}", d.index + 1), d.value)),
+        );
+        if docs.len() == before {
+            return Err(format!("--crd {file}: no CustomResourceDefinition in it"));
+        }
+    }
+    crate::engine::structural::Overrides::from_crds(docs.iter().map(|(n, v)| (n.as_str(), v)))
 }
 
 /// The platform to judge with, and why: `--platform openshift|kubernetes`, else the config

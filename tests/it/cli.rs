@@ -177,7 +177,8 @@ fn config_file_is_found_upward_and_overrides_severity() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join(".flink-lint.yaml"),
-        "rules:\n  FLK101: warning\n  FLK102: off\n  FLK3: off\n  FLK404: off\n",
+        // FLK013: the fixture's Deployment has no selector, which is not what this is about.
+        "rules:\n  FLK101: warning\n  FLK102: off\n  FLK3: off\n  FLK404: off\n  FLK013: off\n",
     )
     .unwrap();
     let sub = dir.path().join("manifests");
@@ -375,6 +376,7 @@ fn the_webhooks_own_deployment_passes_scope_all_on_both_platforms() {
         assert!(v["summary"]["objects"].as_u64().unwrap() >= 10, "{v}");
     }
     // and the same command does flag a workload without resources, so it is really judging
+    // (and that the fixture's Deployment has no selector)
     let (_, v) = json_of(&[
         "tests/fixtures/FLK401/fail-scope-all.yaml",
         "--scope",
@@ -382,7 +384,7 @@ fn the_webhooks_own_deployment_passes_scope_all_on_both_platforms() {
         "--platform",
         "openshift",
     ]);
-    assert_eq!(rules_of(&v), vec!["FLK401"]);
+    assert_eq!(rules_of(&v), vec!["FLK013", "FLK401"]);
 }
 
 // ------------------------------------------------------------ adopting it in a repository

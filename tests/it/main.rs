@@ -27,3 +27,4 @@ mod security;
 mod server;
 mod world;
 mod memory;
+mod schemas;

@@ -19,6 +19,7 @@ mod resources;
 mod security;
 mod session;
 pub mod standalone;
+mod structural;
 mod values;
 mod wiring;
 
@@ -58,6 +59,7 @@ mod all {
     use super::resources::*;
     use super::security::*;
     use super::session::*;
+    use super::structural::*;
     use super::values::*;
     use super::wiring::*;
     include!(concat!(env!("OUT_DIR"), "/checks.rs"));
@@ -98,6 +100,8 @@ pub struct Ctx<'a> {
     workloads: OnceLock<Vec<Arc<Value>>>,
     pub(crate) read_files:
         OnceLock<Vec<(standalone::ConfigFile, crate::flink::config::FlinkConfig)>>,
+    /// The subject against the schema of its kind, walked once for the structural rules.
+    structural: OnceLock<structural::Outcome>,
 }
 
 impl<'a> Ctx<'a> {
@@ -128,6 +132,7 @@ impl<'a> Ctx<'a> {
             me: OnceLock::new(),
             read_files: OnceLock::new(),
             workloads: OnceLock::new(),
+            structural: OnceLock::new(),
         }
     }
 

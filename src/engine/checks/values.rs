@@ -35,7 +35,7 @@ fn integer_fields(obj: &Value, class: Class) -> Vec<(&'static str, i64)> {
     }
 }
 
-fn describe(v: &Value) -> String {
+pub(super) fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("the string \"{s}\""),
         Value::Number(n) => n.to_string(),
