@@ -306,6 +306,8 @@ fn the_workshop_pyflink_deployment_is_rejected_for_every_reason() {
             "{want:?} not in {errors:?}"
         );
     }
+}
+
 /// Issue #21's memory and capacity rules (FLK403 to FLK409) flag exactly these corpus files,
 /// each for the reason given.
 #[test]

@@ -21,8 +21,8 @@ use flink_admission::engine::structural::{self, Arena, Builder, Node, Ty};
 use flink_admission::lint::{Inputs, discover};
 use serde_json::Value;
 
-use crate::common::header;
 use crate::common::corpus as shared_corpus;
+use crate::common::header;
 
 const KUBERNETES_VERSION: &str = "1.33.0";
 
@@ -111,7 +111,7 @@ fn current(file: &str, want: &str) {
         std::fs::write(&path, want).unwrap_or_else(|e| panic!("{file}: {e}"));
         return;
     }
-    panic!("{file} is not current: run `UPDATE_SCHEMAS=1 cargo test --test schemas`");
+    panic!("{file} is not current: run `UPDATE_SCHEMAS=1 cargo test --test it schemas::`");
 }
 
 fn read_yaml(path: &Path) -> Value {
