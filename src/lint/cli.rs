@@ -94,6 +94,9 @@ pub struct FixArgs {
     pub unsafe_fixes: bool,
     #[command(flatten)]
     pub check: CheckArgs,
+    /// What is reported of the findings the fixes leave (as `check` reports them).
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,7 +171,7 @@ pub struct CheckCmd {
     pub report: ReportArgs,
 }
 
-/// What `check` reports (not `fix` or `baseline write`).
+/// What `check` and `fix` report (not `baseline write`, which records every finding).
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     /// Report only findings not in this baseline file (`flink-lint baseline write`)
@@ -742,25 +745,8 @@ fn check(
     if chosen.detected || args.verbose {
         notes.push(chosen.note());
     }
-    if let (Some((name, b)), Some(objects)) = (&baseline, &objects) {
-        let settings = &config.settings;
-        let active = |rule: &str| {
-            registry
-                .get(rule)
-                .is_some_and(|r| settings.effective_severity(r).is_some())
-        };
-        let applied = baseline::apply(&mut outcome, b, objects, active);
-        notes.push(format!(
-            "baseline {name}: {} finding(s) not reported, {} entr{} fixed since it was written{}",
-            applied.suppressed,
-            applied.fixed,
-            if applied.fixed == 1 { "y" } else { "ies" },
-            if applied.fixed > 0 {
-                " (`flink-lint baseline write` shrinks it)"
-            } else {
-                ""
-            }
-        ));
+    if let (Some(b), Some(objects)) = (&baseline, &objects) {
+        notes.push(apply_baseline(&mut outcome, b, objects, &config, registry));
     }
     if human {
         outcome.reload_texts(|name| paths.get(name).and_then(|p| reread(p, name)));
@@ -773,19 +759,7 @@ fn check(
         exit_code(&outcome, args.fail_on)
     };
     let summary = outcome.summary();
-    if let Some(min) = report.min_severity {
-        let before = outcome.findings.len();
-        outcome
-            .findings
-            .retain(|l| l.finding.severity >= min.severity());
-        let hidden = before - outcome.findings.len();
-        if hidden > 0 {
-            notes.push(format!(
-                "{hidden} finding(s) below --min-severity {} not shown",
-                min.severity().as_str()
-            ));
-        }
-    }
+    notes.extend(hide_below(&mut outcome, report.min_severity));
     if report.quiet {
         notes.clear();
     }
@@ -835,6 +809,51 @@ fn check(
     }
     super::free_elsewhere(outcome);
     code
+}
+
+/// Leave out of `outcome` the findings `baseline` holds; the note that says how many.
+fn apply_baseline(
+    outcome: &mut Outcome,
+    (name, b): &(String, Baseline),
+    objects: &baseline::Objects,
+    config: &Config,
+    registry: &Registry,
+) -> String {
+    let settings = &config.settings;
+    let active = |rule: &str| {
+        registry
+            .get(rule)
+            .is_some_and(|r| settings.effective_severity(r).is_some())
+    };
+    let applied = baseline::apply(outcome, b, objects, active);
+    format!(
+        "baseline {name}: {} finding(s) not reported, {} entr{} fixed since it was written{}",
+        applied.suppressed,
+        applied.fixed,
+        if applied.fixed == 1 { "y" } else { "ies" },
+        if applied.fixed > 0 {
+            " (`flink-lint baseline write` shrinks it)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Leave out of `outcome` the findings below `--min-severity` (the exit code is worked out
+/// before); the note that says how many, if any.
+fn hide_below(outcome: &mut Outcome, min: Option<MinSeverity>) -> Option<String> {
+    let min = min?;
+    let before = outcome.findings.len();
+    outcome
+        .findings
+        .retain(|l| l.finding.severity >= min.severity());
+    let hidden = before - outcome.findings.len();
+    (hidden > 0).then(|| {
+        format!(
+            "{hidden} finding(s) below --min-severity {} not shown",
+            min.severity().as_str()
+        )
+    })
 }
 
 /// `flink-lint baseline write FILE [PATHS]`: judge the paths as `check` does and write every
@@ -976,6 +995,11 @@ fn fix(
         Ok(c) => c,
         Err(e) => return usage(stderr, e),
     };
+    let report = &args.report;
+    let baseline = match load_baseline(report, &config) {
+        Ok(b) => b,
+        Err(e) => return usage(stderr, e),
+    };
     if args.check.paths.is_empty() {
         let _ = writeln!(
             stderr,
@@ -1046,7 +1070,7 @@ fn fix(
         choose_platform(&args.check, &config, &probe)
     };
     config.settings.platform = chosen.platform;
-    if args.check.verbose || chosen.detected {
+    if (args.check.verbose || chosen.detected) && !report.quiet {
         let _ = writeln!(stderr, "flink-lint: {}", chosen.note());
     }
     let engine = match Engine::new(registry, config.settings.clone()) {
@@ -1075,7 +1099,9 @@ fn fix(
             let judged = source.raw.as_deref().unwrap_or(f.before.as_bytes());
             match super::write::replace(&source.path, judged, f.after.as_bytes()) {
                 Ok(()) => {
-                    let _ = writeln!(stderr, "flink-lint: fixed {}", f.name);
+                    if !report.quiet {
+                        let _ = writeln!(stderr, "flink-lint: fixed {}", f.name);
+                    }
                 }
                 Err(e) => {
                     unwritten[i] = true;
@@ -1093,17 +1119,33 @@ fn fix(
     }
     let not_written = unwritten.iter().filter(|&&u| u).count();
     let applied = run.applied;
-    let mut outcome = if not_written == 0 {
-        run.outcome
-    } else {
+    // The files as they are now: fixed, or as they were where the fixes were not written.
+    let now = || {
         let mut inputs = super::Inputs::default();
         for (f, &u) in run.files.iter().zip(&unwritten) {
             inputs.add(&f.name, if u { &f.before } else { &f.after });
         }
-        super::lint(&engine, inputs)
+        inputs
+    };
+    let mut outcome = if not_written == 0 {
+        run.outcome
+    } else {
+        super::lint(&engine, now())
     };
     outcome.errors.extend(errors);
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(b) = &baseline {
+        let objects = baseline::objects_of(&now());
+        notes.push(apply_baseline(&mut outcome, b, &objects, &config, registry));
+    }
+    let empty = outcome.objects.is_empty() && outcome.errors.is_empty() && !report.allow_empty;
+    let code = if empty {
+        EXIT_USAGE
+    } else {
+        exit_code(&outcome, args.check.fail_on)
+    };
     let summary = outcome.summary();
+    notes.extend(hide_below(&mut outcome, report.min_severity));
     let done = if args.diff {
         format!("would change {changed} file(s) ({applied} fix operation(s))")
     } else if not_written == 0 {
@@ -1114,26 +1156,49 @@ fn fix(
             changed - not_written
         )
     };
-    let _ = writeln!(
-        stderr,
-        "flink-lint: {done}; {} error(s) and {} warning(s) left, {} input error(s)",
-        summary.errors, summary.warnings, summary.input_errors
-    );
+    if !report.quiet {
+        let _ = writeln!(
+            stderr,
+            "flink-lint: {done}; {} error(s) and {} warning(s) left, {} input error(s)",
+            summary.errors, summary.warnings, summary.input_errors
+        );
+        for n in &notes {
+            let _ = writeln!(stderr, "flink-lint: {n}");
+        }
+    }
     if !args.diff {
         let format = args.check.format.unwrap_or(Format::Human);
+        let shown = (!report.quiet).then_some(summary);
         let text = match format {
-            Format::Human => render::human(&outcome, false),
+            Format::Human => {
+                let opts = render::HumanOptions {
+                    color: false,
+                    input_errors: true,
+                    summary: shown,
+                    notes: &[],
+                };
+                let mut out = Vec::new();
+                let _ = render::write_human_with(&mut out, &outcome, &outcome.fix_problems, &opts);
+                String::from_utf8_lossy(&out).into_owned()
+            }
             Format::Json => render::json(&outcome),
             Format::Sarif => render::sarif(&outcome, registry),
             Format::Junit => render::junit(&outcome),
-            Format::Github => render::github(&outcome),
+            Format::Github => render::github_with(&outcome, shown.as_ref(), &[]),
             Format::Gitlab => render::gitlab(&outcome),
         };
         if let Err(e) = write_out(stdout, text.as_bytes()) {
             return output_failed(stderr, &e);
         }
     }
-    exit_code(&outcome, args.check.fail_on)
+    if empty {
+        let _ = writeln!(
+            stderr,
+            "flink-lint: no Kubernetes objects found in {} (--allow-empty accepts that)",
+            named_paths(&args.check)
+        );
+    }
+    code
 }
 
 /// A file `fix` judged: where it is written back, and its bytes as read when they are not its

@@ -875,3 +875,110 @@ data:
         format!("{frozen}---\n{workload}")
     );
 }
+
+/// `fix` reports what is left as `check` does: `--baseline` (and the config's `baseline:`)
+/// leaves out the findings it holds and they no longer fail the run, `--min-severity` hides
+/// what is below it, `-q` prints the findings only, and a path without objects is exit 2
+/// unless `--allow-empty`.
+#[test]
+fn fix_reports_what_is_left_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    // FLK101 (two JobManagers without HA: an error no fix removes, at a node the fixes leave
+    // alone) and FLK102 (an error whose safe fix adds a Recreate strategy).
+    let file = dir.path().join("jm.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: flink-jobmanager}\nspec:\n  \
+         replicas: 2\n  selector:\n    matchLabels: {app: flink, component: jobmanager}\n  \
+         template:\n    metadata:\n      labels: {app: flink, component: jobmanager}\n    \
+         spec:\n      containers:\n      - {name: jobmanager, image: flink:1.20, args: [jobmanager]}\n",
+    )
+    .unwrap();
+    let base = dir.path().join("baseline.json");
+    flint()
+        .args(["baseline", "write"])
+        .arg(&base)
+        .arg(&file)
+        .args(["--platform", "kubernetes"])
+        .assert()
+        .success();
+    let before = std::fs::read_to_string(&file).unwrap();
+
+    let run = |extra: &[&str]| {
+        let copy = dir.path().join("copy.yaml");
+        std::fs::write(&copy, &before).unwrap();
+        let out = flint()
+            .arg("fix")
+            .arg(&copy)
+            .args(["--platform", "kubernetes", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out, json)
+    };
+    let left = |v: &serde_json::Value| v["findings"].as_array().map_or(0, |a| a.len());
+    let (all, all_json) = run(&[]);
+    assert_eq!(all.status.code(), Some(1), "{all:?}");
+    assert!(left(&all_json) > 0, "{all_json}");
+
+    // The baseline names the file by the path it was written with: fix the same path.
+    let with_baseline = flint()
+        .arg("fix")
+        .arg(&file)
+        .args(["--platform", "kubernetes", "--format", "json", "--baseline"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&with_baseline.stderr);
+    assert_eq!(with_baseline.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&with_baseline.stdout).unwrap();
+    let errors = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .count();
+    assert_eq!(errors, 0, "{json}");
+    assert!(
+        stderr.contains("finding(s) not reported") && !stderr.contains(": 0 finding(s)"),
+        "{stderr}"
+    );
+    assert_ne!(
+        std::fs::read_to_string(&file).unwrap(),
+        before,
+        "the fixes are written"
+    );
+
+    // -q: no summary or notes on standard error; --min-severity error hides the warnings.
+    let (quiet, quiet_json) = run(&["-q", "--min-severity", "error"]);
+    assert_eq!(quiet.status.code(), Some(1));
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let severities: Vec<&str> = quiet_json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["severity"].as_str())
+        .collect();
+    assert!(
+        !severities.is_empty() && severities.iter().all(|s| *s == "error"),
+        "{quiet_json}"
+    );
+
+    // A directory without objects is a usage error unless --allow-empty.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("values.yaml"), "# not a manifest\n").unwrap();
+    let out = flint().arg("fix").arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Kubernetes objects found"));
+    flint()
+        .arg("fix")
+        .arg(empty.path())
+        .arg("--allow-empty")
+        .assert()
+        .success();
+}
