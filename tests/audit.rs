@@ -122,7 +122,9 @@ fn an_export_is_judged_like_the_cluster_in_every_format() {
     assert_eq!(flk201["file"], file.display().to_string());
     // placed in the export: the `privileged: true` line of the List's item
     let text = std::fs::read_to_string(&file).unwrap();
-    let line = text.lines().nth(flk201["line"].as_u64().unwrap() as usize - 1);
+    let line = text
+        .lines()
+        .nth(flk201["line"].as_u64().unwrap() as usize - 1);
     assert!(line.unwrap().contains("privileged: true"), "{line:?}");
     assert!(
         !findings.iter().any(|f| f["object"]["name"] == "orders"),
@@ -157,7 +159,12 @@ fn an_export_is_judged_like_the_cluster_in_every_format() {
         .arg(&file)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(stdout_json(&out)["summary"]["objects"], 1);
 }
 
@@ -177,7 +184,11 @@ fn yaml_prints_the_policy_reports_it_would_write() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let reports = reports_of(&out.stdout);
-    assert_eq!(reports.len(), 2, "one report per namespace with audited objects");
+    assert_eq!(
+        reports.len(),
+        2,
+        "one report per namespace with audited objects"
+    );
     let a = &reports[0];
     assert_eq!(a["apiVersion"], "wgpolicyk8s.io/v1alpha2");
     assert_eq!(a["kind"], "PolicyReport");
@@ -204,14 +215,21 @@ fn yaml_prints_the_policy_reports_it_would_write() {
     let orders = results_for(b, "orders");
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0]["result"], "pass");
-    assert_eq!(b["summary"], json!({"pass": 1, "fail": 0, "warn": 0, "error": 0, "skip": 0}));
+    assert_eq!(
+        b["summary"],
+        json!({"pass": 1, "fail": 0, "warn": 0, "error": 0, "skip": 0})
+    );
 }
 
 #[test]
 fn unreadable_exports_are_input_errors_not_findings() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("broken.yaml");
-    std::fs::write(&file, "apiVersion: v1\nkind: List\nitems:\n- {metadata: {name: x}}\n").unwrap();
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: List\nitems:\n- {metadata: {name: x}}\n",
+    )
+    .unwrap();
     let out = audit_cmd().arg("--from").arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -261,17 +279,30 @@ async fn live_audit_writes_reports_clears_fixed_results_and_writes_nothing_twice
             "metadata": {"name": format!("cm-{i}"), "namespace": "team-a"}, "data": {}})
     }));
     // someone else's report is never touched
-    api.put_report(json!({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+    api.put_report(
+        json!({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
         "metadata": {"name": "kyverno", "namespace": "team-a",
             "labels": {"app.kubernetes.io/managed-by": "kyverno"}},
-        "results": []}));
+        "results": []}),
+    );
 
     let lists_before = api.lists();
     let out = live(&api, dir.path(), &["--format", "json", "--write-reports"]).await;
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("listed 120 configmaps"), "progress: {stderr}");
-    assert!(stderr.contains("2 created, 0 replaced, 0 deleted"), "{stderr}");
+    assert!(
+        stderr.contains("listed 120 configmaps"),
+        "progress: {stderr}"
+    );
+    assert!(
+        stderr.contains("2 created, 0 replaced, 0 deleted"),
+        "{stderr}"
+    );
     assert!(
         api.lists() - lists_before >= 3,
         "120 ConfigMaps at 50 a page take 3 list calls"
@@ -295,10 +326,23 @@ async fn live_audit_writes_reports_clears_fixed_results_and_writes_nothing_twice
 
     // the same cluster again: nothing is written
     let writes = api.report_writes();
-    let out = live(&api, dir.path(), &["--format", "json", "--write-reports", "-q"]).await;
+    let out = live(
+        &api,
+        dir.path(),
+        &["--format", "json", "--write-reports", "-q"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(api.report_writes(), writes, "unchanged reports are not written");
-    assert!(out.stderr.is_empty(), "-q: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        api.report_writes(),
+        writes,
+        "unchanged reports are not written"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "-q: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // fixed: its FLK201 result is gone on the next scan, replaced by a pass
     api.apply(apiserver::as_in_a_cluster(&privileged_jobmanager(
@@ -308,7 +352,10 @@ async fn live_audit_writes_reports_clears_fixed_results_and_writes_nothing_twice
     )));
     let out = live(&api, dir.path(), &["--format", "json", "--write-reports"]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("0 created, 1 replaced, 0 deleted"), "{stderr}");
+    assert!(
+        stderr.contains("0 created, 1 replaced, 0 deleted"),
+        "{stderr}"
+    );
     let a = report_in(&api, "team-a").unwrap();
     let jm = results_for(&a, "flink-jobmanager");
     assert!(!jm.iter().any(|r| r["policy"] == "FLK201"), "{jm:?}");
@@ -317,16 +364,25 @@ async fn live_audit_writes_reports_clears_fixed_results_and_writes_nothing_twice
     });
 
     // gone from team-b: its report is deleted, Kyverno's in team-a stays
-    api.delete("flink.apache.org/v1beta1", "FlinkDeployment", "team-b", "orders");
+    api.delete(
+        "flink.apache.org/v1beta1",
+        "FlinkDeployment",
+        "team-b",
+        "orders",
+    );
     let out = live(&api, dir.path(), &["--format", "json", "--write-reports"]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("0 created, 0 replaced, 1 deleted"), "{stderr}");
+    assert!(
+        stderr.contains("0 created, 0 replaced, 1 deleted"),
+        "{stderr}"
+    );
     assert!(report_in(&api, "team-b").is_none());
     assert!(report_in(&api, "team-a").is_some());
-    assert!(
-        api.reports()
-            .contains_key(&("policyreports".into(), "team-a".into(), "kyverno".into()))
-    );
+    assert!(api.reports().contains_key(&(
+        "policyreports".into(),
+        "team-a".into(),
+        "kyverno".into()
+    )));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,8 +390,18 @@ async fn live_audit_of_one_namespace_touches_only_its_report() {
     let api = ApiServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     api.apply_all(cluster_objects().iter().map(apiserver::as_in_a_cluster));
-    let out = live(&api, dir.path(), &["--format", "yaml", "-n", "team-b", "--write-reports"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = live(
+        &api,
+        dir.path(),
+        &["--format", "yaml", "-n", "team-b", "--write-reports"],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = reports_of(&out.stdout);
     assert_eq!(printed.len(), 1);
     assert_eq!(printed[0]["metadata"]["namespace"], "team-b");
@@ -347,7 +413,10 @@ async fn live_audit_of_one_namespace_touches_only_its_report() {
     let out = live(&api, dir.path(), &["--write-reports", "-q"]).await;
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("deploy/overlays/policy-reports"), "{stderr}");
+    assert!(
+        stderr.contains("deploy/overlays/policy-reports"),
+        "{stderr}"
+    );
 }
 
 /// The continuous scan: the server's cache (fed by watchers), judged, reports written only
@@ -387,7 +456,10 @@ async fn a_scan_of_the_watched_cache_updates_reports_in_place_and_metrics() {
     ] {
         assert!(text.contains(line), "{line} in:\n{text}");
     }
-    assert!(text.contains("flink_admission_audit_duration_seconds "), "{text}");
+    assert!(
+        text.contains("flink_admission_audit_duration_seconds "),
+        "{text}"
+    );
     assert!(text.contains(&format!(
         "flink_admission_audit_findings{{severity=\"error\"}} {}",
         counts.errors
@@ -415,7 +487,11 @@ async fn validate_with(config: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let ca = Authority::new("test webhook CA", 30).unwrap();
     let pair = ca
-        .issue(&certs::service_names("flink-admission", "webhooks"), Usage::Server, 30)
+        .issue(
+            &certs::service_names("flink-admission", "webhooks"),
+            Usage::Server,
+            30,
+        )
         .unwrap();
     secret_volume::publish(&dir.path().join("secret"), &pair, 1);
     let mut opts = ServeOptions::new(secret_volume::files(&dir.path().join("secret")));
@@ -463,7 +539,12 @@ async fn enforcement_modes_change_the_admission_response() {
     let r = validate_with("").await;
     assert_eq!(r["allowed"], false, "{r}");
     assert!(r["status"]["message"].as_str().unwrap().contains("FLK201"));
-    assert!(r["auditAnnotations"]["denied-rules"].as_str().unwrap().contains("FLK201"));
+    assert!(
+        r["auditAnnotations"]["denied-rules"]
+            .as_str()
+            .unwrap()
+            .contains("FLK201")
+    );
 
     // warn, for every family: allowed, each error a warning saying it would be denied
     let r = validate_with("enforcement:\n  FLK: warn\n").await;
@@ -475,19 +556,39 @@ async fn enforcement_modes_change_the_admission_response() {
         "{r}"
     );
     assert!(r["auditAnnotations"].get("denied-rules").is_none());
-    assert!(r["auditAnnotations"]["warn-only-rules"].as_str().unwrap().contains("FLK201"));
+    assert!(
+        r["auditAnnotations"]["warn-only-rules"]
+            .as_str()
+            .unwrap()
+            .contains("FLK201")
+    );
 
     // audit: allowed, no warning about it, recorded in the audit annotations only
     let r = validate_with("enforcement:\n  FLK: audit\n").await;
     assert_eq!(r["allowed"], true, "{r}");
     assert!(!warnings(&r).iter().any(|w| w.starts_with("FLK201")), "{r}");
-    assert!(r["auditAnnotations"]["audit-only-rules"].as_str().unwrap().contains("FLK201"));
-    assert!(r["auditAnnotations"]["rules"].as_str().unwrap().contains("FLK201"));
+    assert!(
+        r["auditAnnotations"]["audit-only-rules"]
+            .as_str()
+            .unwrap()
+            .contains("FLK201")
+    );
+    assert!(
+        r["auditAnnotations"]["rules"]
+            .as_str()
+            .unwrap()
+            .contains("FLK201")
+    );
 
     // per family: security warns, the rest is enforced as before
     let r = validate_with("enforcement:\n  FLK: enforce\n  FLK2: warn\n").await;
     let denied = r["auditAnnotations"]["denied-rules"].as_str().unwrap_or("");
     assert!(!denied.contains("FLK2"), "{r}");
-    assert!(r["auditAnnotations"]["warn-only-rules"].as_str().unwrap().contains("FLK201"));
+    assert!(
+        r["auditAnnotations"]["warn-only-rules"]
+            .as_str()
+            .unwrap()
+            .contains("FLK201")
+    );
     assert_eq!(r["allowed"], denied.is_empty(), "{r}");
 }

@@ -544,18 +544,29 @@ fn policy_reports_overlay_installs_the_crds_the_audit_writes_and_only_their_rbac
     let role = find(objs, "ClusterRole");
     let rules = role["rules"].as_array().unwrap();
     assert_eq!(rules.len(), 1, "{role}");
-    assert_eq!(strs(&rules[0]["apiGroups"]), strs(&serde_json::json!([audit::REPORT_GROUP])));
+    assert_eq!(
+        strs(&rules[0]["apiGroups"]),
+        strs(&serde_json::json!([audit::REPORT_GROUP]))
+    );
     assert_eq!(
         strs(&rules[0]["resources"]),
-        strs(&serde_json::json!(["policyreports", "clusterpolicyreports"]))
+        strs(&serde_json::json!([
+            "policyreports",
+            "clusterpolicyreports"
+        ]))
     );
     assert_eq!(
         strs(&rules[0]["verbs"]),
-        strs(&serde_json::json!(["get", "list", "create", "update", "delete"]))
+        strs(&serde_json::json!([
+            "get", "list", "create", "update", "delete"
+        ]))
     );
     let binding = find(objs, "ClusterRoleBinding");
     assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
     let sa = find(&r.overlays["self-signed"], "ServiceAccount");
     assert_eq!(binding["subjects"][0]["name"], sa["metadata"]["name"]);
-    assert_eq!(binding["subjects"][0]["namespace"], sa["metadata"]["namespace"]);
+    assert_eq!(
+        binding["subjects"][0]["namespace"],
+        sa["metadata"]["namespace"]
+    );
 }

@@ -88,7 +88,10 @@ fn module_layering_holds() {
         ("lint", &["flink", "engine", "lint"]),
         ("admission", &["flink", "engine", "admission"]),
         ("audit", &["flink", "engine", "audit"]),
-        ("server", &["flink", "engine", "admission", "audit", "server"]),
+        (
+            "server",
+            &["flink", "engine", "admission", "audit", "server"],
+        ),
         ("deploy", &["flink", "engine", "deploy"]),
     ];
     let forbidden_in_engine = [

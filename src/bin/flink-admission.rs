@@ -16,8 +16,8 @@ use flink_admission::admission::{self, Endpoint, FailMode, Policy};
 use flink_admission::audit;
 use flink_admission::engine::rule::Platform;
 use flink_admission::engine::{Engine, NoContext};
-use flink_admission::server::cluster::{self, ClusterCache};
 use flink_admission::lint::{self, discover::Input};
+use flink_admission::server::cluster::{self, ClusterCache};
 use flink_admission::server::{self, PlatformChoice, ServeOptions, TlsFiles, certs};
 
 /// mimalloc with immediate purging (see `flink_admission::alloc`).
@@ -608,7 +608,10 @@ fn audit_export(paths: &[PathBuf], opts: &AuditOptions) -> Result<Audited, Strin
     let placed: Vec<(String, audit::Judged, Vec<lint::Located>)> = inputs
         .objects
         .par_iter()
-        .filter(|o| opts.scope.covers(flink_admission::flink::object::namespace(&o.value)))
+        .filter(|o| {
+            opts.scope
+                .covers(flink_admission::flink::object::namespace(&o.value))
+        })
         .filter_map(|o| {
             let j = audit::judge(&engine, &o.value, &cache)?;
             let file = inputs.files[o.file].name.clone();
@@ -649,9 +652,9 @@ async fn audit_cluster(opts: &AuditOptions) -> Result<Audited, String> {
             say(&line);
         }
     };
-    let client = kube::Client::try_default()
-        .await
-        .map_err(|e| format!("cannot reach the Kubernetes API (or audit an export with --from): {e}"))?;
+    let client = kube::Client::try_default().await.map_err(|e| {
+        format!("cannot reach the Kubernetes API (or audit an export with --from): {e}")
+    })?;
     let listed = server::audit::list_cluster(&client, &opts.scope, &progress).await?;
     let discovered = match opts.platform {
         PlatformChoice::Fixed(_) => None,
@@ -678,7 +681,9 @@ async fn audit_cluster(opts: &AuditOptions) -> Result<Audited, String> {
     }
     let mut outcome = lint::Outcome::default();
     for j in &judged {
-        outcome.objects.push((CLUSTER.to_string(), j.object.clone()));
+        outcome
+            .objects
+            .push((CLUSTER.to_string(), j.object.clone()));
         outcome
             .findings
             .extend(j.findings.iter().map(|f| lint::Located {
@@ -750,7 +755,10 @@ fn audit(from: Vec<PathBuf>, opts: AuditOptions) -> ExitCode {
     if !outcome.errors.is_empty() {
         if opts.format == AuditFormat::Yaml {
             for e in &outcome.errors {
-                say(&format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message));
+                say(&format!(
+                    "{}:{}:{}: {}",
+                    e.file, e.line, e.column, e.message
+                ));
             }
         }
         ExitCode::from(2)

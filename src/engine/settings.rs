@@ -454,8 +454,8 @@ mod tests {
         assert_eq!(s.enforcement(&rule("FLK304")), Enforcement::Warn);
         assert_eq!(s.enforcement(&rule("FLK401")), Enforcement::Enforce);
         let name = rule("FLK304").name;
-        let s = Settings::from_yaml(&format!("enforcement:\n  FLK3: warn\n  {name}: audit\n"))
-            .unwrap();
+        let s =
+            Settings::from_yaml(&format!("enforcement:\n  FLK3: warn\n  {name}: audit\n")).unwrap();
         assert_eq!(s.enforcement(&rule("FLK304")), Enforcement::Audit);
         assert_eq!(s.enforcement(&rule("FLK301")), Enforcement::Warn);
         let bad = Settings::from_yaml("enforcement:\n  FLK9: warn\n").unwrap();

@@ -759,7 +759,10 @@ fn report_key(r: &Value) -> (String, String, String) {
     };
     (
         plural.to_string(),
-        r["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+        r["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
         r["metadata"]["name"].as_str().unwrap_or("").to_string(),
     )
 }
@@ -767,7 +770,11 @@ fn report_key(r: &Value) -> (String, String, String) {
 fn not_found() -> Response {
     json_response(
         StatusCode::NOT_FOUND,
-        status(404, "NotFound", "the server could not find the requested resource"),
+        status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ),
     )
 }
 
@@ -825,11 +832,11 @@ fn report_at(
     (group, version, plural): (&str, &str, &str),
     ns: Option<&str>,
     name: &str,
-) -> Result<(String, String, String), Response> {
+) -> Option<(String, String, String)> {
     if group != REPORT_GROUP || !report_api(shared, version, plural, ns.is_some()) {
-        return Err(not_found());
+        return None;
     }
-    Ok((
+    Some((
         plural.to_string(),
         ns.unwrap_or("").to_string(),
         name.to_string(),
@@ -851,9 +858,8 @@ fn report_write(
         );
     };
     let body_name = r["metadata"]["name"].as_str().unwrap_or("").to_string();
-    let key = match report_at(shared, at, ns, name.unwrap_or(&body_name)) {
-        Ok(k) => k,
-        Err(resp) => return resp,
+    let Some(key) = report_at(shared, at, ns, name.unwrap_or(&body_name)) else {
+        return not_found();
     };
     let mut w = lock(&shared.world);
     let existing = w.reports.get(&key).cloned();
@@ -865,7 +871,9 @@ fn report_write(
             );
         }
         (Some(_), None) => return not_found(),
-        (Some(_), Some(e)) if e["metadata"]["resourceVersion"] != r["metadata"]["resourceVersion"] => {
+        (Some(_), Some(e))
+            if e["metadata"]["resourceVersion"] != r["metadata"]["resourceVersion"] =>
+        {
             return json_response(
                 StatusCode::CONFLICT,
                 status(409, "Conflict", "the object has been modified"),
@@ -890,9 +898,8 @@ fn report_write(
 }
 
 fn report_read(shared: &Shared, at: (&str, &str, &str), ns: Option<&str>, name: &str) -> Response {
-    let key = match report_at(shared, at, ns, name) {
-        Ok(k) => k,
-        Err(resp) => return resp,
+    let Some(key) = report_at(shared, at, ns, name) else {
+        return not_found();
     };
     match lock(&shared.world).reports.get(&key) {
         Some(r) => json_response(StatusCode::OK, r.clone()),
@@ -900,10 +907,14 @@ fn report_read(shared: &Shared, at: (&str, &str, &str), ns: Option<&str>, name: 
     }
 }
 
-fn report_remove(shared: &Shared, at: (&str, &str, &str), ns: Option<&str>, name: &str) -> Response {
-    let key = match report_at(shared, at, ns, name) {
-        Ok(k) => k,
-        Err(resp) => return resp,
+fn report_remove(
+    shared: &Shared,
+    at: (&str, &str, &str),
+    ns: Option<&str>,
+    name: &str,
+) -> Response {
+    let Some(key) = report_at(shared, at, ns, name) else {
+        return not_found();
     };
     let removed = lock(&shared.world).reports.remove(&key);
     match removed {
