@@ -620,13 +620,11 @@ async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> (tokio::task::JoinHandl
         .route("/api/{version}/namespaces/{ns}/{plural}", get(core_in))
         .route(
             "/apis/{group}/{version}/{plural}",
-            get(grouped).post(report_create_cluster),
+            get(grouped).post(report_create),
         )
         .route(
             "/apis/{group}/{version}/{plural}/{name}",
-            get(report_get_cluster)
-                .put(report_put_cluster)
-                .delete(report_delete_cluster),
+            get(report_get).put(report_put).delete(report_delete),
         )
         .route(
             "/apis/{group}/{version}/namespaces/{ns}/{plural}",
@@ -926,69 +924,49 @@ fn report_remove(
     }
 }
 
-type Gvp = (String, String, String);
-type GvpName = (String, String, String, String);
-type GvNsP = (String, String, String, String);
-type GvNsPName = (String, String, String, String, String);
+/// The path parameters of a report URL: group, version, plural, and the namespace and name
+/// where the URL has them.
+type Params = UrlPath<BTreeMap<String, String>>;
 
-async fn report_create_cluster(
-    State(shared): State<Arc<Shared>>,
-    UrlPath((g, v, p)): UrlPath<Gvp>,
-    body: Bytes,
-) -> Response {
-    report_write(&shared, (&g, &v, &p), None, None, body)
-}
-
-async fn report_get_cluster(
-    State(shared): State<Arc<Shared>>,
-    UrlPath((g, v, p, name)): UrlPath<GvpName>,
-) -> Response {
-    report_read(&shared, (&g, &v, &p), None, &name)
-}
-
-async fn report_put_cluster(
-    State(shared): State<Arc<Shared>>,
-    UrlPath((g, v, p, name)): UrlPath<GvpName>,
-    body: Bytes,
-) -> Response {
-    report_write(&shared, (&g, &v, &p), None, Some(&name), body)
-}
-
-async fn report_delete_cluster(
-    State(shared): State<Arc<Shared>>,
-    UrlPath((g, v, p, name)): UrlPath<GvpName>,
-) -> Response {
-    report_remove(&shared, (&g, &v, &p), None, &name)
+fn parts(p: &BTreeMap<String, String>) -> ((&str, &str, &str), Option<&str>, Option<&str>) {
+    let get = |k: &str| p.get(k).map(String::as_str);
+    (
+        (
+            get("group").unwrap_or(""),
+            get("version").unwrap_or(""),
+            get("plural").unwrap_or(""),
+        ),
+        get("ns"),
+        get("name"),
+    )
 }
 
 async fn report_create(
     State(shared): State<Arc<Shared>>,
-    UrlPath((g, v, ns, p)): UrlPath<GvNsP>,
+    UrlPath(p): Params,
     body: Bytes,
 ) -> Response {
-    report_write(&shared, (&g, &v, &p), Some(&ns), None, body)
+    let (at, ns, _) = parts(&p);
+    report_write(&shared, at, ns, None, body)
 }
 
-async fn report_get(
-    State(shared): State<Arc<Shared>>,
-    UrlPath((g, v, ns, p, name)): UrlPath<GvNsPName>,
-) -> Response {
-    report_read(&shared, (&g, &v, &p), Some(&ns), &name)
+async fn report_get(State(shared): State<Arc<Shared>>, UrlPath(p): Params) -> Response {
+    let (at, ns, name) = parts(&p);
+    report_read(&shared, at, ns, name.unwrap_or(""))
 }
 
 async fn report_put(
     State(shared): State<Arc<Shared>>,
-    UrlPath((g, v, ns, p, name)): UrlPath<GvNsPName>,
+    UrlPath(p): Params,
     body: Bytes,
 ) -> Response {
-    report_write(&shared, (&g, &v, &p), Some(&ns), Some(&name), body)
+    let (at, ns, name) = parts(&p);
+    report_write(&shared, at, ns, Some(name.unwrap_or("")), body)
 }
 
-async fn report_delete(
-    State(shared): State<Arc<Shared>>,
-    UrlPath((g, v, ns, p, name)): UrlPath<GvNsPName>,
-) -> Response {
-    report_remove(&shared, (&g, &v, &p), Some(&ns), &name)
+async fn report_delete(State(shared): State<Arc<Shared>>, UrlPath(p): Params) -> Response {
+    let (at, ns, name) = parts(&p);
+    report_remove(&shared, at, ns, name.unwrap_or(""))
 }
 
 /// `a=b&c=d`, percent-decoded (`+` is a space).
