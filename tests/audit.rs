@@ -592,3 +592,27 @@ async fn enforcement_modes_change_the_admission_response() {
     );
     assert_eq!(r["allowed"], denied.is_empty(), "{r}");
 }
+
+#[test]
+fn the_continuous_audit_needs_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("flink-admission")
+        .unwrap()
+        .args(["serve", "--dev", "--audit-interval", "1h", "--dev-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--audit-interval scans the cluster"),
+        "{stderr}"
+    );
+    let out = Command::cargo_bin("flink-admission")
+        .unwrap()
+        .args(["serve", "--dev", "--audit-interval", "1y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unit must be ms, s, m or h"));
+}

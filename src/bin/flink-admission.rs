@@ -413,6 +413,12 @@ fn main() -> ExitCode {
             };
             opts.max_connections = max_connections;
             opts.idle_timeout = idle_timeout;
+            if audit_interval.is_some() && !opts.cluster {
+                return Err(
+                    "--audit-interval scans the cluster: it cannot run with --no-cluster or --dev"
+                        .to_string(),
+                );
+            }
             opts.audit_interval = audit_interval;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
