@@ -599,7 +599,14 @@ fn audit_export(paths: &[PathBuf], opts: &AuditOptions) -> Result<Audited, Strin
     for (name, message) in unreadable {
         inputs.unreadable(&name, message);
     }
-    inputs.add_all(files, |_| true);
+    // Only the human format quotes the export's lines: the others need no text once parsed.
+    let human = opts.format == AuditFormat::Human;
+    inputs.add_all(files, |_| human);
+    // What no rule reads (managedFields, the last-applied copy, status) goes at once, as the
+    // webhook's cache drops it: an export holds much of it.
+    for o in &mut inputs.objects {
+        cluster::prune(std::sync::Arc::make_mut(&mut o.value));
+    }
     let cache = ClusterCache::new(cluster::watched());
     cache.fill(
         inputs
