@@ -299,7 +299,6 @@ pub async fn write_reports(
             }
         };
         match w {
-            Write::Create(r) | Write::Replace(r) if !r.is_object() => {}
             Write::Create(r) => {
                 let api = api_for(object::namespace(&r));
                 let obj: DynamicObject = serde_json::from_value(r).map_err(|e| e.to_string())?;
