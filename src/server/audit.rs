@@ -390,3 +390,44 @@ pub async fn run_periodically(
         tokio::time::sleep(interval).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_namespace_scope_covers_its_namespaces_and_not_the_cluster_report() {
+        let all = Scope::default();
+        assert!(all.covers(None) && all.covers(Some("a")));
+        let some = Scope {
+            namespaces: vec!["a".into(), "b".into()],
+            ..Scope::default()
+        };
+        assert!(some.covers(Some("a")) && some.covers(Some("b")));
+        assert!(!some.covers(Some("c")));
+        assert!(
+            !some.covers(None),
+            "the cluster report belongs to a whole-cluster audit"
+        );
+    }
+
+    #[test]
+    fn the_audit_lists_what_the_cache_watches_and_what_the_webhook_judges() {
+        let listed: Vec<String> = listed_kinds().map(|k| k.resource_name()).collect();
+        for r in [
+            "namespaces",
+            "configmaps",
+            "deployments.apps",
+            "flinkdeployments.flink.apache.org",
+            "flinksessionjobs.flink.apache.org",
+            "horizontalpodautoscalers.autoscaling",
+        ] {
+            assert!(listed.iter().any(|l| l == r), "{r} in {listed:?}");
+        }
+        assert!(
+            !listed
+                .iter()
+                .any(|l| l == "pods" || l == "scale.autoscaling")
+        );
+    }
+}
