@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 use super::decode::Review;
 use super::response::{JsonPatch, Response};
 use crate::engine::{
-    Applicability, Context, Engine, FixProblem, Operation, Severity, Subject, targets_of,
+    Applicability, Context, Enforcement, Engine, FixProblem, Operation, Severity, Subject,
+    targets_of,
 };
 use crate::flink::object::{self, Class};
 
@@ -176,6 +177,12 @@ pub const AUDIT_RULES: &str = "rules";
 pub const AUDIT_DENIED: &str = "denied-rules";
 pub const AUDIT_FIXED: &str = "fixed-rules";
 pub const AUDIT_FAIL_MODE: &str = "fail-mode";
+/// Rules whose errors were answered as warnings (`enforcement: warn`).
+pub const AUDIT_WARN_ONLY: &str = "warn-only-rules";
+/// Rules whose errors were only recorded (`enforcement: audit`).
+pub const AUDIT_ONLY: &str = "audit-only-rules";
+/// What a warning made of an error under `enforcement: warn` starts with.
+pub const WARN_PREFIX: &str = "denied once enforced: ";
 /// Safe fixes that could not be applied, or did not converge (`/mutate`).
 pub const AUDIT_FIX_PROBLEMS: &str = "fix-problems";
 
@@ -246,15 +253,34 @@ fn validate(
 ) -> Outcome {
     let report = engine.check(subject);
     let unanswered = tracked.missed();
-    let errors: Vec<String> = report
+    // Each error as its rule's `enforcement:` says: denied, a warning, or only recorded.
+    let mode = |f: &crate::engine::Finding| {
+        engine
+            .registry()
+            .get(&f.rule)
+            .map(|r| engine.settings().enforcement(r))
+            .unwrap_or_default()
+    };
+    let enforced: Vec<&crate::engine::Finding> = report
         .errors()
+        .filter(|f| mode(f) == Enforcement::Enforce)
+        .collect();
+    let errors: Vec<String> = enforced
+        .iter()
         .map(|f| format!("{}: {}", f.rule, one_line(&f.message)))
         .collect();
     let mut warnings: Vec<String> = report
         .findings
         .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .map(|f| short(&f.rule, &f.message, policy.warning_width))
+        .filter_map(|f| match f.severity {
+            Severity::Warning => Some(short(&f.rule, &f.message, policy.warning_width)),
+            Severity::Error if mode(f) == Enforcement::Warn => Some(short(
+                &f.rule,
+                &format!("{WARN_PREFIX}{}", f.message),
+                policy.warning_width,
+            )),
+            _ => None,
+        })
         .collect();
     let closed = unanswered && policy.fail_mode == FailMode::Closed;
     let mut response = if errors.is_empty() && !closed {
@@ -280,13 +306,29 @@ fn validate(
     let warnings_dropped = cap_warnings(&mut warnings, policy.warnings_total);
     response.warnings = warnings;
     let rules: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
-    let denied: BTreeSet<&str> = report.errors().map(|f| f.rule.as_str()).collect();
+    let denied: BTreeSet<&str> = enforced.iter().map(|f| f.rule.as_str()).collect();
+    let not_enforced = |m: Enforcement| -> BTreeSet<&str> {
+        report
+            .errors()
+            .filter(|f| mode(f) == m)
+            .map(|f| f.rule.as_str())
+            .collect()
+    };
     let mut audit = BTreeMap::new();
     if !rules.is_empty() {
         audit.insert(AUDIT_RULES.to_string(), join(&rules));
     }
     if !denied.is_empty() {
         audit.insert(AUDIT_DENIED.to_string(), join(&denied));
+    }
+    for (key, m) in [
+        (AUDIT_WARN_ONLY, Enforcement::Warn),
+        (AUDIT_ONLY, Enforcement::Audit),
+    ] {
+        let set = not_enforced(m);
+        if !set.is_empty() {
+            audit.insert(key.to_string(), join(&set));
+        }
     }
     if unanswered {
         audit.insert(

@@ -13,8 +13,11 @@ use clap::builder::TypedValueParser;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use flink_admission::admission::{self, Endpoint, FailMode, Policy};
 
+use flink_admission::audit;
+use flink_admission::engine::rule::Platform;
 use flink_admission::engine::{Engine, NoContext};
 use flink_admission::lint::{self, discover::Input};
+use flink_admission::server::cluster::{self, ClusterCache};
 use flink_admission::server::{self, PlatformChoice, ServeOptions, TlsFiles, certs};
 
 /// mimalloc with immediate purging (see `flink_admission::alloc`).
@@ -50,6 +53,14 @@ enum TlsArg {
 enum FailModeArg {
     Open,
     Closed,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuditFormat {
+    Human,
+    Json,
+    Sarif,
+    Yaml,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -149,6 +160,10 @@ enum Command {
         operator_users: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
+        /// Audit the watched cluster this often (e.g. 1h) and keep its PolicyReports up to date
+        /// (needs the PolicyReport CRDs: deploy/overlays/policy-reports) [default: off]
+        #[arg(long, value_parser = parse_duration)]
+        audit_interval: Option<Duration>,
     },
     /// Write a CA and a serving certificate for the webhook Service: ca.crt, tls.crt, tls.key.
     Certs {
@@ -194,6 +209,35 @@ enum Command {
         #[arg(long, value_parser = platform_parser())]
         platform: Option<PlatformChoice>,
     },
+    /// Judge what already runs, with the webhook's rules and cluster view: the cluster of the
+    /// current kubeconfig context, or a cluster export (--from). Exit 1 when an error is found.
+    Audit {
+        /// A cluster export instead of the cluster: `kubectl get ... -A -o yaml` (a List or many
+        /// documents), a file or a directory of them (repeatable)
+        #[arg(long, value_name = "FILE|DIR")]
+        from: Vec<PathBuf>,
+        /// human, json, sarif, or yaml (the PolicyReports the audit would write)
+        #[arg(long, value_enum, default_value = "human")]
+        format: AuditFormat,
+        /// The webhook's rule settings (.flink-lint.yaml format, as serve --config)
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_parser = platform_parser(), default_value = "auto")]
+        platform: PlatformChoice,
+        /// Only objects in this namespace (repeatable; default: every namespace)
+        #[arg(long = "namespace", short = 'n', value_name = "NAMESPACE")]
+        namespaces: Vec<String>,
+        /// Create or update a PolicyReport per namespace (wgpolicyk8s.io/v1alpha2); reports
+        /// that did not change are not written, stale ones are deleted
+        #[arg(long, conflicts_with = "from")]
+        write_reports: bool,
+        /// Most API requests per second
+        #[arg(long, default_value_t = server::audit::DEFAULT_QPS)]
+        qps: f64,
+        /// No progress lines on standard error
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Print a shell completion script (bash: `source <(flink-admission completions bash)`).
     Completions {
         #[arg(value_enum)]
@@ -216,7 +260,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("'{s}': unit must be ms, s or m")),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(format!("'{s}': unit must be ms, s, m or h")),
     }
 }
 
@@ -296,6 +341,7 @@ fn main() -> ExitCode {
             idle_timeout,
             operator_users,
             log_format,
+            audit_interval,
         } => (|| {
             server::init_logging(matches!(log_format, LogFormat::Json));
             let text = read_config(config.as_ref())?;
@@ -367,6 +413,13 @@ fn main() -> ExitCode {
             };
             opts.max_connections = max_connections;
             opts.idle_timeout = idle_timeout;
+            if audit_interval.is_some() && !opts.cluster {
+                return Err(
+                    "--audit-interval scans the cluster: it cannot run with --no-cluster or --dev"
+                        .to_string(),
+                );
+            }
+            opts.audit_interval = audit_interval;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -405,6 +458,30 @@ fn main() -> ExitCode {
             config,
             platform,
         } => return replay(review, mutate, config, platform),
+        Command::Audit {
+            from,
+            format,
+            config,
+            platform,
+            namespaces,
+            write_reports,
+            qps,
+            quiet,
+        } => {
+            let opts = AuditOptions {
+                format,
+                config,
+                platform,
+                scope: server::audit::Scope {
+                    namespaces,
+                    qps,
+                    ..Default::default()
+                },
+                write_reports,
+                quiet,
+            };
+            return audit(from, opts);
+        }
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "flink-admission", &mut buf);
@@ -471,6 +548,234 @@ fn replay(
         }
     }
     if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+struct AuditOptions {
+    format: AuditFormat,
+    config: Option<PathBuf>,
+    platform: PlatformChoice,
+    scope: server::audit::Scope,
+    write_reports: bool,
+    quiet: bool,
+}
+
+/// What an audit found, ready to print.
+struct Audited {
+    engine: Engine,
+    outcome: lint::Outcome,
+    judged: Vec<audit::Judged>,
+}
+
+/// The engine for an audit: the webhook's settings, on the platform asked for or found.
+fn audit_engine(opts: &AuditOptions, found: impl FnOnce() -> Platform) -> Result<Engine, String> {
+    let text = read_config(opts.config.as_ref())?;
+    let mut settings = admission::webhook_settings(text.as_deref())?;
+    settings.platform = match opts.platform {
+        PlatformChoice::Fixed(p) => p,
+        PlatformChoice::Auto => found(),
+    };
+    Engine::embedded(settings)
+}
+
+/// `audit --from`: the export read as flink-lint reads files (Lists, positions, input errors),
+/// put into a cache as the webhook's watchers fill it, every audited object judged against it.
+fn audit_export(paths: &[PathBuf], opts: &AuditOptions) -> Result<Audited, String> {
+    use rayon::prelude::*;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let (found, unreadable) = lint::discover::expand(&names);
+    let mut inputs = lint::Inputs::default();
+    let mut files = Vec::new();
+    for input in &found {
+        let name = input.display();
+        match lint::cli::read_input_as("flink-admission", input, &name) {
+            Ok(text) => files.push((name, text)),
+            Err(u) => inputs.unreadable(&name, u.message),
+        }
+    }
+    for (name, message) in unreadable {
+        inputs.unreadable(&name, message);
+    }
+    // Only the human format quotes the export's lines: the others need no text once parsed.
+    let human = opts.format == AuditFormat::Human;
+    inputs.add_all(files, |_| human);
+    // What no rule reads (managedFields, the last-applied copy, status) goes at once, as the
+    // webhook's cache drops it: an export holds much of it.
+    for o in &mut inputs.objects {
+        cluster::prune(std::sync::Arc::make_mut(&mut o.value));
+    }
+    let cache = ClusterCache::new(cluster::watched());
+    cache.fill(
+        inputs
+            .objects
+            .iter()
+            .filter(|o| audit::listed_kind(&o.value).is_some())
+            .map(|o| (*o.value).clone()),
+    );
+    let engine = audit_engine(opts, || {
+        cache.detect_platform().unwrap_or(Platform::Kubernetes)
+    })?;
+    let placed: Vec<(String, audit::Judged, Vec<lint::Located>)> = inputs
+        .objects
+        .par_iter()
+        .filter(|o| {
+            opts.scope
+                .covers(flink_admission::flink::object::namespace(&o.value))
+        })
+        .filter_map(|o| {
+            let j = audit::judge(&engine, &o.value, &cache)?;
+            let file = inputs.files[o.file].name.clone();
+            let located = j
+                .findings
+                .iter()
+                .map(|f| lint::place(o, &file, f.clone()))
+                .collect();
+            Some((file, j, located))
+        })
+        .collect();
+    let mut outcome = lint::Outcome {
+        errors: std::mem::take(&mut inputs.errors),
+        files: std::mem::take(&mut inputs.files),
+        ..Default::default()
+    };
+    let mut judged = Vec::with_capacity(placed.len());
+    for (file, j, located) in placed {
+        outcome.objects.push((file, j.object.clone()));
+        outcome.findings.extend(located);
+        judged.push(j);
+    }
+    Ok(Audited {
+        engine,
+        outcome,
+        judged,
+    })
+}
+
+/// Where a finding of the live cluster is shown: no file, the object names it.
+const CLUSTER: &str = "cluster";
+
+/// `audit` of the cluster: listed page by page into a cache as the webhook's, judged, and the
+/// PolicyReports written when asked.
+async fn audit_cluster(opts: &AuditOptions) -> Result<Audited, String> {
+    let progress = |line: String| {
+        if !opts.quiet {
+            say(&line);
+        }
+    };
+    let client = kube::Client::try_default().await.map_err(|e| {
+        format!("cannot reach the Kubernetes API (or audit an export with --from): {e}")
+    })?;
+    let listed = server::audit::list_cluster(&client, &opts.scope, &progress).await?;
+    let discovered = match opts.platform {
+        PlatformChoice::Fixed(_) => None,
+        PlatformChoice::Auto => client
+            .list_api_groups()
+            .await
+            .ok()
+            .map(|l| Platform::from_api_groups(l.groups.iter().map(|g| g.name.as_str()))),
+    };
+    let engine = audit_engine(opts, || {
+        discovered
+            .or_else(|| listed.cache.detect_platform())
+            .unwrap_or(Platform::Kubernetes)
+    })?;
+    let judged = audit::judge_all(&engine, &listed.subjects, &listed.cache, &|| {});
+    progress(format!("judged {} object(s)", judged.len()));
+    if opts.write_reports {
+        let reports = audit::policy_reports(&engine, &judged);
+        let w = server::audit::write_reports(&client, reports, &opts.scope).await?;
+        progress(format!(
+            "PolicyReports: {} created, {} replaced, {} deleted",
+            w.created, w.replaced, w.deleted
+        ));
+    }
+    let mut outcome = lint::Outcome::default();
+    for j in &judged {
+        outcome
+            .objects
+            .push((CLUSTER.to_string(), j.object.clone()));
+        outcome
+            .findings
+            .extend(j.findings.iter().map(|f| lint::Located {
+                finding: Box::new(f.clone()),
+                file: CLUSTER.to_string(),
+                line: 0,
+                column: 0,
+                patch: None,
+            }));
+    }
+    Ok(Audited {
+        engine,
+        outcome,
+        judged,
+    })
+}
+
+/// `flink-admission audit`: exit 1 when an error is found, 2 when the input or the cluster
+/// cannot be read.
+fn audit(from: Vec<PathBuf>, opts: AuditOptions) -> ExitCode {
+    let run = || -> Result<Audited, String> {
+        if from.is_empty() {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(audit_cluster(&opts))
+        } else {
+            audit_export(&from, &opts)
+        }
+    };
+    let audited = match run() {
+        Ok(a) => a,
+        Err(e) => {
+            say(&e);
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = &audited.outcome;
+    let text = match opts.format {
+        AuditFormat::Human => {
+            let mut out = Vec::new();
+            let options = lint::render::HumanOptions {
+                color: false,
+                input_errors: true,
+                summary: Some(outcome.summary()),
+                notes: &[],
+            };
+            let _ = lint::render::write_human_with(&mut out, outcome, &[], &options);
+            out
+        }
+        AuditFormat::Json => lint::render::json(outcome).into_bytes(),
+        AuditFormat::Sarif => lint::render::sarif(outcome, audited.engine.registry()).into_bytes(),
+        AuditFormat::Yaml => {
+            let reports = audit::policy_reports(&audited.engine, &audited.judged);
+            match serde_saphyr::to_string_multiple(&reports) {
+                Ok(t) => t.into_bytes(),
+                Err(e) => {
+                    say(&format!("cannot write the reports as YAML: {e}"));
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    if let Err(e) = print_out(&text) {
+        say(&e);
+        return ExitCode::from(2);
+    }
+    if !outcome.errors.is_empty() {
+        if opts.format == AuditFormat::Yaml {
+            for e in &outcome.errors {
+                say(&format!(
+                    "{}:{}:{}: {}",
+                    e.file, e.line, e.column, e.message
+                ));
+            }
+        }
+        ExitCode::from(2)
+    } else if audit::Counts::of(&audited.judged).errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -18,7 +18,7 @@ use serde_json::Value;
 pub use context::{Context, NoContext, ObjectSet};
 pub use report::{Applicability, Edit, Finding, Fix, FixOutcome, FixProblem, Op, Report, Severity};
 pub use rule::{Registry, Rule, Target};
-pub use settings::{Scope, Settings};
+pub use settings::{Enforcement, Scope, Settings};
 
 use crate::flink::object::{self, Class, CrKind, ObjectRef, Role};
 use checks::Ctx;

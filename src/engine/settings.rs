@@ -34,6 +34,32 @@ pub enum RuleSetting {
     },
 }
 
+/// What the webhook's `/validate` does with a rule's error findings (`enforcement:` in the
+/// webhook's `--config`, by rule id, id prefix such as `FLK1` for a family, or rule name; the
+/// most specific entry wins). Warnings and info are never denied in any mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Enforcement {
+    /// Deny on error (the default).
+    #[default]
+    Enforce,
+    /// Errors become admission warnings; the request is allowed.
+    Warn,
+    /// Allowed without a warning: the rule is only recorded (`auditAnnotations`, metrics, logs,
+    /// `flink-admission audit` and its PolicyReports).
+    Audit,
+}
+
+impl Enforcement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Enforcement::Enforce => "enforce",
+            Enforcement::Warn => "warn",
+            Enforcement::Audit => "audit",
+        }
+    }
+}
+
 /// Requests and limits filled in by the resource fixes, per role.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -219,6 +245,10 @@ pub struct Settings {
     /// Not read from files.
     #[serde(skip)]
     pub crds: super::structural::Overrides,
+    /// The webhook only: what `/validate` does with error findings, per rule selector
+    /// (see [`Enforcement`]); rules not named are enforced.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enforcement: BTreeMap<String, Enforcement>,
 }
 
 /// The namespace allocations OpenShift's restricted-v2 SCC checks against, as the namespace
@@ -267,6 +297,13 @@ impl Settings {
             {
                 return Err(format!(
                     "rules.{key}: '{level}' is not off, error, warning or info"
+                ));
+            }
+        }
+        for key in self.enforcement.keys() {
+            if !registry.selector_matches_any(key) {
+                return Err(format!(
+                    "enforcement.{key}: no such rule or family (see `flink-lint rules`)"
                 ));
             }
         }
@@ -325,6 +362,19 @@ impl Settings {
             }
         }
         severity
+    }
+}
+
+impl Settings {
+    /// How the webhook enforces `rule`: the most specific `enforcement:` entry naming it
+    /// (an exact id or name over a prefix, a longer prefix over a shorter one).
+    pub fn enforcement(&self, rule: &Rule) -> Enforcement {
+        self.enforcement
+            .iter()
+            .filter(|(k, _)| selector_matches(k, rule))
+            .max_by_key(|(k, _)| (k.trim() == rule.name, k.len()))
+            .map(|(_, e)| *e)
+            .unwrap_or_default()
     }
 }
 
@@ -415,6 +465,32 @@ mod tests {
         let e = Settings::from_yaml("operator-version: \"1.8\"\n").unwrap_err();
         assert!(e.contains("1.10 to 1.16"), "{e}");
         assert!(Settings::from_yaml("operator-version: 2.0\n").is_err());
+    }
+
+    #[test]
+    fn enforcement_by_family_id_and_name_most_specific_wins() {
+        let s = Settings::from_yaml(
+            "enforcement:\n  FLK1: audit\n  FLK10: warn\n  FLK101: enforce\n  FLK2: audit\n  FLK3: warn\n",
+        )
+        .unwrap();
+        s.validate(Registry::embedded().unwrap()).unwrap();
+        assert_eq!(s.enforcement(&rule("FLK101")), Enforcement::Enforce);
+        assert_eq!(s.enforcement(&rule("FLK102")), Enforcement::Warn);
+        assert_eq!(s.enforcement(&rule("FLK201")), Enforcement::Audit);
+        assert_eq!(s.enforcement(&rule("FLK304")), Enforcement::Warn);
+        assert_eq!(s.enforcement(&rule("FLK401")), Enforcement::Enforce);
+        let name = rule("FLK304").name;
+        let s =
+            Settings::from_yaml(&format!("enforcement:\n  FLK3: warn\n  {name}: audit\n")).unwrap();
+        assert_eq!(s.enforcement(&rule("FLK304")), Enforcement::Audit);
+        assert_eq!(s.enforcement(&rule("FLK301")), Enforcement::Warn);
+        let bad = Settings::from_yaml("enforcement:\n  FLK9: warn\n").unwrap();
+        assert!(
+            bad.validate(Registry::embedded().unwrap())
+                .unwrap_err()
+                .contains("enforcement.FLK9")
+        );
+        assert!(Settings::from_yaml("enforcement:\n  FLK1: loud\n").is_err());
     }
 
     #[test]

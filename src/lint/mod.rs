@@ -577,25 +577,31 @@ fn judge_one(
         }
         out.fix_problems.extend(mine);
     }
-    for mut f in report.findings {
-        let pos = o.spans.locate(&format!("{}{}", o.prefix, f.path));
-        let patch = f.fix.as_mut().map(|fix| {
-            let patch = fix
-                .patch(&o.value)
-                .map_err(|e| e.to_string())
-                .and_then(|ops| PatchText::new(&ops));
-            // The operations live on, materialised, in the patch (`flink-lint fix` judges
-            // afresh). Objects to create and edits of others are rare and stay.
-            fix.ops = Vec::new();
-            patch
-        });
-        out.findings.push(Located {
-            finding: Box::new(f),
-            file: file.name.clone(),
-            line: pos.line,
-            column: pos.column,
-            patch,
-        });
+    for f in report.findings {
+        out.findings.push(place(o, &file.name, f));
+    }
+}
+
+/// A finding on `o` (read from `file`), placed at its line and column, with its fix as the
+/// patch that applies to the object as read.
+pub fn place(o: &LoadedObject, file: &str, mut f: Finding) -> Located {
+    let pos = o.spans.locate(&format!("{}{}", o.prefix, f.path));
+    let patch = f.fix.as_mut().map(|fix| {
+        let patch = fix
+            .patch(&o.value)
+            .map_err(|e| e.to_string())
+            .and_then(|ops| PatchText::new(&ops));
+        // The operations live on, materialised, in the patch (`flink-lint fix` judges
+        // afresh). Objects to create and edits of others are rare and stay.
+        fix.ops = Vec::new();
+        patch
+    });
+    Located {
+        finding: Box::new(f),
+        file: file.to_string(),
+        line: pos.line,
+        column: pos.column,
+        patch,
     }
 }
 

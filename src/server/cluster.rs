@@ -413,6 +413,31 @@ impl ClusterCache {
             .collect()
     }
 
+    /// Complete a (re)list of every store with `objects` (each to the store of its group and
+    /// kind; other kinds are ignored), as the watchers do: `flink-admission audit` fills the
+    /// cache from a cluster export or a one-off list, and judges against it as the webhook does.
+    pub fn fill(&self, objects: impl IntoIterator<Item = Value>) {
+        let mut by_store: Vec<Vec<Value>> = vec![Vec::new(); self.stores.len()];
+        for o in objects {
+            let api = object::str_at(&o, "/apiVersion").unwrap_or("");
+            let (group, kind) = (object::group_of(api), object::kind(&o));
+            if let Some(i) = self
+                .stores
+                .iter()
+                .position(|s| s.resource.group == group && s.resource.kind == kind)
+            {
+                by_store[i].push(o);
+            }
+        }
+        for (store, objects) in self.stores.iter().zip(by_store) {
+            store.apply(Event::Init);
+            for o in objects {
+                store.apply(Event::InitApply(o));
+            }
+            store.apply(Event::InitDone);
+        }
+    }
+
     /// OpenShift when a namespace carries the SCC uid-range annotation; `None` until the
     /// namespaces have synced.
     pub fn detect_platform(&self) -> Option<Platform> {

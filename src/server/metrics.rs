@@ -60,6 +60,26 @@ pub struct Metrics {
     pub connections_refused: Family<PortLabels, Counter>,
     /// Connections open now (TLS handshakes included), by port.
     pub connections_open: Family<PortLabels, Gauge>,
+    /// Audit scans (`serve --audit-interval`), by result (success, error).
+    pub audit_scans: Family<ResultLabels, Counter>,
+    /// How long the last audit scan took, in seconds.
+    pub audit_duration: Gauge<f64, std::sync::atomic::AtomicU64>,
+    /// Objects the last audit scan judged.
+    pub audit_objects: Gauge,
+    /// Findings of the last audit scan, by severity.
+    pub audit_findings: Family<SeverityLabels, Gauge>,
+    /// PolicyReports written by audit scans, by verb (create, replace, delete).
+    pub audit_report_writes: Family<VerbLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SeverityLabels {
+    pub severity: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerbLabels {
+    pub verb: &'static str,
 }
 
 fn latency_histogram() -> Histogram {
@@ -132,8 +152,43 @@ impl Metrics {
             "Connections open now, TLS handshakes included, by port (webhook, probe)",
             connections_open.clone(),
         );
+        let audit_scans = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "audit_scans",
+            "Audit scans of the cluster cache (serve --audit-interval), by result (success, error)",
+            audit_scans.clone(),
+        );
+        let audit_duration = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "audit_duration_seconds",
+            "How long the last audit scan took (judging and writing PolicyReports)",
+            audit_duration.clone(),
+        );
+        let audit_objects = Gauge::default();
+        registry.register(
+            "audit_objects",
+            "Objects the last audit scan judged",
+            audit_objects.clone(),
+        );
+        let audit_findings = Family::<SeverityLabels, Gauge>::default();
+        registry.register(
+            "audit_findings",
+            "Findings of the last audit scan, by severity (error, warning, info)",
+            audit_findings.clone(),
+        );
+        let audit_report_writes = Family::<VerbLabels, Counter>::default();
+        registry.register(
+            "audit_report_writes",
+            "PolicyReports written by audit scans, by verb (create, replace, delete); unchanged reports are not written",
+            audit_report_writes.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
+            audit_scans,
+            audit_duration,
+            audit_objects,
+            audit_findings,
+            audit_report_writes,
             requests,
             duration,
             findings,
@@ -170,6 +225,46 @@ impl Metrics {
                     .get()
             })
             .sum()
+    }
+
+    /// Record an audit scan: its duration, its counts, and the reports it wrote (`None`: the
+    /// writing failed).
+    pub fn observe_audit(
+        &self,
+        seconds: f64,
+        counts: &crate::audit::Counts,
+        written: Option<&super::audit::Written>,
+    ) {
+        let result = if written.is_some() {
+            "success"
+        } else {
+            "error"
+        };
+        self.audit_scans
+            .get_or_create(&ResultLabels { result })
+            .inc();
+        self.audit_duration.set(seconds);
+        self.audit_objects.set(counts.objects as i64);
+        for (severity, n) in [
+            ("error", counts.errors),
+            ("warning", counts.warnings),
+            ("info", counts.infos),
+        ] {
+            self.audit_findings
+                .get_or_create(&SeverityLabels { severity })
+                .set(n as i64);
+        }
+        if let Some(w) = written {
+            for (verb, n) in [
+                ("create", w.created),
+                ("replace", w.replaced),
+                ("delete", w.deleted),
+            ] {
+                self.audit_report_writes
+                    .get_or_create(&VerbLabels { verb })
+                    .inc_by(n as u64);
+            }
+        }
     }
 
     pub fn count_request(&self, endpoint: &'static str, decision: &'static str, seconds: f64) {

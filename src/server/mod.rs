@@ -2,6 +2,7 @@
 //! port for `/healthz`, `/readyz` and `/metrics`, TLS hot reload, graceful shutdown, and the
 //! cluster context (kube-rs watchers) the engine reads through [`crate::engine::Context`].
 
+pub mod audit;
 pub mod certs;
 pub mod cluster;
 pub mod conns;
@@ -66,6 +67,9 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// A connection that has read and written nothing for this long is closed (both ports).
     pub idle_timeout: Duration,
+    /// Scan the cluster cache this often and keep PolicyReports up to date (needs the
+    /// cluster; `None`: never, the default).
+    pub audit_interval: Option<Duration>,
 }
 
 impl ServeOptions {
@@ -90,6 +94,7 @@ impl ServeOptions {
             limits: Limits::default(),
             max_connections: conns::DEFAULT_MAX_CONNECTIONS,
             idle_timeout: conns::DEFAULT_IDLE_TIMEOUT,
+            audit_interval: None,
         }
     }
 }
@@ -152,6 +157,7 @@ pub async fn start(
         PlatformChoice::Auto => None,
     };
     let mut cache = None;
+    let mut audit_client = None;
     let mut discovered: Option<Platform> = None;
     let provider: Arc<dyn ContextProvider> = match provider {
         Some(p) => p,
@@ -176,7 +182,8 @@ pub async fn start(
             }
             let c = cluster::ClusterCache::new(cluster::watched())
                 .with_stale_after(opts.cache_stale_after);
-            background.extend(c.start(client));
+            background.extend(c.start(client.clone()));
+            audit_client = Some(client);
             cache = Some(c.clone());
             Arc::new(c)
         }
@@ -194,6 +201,16 @@ pub async fn start(
         )
         .with_limits(opts.limits),
     );
+    if let (Some(interval), Some(client), Some(cache)) =
+        (opts.audit_interval, audit_client, cache.clone())
+    {
+        background.push(tokio::spawn(audit::run_periodically(
+            client,
+            cache,
+            state.clone(),
+            interval,
+        )));
+    }
     if let (Some(cache), None) = (cache, fixed_platform) {
         state.set_platform_pending(true);
         let state = state.clone();

@@ -494,3 +494,79 @@ fn manifests_follow_namespace_image_and_platform() {
         "webhooks"
     );
 }
+
+/// The PolicyReport add-on: the upstream CRDs serve exactly the group, version and kinds the
+/// audit writes, and its RBAC lets the webhook's service account write those reports and
+/// nothing else.
+#[test]
+fn policy_reports_overlay_installs_the_crds_the_audit_writes_and_only_their_rbac() {
+    use flink_admission::audit;
+    if !kubectl_present() {
+        return;
+    }
+    let r = render();
+    let objs = &r.overlays["policy-reports"];
+    let crds: BTreeMap<String, &Value> = objs
+        .iter()
+        .filter(|o| kind(o) == "CustomResourceDefinition")
+        .map(|o| (o["spec"]["names"]["kind"].as_str().unwrap().to_string(), o))
+        .collect();
+    for (k, plural, scope) in [
+        ("PolicyReport", "policyreports", "Namespaced"),
+        ("ClusterPolicyReport", "clusterpolicyreports", "Cluster"),
+    ] {
+        let crd = crds.get(k).unwrap_or_else(|| panic!("no CRD for {k}"));
+        assert_eq!(crd["spec"]["group"], audit::REPORT_GROUP);
+        assert_eq!(crd["spec"]["names"]["plural"], plural);
+        assert_eq!(crd["spec"]["scope"], scope);
+        let version = crd["spec"]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == audit::REPORT_VERSION)
+            .unwrap_or_else(|| panic!("{k}: no {}", audit::REPORT_VERSION));
+        assert_eq!(version["served"], true);
+        let result = &version["schema"]["openAPIV3Schema"]["properties"]["results"]["items"];
+        // what the audit's results use: the result and severity values, properties as strings
+        let results = strs(&result["properties"]["result"]["enum"]);
+        for v in ["pass", "fail", "warn"] {
+            assert!(results.contains(v), "{k}: result {v}");
+        }
+        let severities = strs(&result["properties"]["severity"]["enum"]);
+        for v in ["high", "medium", "info"] {
+            assert!(severities.contains(v), "{k}: severity {v}");
+        }
+        assert_eq!(
+            result["properties"]["properties"]["additionalProperties"]["type"],
+            "string"
+        );
+    }
+    let role = find(objs, "ClusterRole");
+    let rules = role["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1, "{role}");
+    assert_eq!(
+        strs(&rules[0]["apiGroups"]),
+        strs(&serde_json::json!([audit::REPORT_GROUP]))
+    );
+    assert_eq!(
+        strs(&rules[0]["resources"]),
+        strs(&serde_json::json!([
+            "policyreports",
+            "clusterpolicyreports"
+        ]))
+    );
+    assert_eq!(
+        strs(&rules[0]["verbs"]),
+        strs(&serde_json::json!([
+            "get", "list", "create", "update", "delete"
+        ]))
+    );
+    let binding = find(objs, "ClusterRoleBinding");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    let sa = find(&r.overlays["self-signed"], "ServiceAccount");
+    assert_eq!(binding["subjects"][0]["name"], sa["metadata"]["name"]);
+    assert_eq!(
+        binding["subjects"][0]["namespace"],
+        sa["metadata"]["namespace"]
+    );
+}

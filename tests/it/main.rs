@@ -28,3 +28,4 @@ mod schemas;
 mod security;
 mod server;
 mod world;
+mod audit;

@@ -77,8 +77,8 @@ fn native_checks_and_policies_name_each_other() {
     );
 }
 
-/// `flink` <- `engine` <- {`admission` <- `server`, `lint`, `deploy`}; the engine does no I/O,
-/// and `deploy` (the install manifests) stays pure too.
+/// `flink` <- `engine` <- {`admission`, `audit`} <- `server`, and `lint`, `deploy` beside them;
+/// the engine does no I/O, and `deploy` (the install manifests) and `audit` stay pure too.
 #[test]
 fn module_layering_holds() {
     let allowed: &[(&str, &[&str])] = &[
@@ -86,7 +86,11 @@ fn module_layering_holds() {
         ("engine", &["flink", "engine"]),
         ("lint", &["flink", "engine", "lint"]),
         ("admission", &["flink", "engine", "admission"]),
-        ("server", &["flink", "engine", "admission", "server"]),
+        ("audit", &["flink", "engine", "audit"]),
+        (
+            "server",
+            &["flink", "engine", "admission", "audit", "server"],
+        ),
         ("deploy", &["flink", "engine", "deploy"]),
     ];
     let forbidden_in_engine = [
@@ -105,13 +109,21 @@ fn module_layering_holds() {
             let text = std::fs::read_to_string(&f).unwrap();
             for line in text.lines() {
                 let l = line.trim();
-                for target in ["flink", "engine", "lint", "admission", "server", "deploy"] {
+                for target in [
+                    "flink",
+                    "engine",
+                    "lint",
+                    "admission",
+                    "audit",
+                    "server",
+                    "deploy",
+                ] {
                     let pat = format!("crate::{target}");
                     if l.contains(&pat) && !may_use.contains(&target) {
                         panic!("{}: {module} must not use {pat}: {l}", f.display());
                     }
                 }
-                if *module == "engine" || *module == "flink" || *module == "deploy" {
+                if matches!(*module, "engine" | "flink" | "deploy" | "audit") {
                     for bad in forbidden_in_engine {
                         let imports = l.starts_with("use ") && l.contains(bad);
                         let paths = l.contains(&format!("{bad}::"));

@@ -68,6 +68,11 @@ struct World {
     absent: BTreeSet<String>,
     /// API groups discovery lists besides the built-in ones.
     extra_groups: Vec<String>,
+    /// PolicyReports (`wgpolicyk8s.io`): (plural, namespace, name) -> report. Written by
+    /// clients (create, replace, delete), not watched.
+    reports: BTreeMap<(String, String, String), Value>,
+    /// The PolicyReport CRDs are not installed (404).
+    no_report_crds: bool,
 }
 
 /// What the server has served so far and what is open now; every change is published to
@@ -82,6 +87,8 @@ pub struct Activity {
     pub expired: usize,
     /// The watch streams open now.
     pub open: Vec<OpenWatchInfo>,
+    /// PolicyReport writes served: creates, replaces, deletes.
+    pub report_writes: usize,
     next_id: u64,
 }
 
@@ -371,6 +378,33 @@ impl ApiServer {
         true
     }
 
+    /// The PolicyReports (`PolicyReport` and `ClusterPolicyReport`) clients have written, by
+    /// (plural, namespace, name).
+    pub fn reports(&self) -> BTreeMap<(String, String, String), Value> {
+        lock(&self.shared.world).reports.clone()
+    }
+
+    /// PolicyReport writes served so far (creates, replaces, deletes).
+    pub fn report_writes(&self) -> usize {
+        self.shared.activity.borrow().report_writes
+    }
+
+    /// Store a PolicyReport as if someone else (or an earlier run) had written it.
+    pub fn put_report(&self, report: Value) {
+        let mut w = lock(&self.shared.world);
+        w.rv += 1;
+        let rv = w.rv;
+        let mut report = report;
+        report["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let key = report_key(&report);
+        w.reports.insert(key, report);
+    }
+
+    /// The PolicyReport CRDs are not installed: their API answers 404.
+    pub fn remove_report_crds(&self) {
+        lock(&self.shared.world).no_report_crds = true;
+    }
+
     /// How many list and watch requests were served, watches open now, 410s sent.
     pub fn lists(&self) -> usize {
         self.shared.activity.borrow().lists
@@ -583,7 +617,23 @@ async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> (tokio::task::JoinHandl
     let app = Router::new()
         .route("/apis", get(discovery))
         .route("/api/{version}/{plural}", get(core))
-        .route("/apis/{group}/{version}/{plural}", get(grouped))
+        .route("/api/{version}/namespaces/{ns}/{plural}", get(core_in))
+        .route(
+            "/apis/{group}/{version}/{plural}",
+            get(grouped).post(report_create),
+        )
+        .route(
+            "/apis/{group}/{version}/{plural}/{name}",
+            get(report_get).put(report_put).delete(report_delete),
+        )
+        .route(
+            "/apis/{group}/{version}/namespaces/{ns}/{plural}",
+            get(grouped_in).post(report_create),
+        )
+        .route(
+            "/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}",
+            get(report_get).put(report_put).delete(report_delete),
+        )
         .route("/version", get(version))
         .with_state(shared);
     // One task owns the listener and every connection: aborting it refuses new connections
@@ -662,7 +712,261 @@ async fn grouped(
     UrlPath((group, version, plural)): UrlPath<(String, String, String)>,
     RawQuery(q): RawQuery,
 ) -> Response {
+    if group == REPORT_GROUP {
+        return report_list(&shared, &version, &plural, None, &parse_query(q));
+    }
     resource(shared, group, version, plural, parse_query(q)).await
+}
+
+/// A list in one namespace (`/api/v1/namespaces/{ns}/configmaps`); not watched.
+async fn core_in(
+    State(shared): State<Arc<Shared>>,
+    UrlPath((version, ns, plural)): UrlPath<(String, String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let mut q = parse_query(q);
+    q.insert(NAMESPACE_PARAM.into(), ns);
+    resource(shared, String::new(), version, plural, q).await
+}
+
+async fn grouped_in(
+    State(shared): State<Arc<Shared>>,
+    UrlPath((group, version, ns, plural)): UrlPath<(String, String, String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = parse_query(q);
+    if group == REPORT_GROUP {
+        return report_list(&shared, &version, &plural, Some(&ns), &q);
+    }
+    let mut q = q;
+    q.insert(NAMESPACE_PARAM.into(), ns);
+    resource(shared, group, version, plural, q).await
+}
+
+/// The namespace of a namespaced list, passed on as a query parameter no client sends.
+const NAMESPACE_PARAM: &str = " namespace";
+
+const REPORT_GROUP: &str = "wgpolicyk8s.io";
+const REPORT_VERSION: &str = "v1alpha2";
+
+fn report_key(r: &Value) -> (String, String, String) {
+    let plural = if r["kind"] == "ClusterPolicyReport" {
+        "clusterpolicyreports"
+    } else {
+        "policyreports"
+    };
+    (
+        plural.to_string(),
+        r["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        r["metadata"]["name"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+fn not_found() -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ),
+    )
+}
+
+/// Whether the report API is served for `version`/`plural` (namespaced or not, as it should be).
+fn report_api(shared: &Shared, version: &str, plural: &str, namespaced: bool) -> bool {
+    let expected = if namespaced {
+        "policyreports"
+    } else {
+        "clusterpolicyreports"
+    };
+    version == REPORT_VERSION && plural == expected && !lock(&shared.world).no_report_crds
+}
+
+/// `labelSelector=k=v` (one equality, all this test server needs).
+fn selected(r: &Value, q: &BTreeMap<String, String>) -> bool {
+    match q.get("labelSelector").and_then(|s| s.split_once('=')) {
+        Some((k, v)) => r["metadata"]["labels"][k] == v,
+        None => true,
+    }
+}
+
+fn report_list(
+    shared: &Shared,
+    version: &str,
+    plural: &str,
+    ns: Option<&str>,
+    q: &BTreeMap<String, String>,
+) -> Response {
+    let namespaced = plural == "policyreports";
+    if !report_api(shared, version, plural, namespaced) {
+        return not_found();
+    }
+    shared.activity.send_modify(|a| a.lists += 1);
+    let w = lock(&shared.world);
+    let items: Vec<Value> = w
+        .reports
+        .iter()
+        .filter(|((p, n, _), r)| p == plural && ns.is_none_or(|ns| ns == n) && selected(r, q))
+        .map(|(_, r)| r.clone())
+        .collect();
+    let kind = if namespaced {
+        "PolicyReportList"
+    } else {
+        "ClusterPolicyReportList"
+    };
+    json_response(
+        StatusCode::OK,
+        json!({"kind": kind, "apiVersion": format!("{REPORT_GROUP}/{REPORT_VERSION}"),
+            "metadata": {"resourceVersion": w.rv.to_string()}, "items": items}),
+    )
+}
+
+fn report_at(
+    shared: &Shared,
+    (group, version, plural): (&str, &str, &str),
+    ns: Option<&str>,
+    name: &str,
+) -> Option<(String, String, String)> {
+    if group != REPORT_GROUP || !report_api(shared, version, plural, ns.is_some()) {
+        return None;
+    }
+    Some((
+        plural.to_string(),
+        ns.unwrap_or("").to_string(),
+        name.to_string(),
+    ))
+}
+
+/// Create (`name` none) or replace a report; a replace must carry the stored resourceVersion.
+fn report_write(
+    shared: &Shared,
+    at: (&str, &str, &str),
+    ns: Option<&str>,
+    name: Option<&str>,
+    body: Bytes,
+) -> Response {
+    let Ok(mut r) = serde_json::from_slice::<Value>(&body) else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            status(400, "BadRequest", "not JSON"),
+        );
+    };
+    let body_name = r["metadata"]["name"].as_str().unwrap_or("").to_string();
+    let Some(key) = report_at(shared, at, ns, name.unwrap_or(&body_name)) else {
+        return not_found();
+    };
+    let mut w = lock(&shared.world);
+    let existing = w.reports.get(&key).cloned();
+    match (name, &existing) {
+        (None, Some(_)) => {
+            return json_response(
+                StatusCode::CONFLICT,
+                status(409, "AlreadyExists", "already exists"),
+            );
+        }
+        (Some(_), None) => return not_found(),
+        (Some(_), Some(e))
+            if e["metadata"]["resourceVersion"] != r["metadata"]["resourceVersion"] =>
+        {
+            return json_response(
+                StatusCode::CONFLICT,
+                status(409, "Conflict", "the object has been modified"),
+            );
+        }
+        _ => {}
+    }
+    w.rv += 1;
+    r["metadata"]["resourceVersion"] = json!(w.rv.to_string());
+    if let Some(ns) = ns {
+        r["metadata"]["namespace"] = json!(ns);
+    }
+    w.reports.insert(key, r.clone());
+    drop(w);
+    shared.activity.send_modify(|a| a.report_writes += 1);
+    let code = if name.is_none() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    json_response(code, r)
+}
+
+fn report_read(shared: &Shared, at: (&str, &str, &str), ns: Option<&str>, name: &str) -> Response {
+    let Some(key) = report_at(shared, at, ns, name) else {
+        return not_found();
+    };
+    match lock(&shared.world).reports.get(&key) {
+        Some(r) => json_response(StatusCode::OK, r.clone()),
+        None => not_found(),
+    }
+}
+
+fn report_remove(
+    shared: &Shared,
+    at: (&str, &str, &str),
+    ns: Option<&str>,
+    name: &str,
+) -> Response {
+    let Some(key) = report_at(shared, at, ns, name) else {
+        return not_found();
+    };
+    let removed = lock(&shared.world).reports.remove(&key);
+    match removed {
+        Some(r) => {
+            shared.activity.send_modify(|a| a.report_writes += 1);
+            json_response(StatusCode::OK, r)
+        }
+        None => not_found(),
+    }
+}
+
+/// The path parameters of a report URL: group, version, plural, and the namespace and name
+/// where the URL has them.
+type Params = UrlPath<BTreeMap<String, String>>;
+
+fn parts(p: &BTreeMap<String, String>) -> ((&str, &str, &str), Option<&str>, Option<&str>) {
+    let get = |k: &str| p.get(k).map(String::as_str);
+    (
+        (
+            get("group").unwrap_or(""),
+            get("version").unwrap_or(""),
+            get("plural").unwrap_or(""),
+        ),
+        get("ns"),
+        get("name"),
+    )
+}
+
+async fn report_create(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(p): Params,
+    body: Bytes,
+) -> Response {
+    let (at, ns, _) = parts(&p);
+    report_write(&shared, at, ns, None, body)
+}
+
+async fn report_get(State(shared): State<Arc<Shared>>, UrlPath(p): Params) -> Response {
+    let (at, ns, name) = parts(&p);
+    report_read(&shared, at, ns, name.unwrap_or(""))
+}
+
+async fn report_put(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(p): Params,
+    body: Bytes,
+) -> Response {
+    let (at, ns, name) = parts(&p);
+    report_write(&shared, at, ns, Some(name.unwrap_or("")), body)
+}
+
+async fn report_delete(State(shared): State<Arc<Shared>>, UrlPath(p): Params) -> Response {
+    let (at, ns, name) = parts(&p);
+    report_remove(&shared, at, ns, name.unwrap_or(""))
 }
 
 /// `a=b&c=d`, percent-decoded (`+` is a space).
@@ -825,6 +1129,8 @@ fn list(shared: &Shared, kind: &Kind, key: &str, q: &BTreeMap<String, String>) -
         ),
         None => Box::new(objects.iter()),
     };
+    let only = q.get(NAMESPACE_PARAM);
+    let range = range.filter(|((ns, _), _)| only.is_none_or(|o| o == ns));
     let mut last = None;
     for (k, o) in range {
         if items.len() == limit {
