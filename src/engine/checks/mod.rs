@@ -14,6 +14,7 @@ mod resources;
 mod security;
 mod session;
 pub mod standalone;
+mod updates;
 mod values;
 mod wiring;
 
@@ -48,6 +49,7 @@ mod all {
     use super::resources::*;
     use super::security::*;
     use super::session::*;
+    use super::updates::*;
     use super::values::*;
     use super::wiring::*;
     include!(concat!(env!("OUT_DIR"), "/checks.rs"));
