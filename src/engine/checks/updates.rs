@@ -63,6 +63,25 @@ fn reconciled<'a>(ctx: &Ctx<'a>) -> Option<Cow<'a, Value>> {
     old.at("/spec").filter(|s| s.is_object()).map(Cow::Borrowed)
 }
 
+/// [`reconciled`], for a subject of `kind` (the operator's spec-change checks are per kind).
+fn last_deployed<'a>(ctx: &Ctx<'a>, kind: CrKind) -> Option<Cow<'a, Value>> {
+    if judged(ctx) != Some(kind) {
+        return None;
+    }
+    reconciled(ctx)
+}
+
+/// The hit of a switch the operator refuses (FLK601, FLK602), at the first of `at` the subject
+/// has.
+fn switch(ctx: &Ctx<'_>, at: &[&str], from: &str, to: &str, operator: &str) -> Vec<Hit> {
+    vec![
+        Hit::at(at_first(ctx, at))
+            .arg("from", from)
+            .arg("to", to)
+            .arg("operator", operator),
+    ]
+}
+
 /// The old version's spec (at the kind's spec root), for the warnings.
 fn old_spec<'a>(ctx: &Ctx<'a>, root: &str) -> Option<&'a Value> {
     ctx.subject.old?.at(root).filter(|s| s.is_object())
@@ -106,10 +125,7 @@ pub(super) const CLUSTER_TYPE_SWITCH: Native = Native {
 /// FLK601: a FlinkDeployment that gains or loses `spec.job` (application vs session cluster)
 /// after the operator deployed it.
 fn cluster_type_switch(ctx: &Ctx<'_>) -> Vec<Hit> {
-    if judged(ctx) != Some(CrKind::FlinkDeployment) {
-        return Vec::new();
-    }
-    let Some(last) = reconciled(ctx) else {
+    let Some(last) = last_deployed(ctx, CrKind::FlinkDeployment) else {
         return Vec::new();
     };
     let spec = ctx.obj.get("spec").unwrap_or(&Value::Null);
@@ -130,12 +146,7 @@ fn cluster_type_switch(ctx: &Ctx<'_>) -> Vec<Hit> {
         ),
         _ => return Vec::new(),
     };
-    vec![
-        Hit::at(at_first(ctx, &["/spec/job", "/spec"]))
-            .arg("from", from)
-            .arg("to", to)
-            .arg("operator", operator),
-    ]
+    switch(ctx, &["/spec/job", "/spec"], from, to, operator)
 }
 
 /// FLK602: `check: native: deployment_mode_switch`.
@@ -147,10 +158,7 @@ pub(super) const DEPLOYMENT_MODE_SWITCH: Native = Native {
 /// FLK602: a FlinkDeployment whose `spec.mode` (native when unset) changes after the operator
 /// deployed it.
 fn deployment_mode_switch(ctx: &Ctx<'_>) -> Vec<Hit> {
-    if judged(ctx) != Some(CrKind::FlinkDeployment) {
-        return Vec::new();
-    }
-    let Some(last) = reconciled(ctx) else {
+    let Some(last) = last_deployed(ctx, CrKind::FlinkDeployment) else {
         return Vec::new();
     };
     // The operator reads the enum: `native`, `standalone`, or null (native).
@@ -171,12 +179,7 @@ fn deployment_mode_switch(ctx: &Ctx<'_>) -> Vec<Hit> {
         }
         _ => return Vec::new(),
     };
-    vec![
-        Hit::at(at_first(ctx, &["/spec/mode", "/spec"]))
-            .arg("from", from)
-            .arg("to", to)
-            .arg("operator", operator),
-    ]
+    switch(ctx, &["/spec/mode", "/spec"], from, to, operator)
 }
 
 /// FLK603: `check: native: flink_version_after_suspend`.
@@ -188,10 +191,7 @@ pub(super) const FLINK_VERSION_AFTER_SUSPEND: Native = Native {
 /// FLK603: a FlinkDeployment whose last deployed job was suspended with `upgradeMode:
 /// last-state` and whose `flinkVersion` now differs, while the new job is not stateless.
 fn flink_version_after_suspend(ctx: &Ctx<'_>) -> Vec<Hit> {
-    if judged(ctx) != Some(CrKind::FlinkDeployment) {
-        return Vec::new();
-    }
-    let Some(last) = reconciled(ctx) else {
+    let Some(last) = last_deployed(ctx, CrKind::FlinkDeployment) else {
         return Vec::new();
     };
     let spec = ctx.obj.get("spec").unwrap_or(&Value::Null);
@@ -220,10 +220,7 @@ pub(super) const SAVEPOINT_REDEPLOY_WITHOUT_PATH: Native = Native {
 /// FLK604: a FlinkDeployment whose `job.savepointRedeployNonce` is set to a new value while
 /// `job.initialSavepointPath` is blank.
 fn savepoint_redeploy_without_path(ctx: &Ctx<'_>) -> Vec<Hit> {
-    if judged(ctx) != Some(CrKind::FlinkDeployment) {
-        return Vec::new();
-    }
-    let Some(last) = reconciled(ctx) else {
+    let Some(last) = last_deployed(ctx, CrKind::FlinkDeployment) else {
         return Vec::new();
     };
     let (Some(last_job), Some(job)) = (
@@ -254,10 +251,7 @@ pub(super) const SESSION_JOB_DEPLOYMENT_CHANGE: Native = Native {
 /// FLK605: a FlinkSessionJob whose `spec.deploymentName` differs from the one it was deployed
 /// to.
 fn session_job_deployment_change(ctx: &Ctx<'_>) -> Vec<Hit> {
-    if judged(ctx) != Some(CrKind::FlinkSessionJob) {
-        return Vec::new();
-    }
-    let Some(last) = reconciled(ctx) else {
+    let Some(last) = last_deployed(ctx, CrKind::FlinkSessionJob) else {
         return Vec::new();
     };
     let old = member(&last, "deploymentName");
@@ -281,6 +275,12 @@ fn specs<'a>(ctx: &Ctx<'a>) -> Option<(&'a Value, &'a Value, &'static str)> {
     Some((new, old, root))
 }
 
+/// The new and old job of [`specs`], when both versions have one.
+fn jobs<'a>(ctx: &Ctx<'a>) -> Option<(&'a Value, &'a Value, &'static str)> {
+    let (new, old, root) = specs(ctx)?;
+    Some((member(new, "job")?, member(old, "job")?, root))
+}
+
 /// FLK610: `check: native: upgrade_mode_to_stateless`.
 pub(super) const UPGRADE_MODE_TO_STATELESS: Native = Native {
     args: &["old", "new"],
@@ -290,10 +290,7 @@ pub(super) const UPGRADE_MODE_TO_STATELESS: Native = Native {
 /// FLK610: a job whose `upgradeMode` goes from `savepoint` or `last-state` to `stateless`
 /// (written, or by leaving it out: the operator's default).
 fn upgrade_mode_to_stateless(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let Some((new, old, root)) = specs(ctx) else {
-        return Vec::new();
-    };
-    let (Some(old_job), Some(job)) = (member(old, "job"), member(new, "job")) else {
+    let Some((job, old_job, root)) = jobs(ctx) else {
         return Vec::new();
     };
     let was = upgrade_mode(old_job);
@@ -363,10 +360,7 @@ pub(super) const STATELESS_PROGRAM_CHANGE: Native = Native {
 
 /// FLK612: a job with `upgradeMode: stateless` whose `jarURI` or `entryClass` changes.
 fn stateless_program_change(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let Some((new, old, root)) = specs(ctx) else {
-        return Vec::new();
-    };
-    let (Some(old_job), Some(job)) = (member(old, "job"), member(new, "job")) else {
+    let Some((job, old_job, root)) = jobs(ctx) else {
         return Vec::new();
     };
     if upgrade_mode(job) != "stateless" {
