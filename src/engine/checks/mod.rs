@@ -83,6 +83,9 @@ pub struct Ctx<'a> {
     /// For a ConfigMap subject: the Flink configuration files its users read, parsed once.
     /// Every standalone workload in sight, listed once per check.
     workloads: OnceLock<Vec<Arc<Value>>>,
+    /// The spec the operator last deployed, read once per check for the FLK6xx rules
+    /// (`updates::reconciled`: a JSON text in the old version's status).
+    pub(crate) reconciled: OnceLock<Option<std::borrow::Cow<'a, Value>>>,
     pub(crate) read_files:
         OnceLock<Vec<(standalone::ConfigFile, crate::flink::config::FlinkConfig)>>,
 }
@@ -115,6 +118,7 @@ impl<'a> Ctx<'a> {
             me: OnceLock::new(),
             read_files: OnceLock::new(),
             workloads: OnceLock::new(),
+            reconciled: OnceLock::new(),
         }
     }
 

@@ -46,7 +46,14 @@ fn spec_root(kind: CrKind) -> Option<&'static str> {
 /// yet and compares nothing. An old version without any `status` in the webhook is the same
 /// (the operator has written nothing yet); offline (files hold no status) its `spec` is what was
 /// deployed.
-fn reconciled<'a>(ctx: &Ctx<'a>) -> Option<Cow<'a, Value>> {
+fn reconciled<'c>(ctx: &'c Ctx<'_>) -> Option<&'c Value> {
+    ctx.reconciled
+        .get_or_init(|| read_reconciled(ctx))
+        .as_deref()
+}
+
+/// [`reconciled`], read (once per check).
+fn read_reconciled<'a>(ctx: &Ctx<'a>) -> Option<Cow<'a, Value>> {
     let old = ctx.subject.old?;
     if let Some(status) = old.at("/status/reconciliationStatus") {
         let text = status.get("lastReconciledSpec").and_then(Value::as_str)?;
@@ -64,7 +71,7 @@ fn reconciled<'a>(ctx: &Ctx<'a>) -> Option<Cow<'a, Value>> {
 }
 
 /// [`reconciled`], for a subject of `kind` (the operator's spec-change checks are per kind).
-fn last_deployed<'a>(ctx: &Ctx<'a>, kind: CrKind) -> Option<Cow<'a, Value>> {
+fn last_deployed<'c>(ctx: &'c Ctx<'_>, kind: CrKind) -> Option<&'c Value> {
     if judged(ctx) != Some(kind) {
         return None;
     }
@@ -129,10 +136,7 @@ fn cluster_type_switch(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     };
     let spec = ctx.obj.get("spec").unwrap_or(&Value::Null);
-    let (had, has) = (
-        member(&last, "job").is_some(),
-        member(spec, "job").is_some(),
-    );
+    let (had, has) = (member(last, "job").is_some(), member(spec, "job").is_some());
     let (from, to, operator) = match (had, has) {
         (false, true) => (
             "session",
@@ -167,7 +171,7 @@ fn deployment_mode_switch(ctx: &Ctx<'_>) -> Vec<Hit> {
         _ => "native",
     };
     let (from, to) = (
-        mode(&last),
+        mode(last),
         mode(ctx.obj.get("spec").unwrap_or(&Value::Null)),
     );
     let operator = match (from, to) {
@@ -195,12 +199,12 @@ fn flink_version_after_suspend(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     };
     let spec = ctx.obj.get("spec").unwrap_or(&Value::Null);
-    let (Some(last_job), Some(job)) = (member(&last, "job"), member(spec, "job")) else {
+    let (Some(last_job), Some(job)) = (member(last, "job"), member(spec, "job")) else {
         return Vec::new();
     };
     let suspended = last_job.get("state").and_then(Value::as_str) == Some("suspended")
         && upgrade_mode(last_job) == "last-state";
-    let (old, new) = (member(&last, "flinkVersion"), member(spec, "flinkVersion"));
+    let (old, new) = (member(last, "flinkVersion"), member(spec, "flinkVersion"));
     if !suspended || upgrade_mode(job) == "stateless" || old == new {
         return Vec::new();
     }
@@ -224,7 +228,7 @@ fn savepoint_redeploy_without_path(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     };
     let (Some(last_job), Some(job)) = (
-        member(&last, "job"),
+        member(last, "job"),
         ctx.obj.at("/spec/job").filter(|j| !j.is_null()),
     ) else {
         return Vec::new();
@@ -254,7 +258,7 @@ fn session_job_deployment_change(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(last) = last_deployed(ctx, CrKind::FlinkSessionJob) else {
         return Vec::new();
     };
-    let old = member(&last, "deploymentName");
+    let old = member(last, "deploymentName");
     let new = ctx.obj.at("/spec/deploymentName").filter(|v| !v.is_null());
     if old.is_none() || old == new {
         return Vec::new();
