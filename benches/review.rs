@@ -1,6 +1,9 @@
 //! One admission review of each body `scripts/load.sh` sends, straight through the admission
 //! function (no sockets, no HTTP): bytes -> `admission::decode` -> `admission::review` ->
-//! response bytes, for `/validate` and `/mutate`.
+//! response bytes, for `/validate` and `/mutate`. Plus the FlinkDeployment body as an UPDATE,
+//! with the stored object as `oldObject` (which the webhook keeps for FlinkDeployments: the
+//! FLK6xx rules compare with it) and the same UPDATE without `oldObject`: the difference is
+//! what keeping it costs.
 //!
 //! Before the benchmarks it prints the heap allocations one review makes (a counting global
 //! allocator; the count is the same on every run of a review, so one run is measured after a
@@ -57,6 +60,32 @@ fn body(path: &str) -> Vec<u8> {
     value.to_string().into_bytes()
 }
 
+/// The FlinkDeployment body as an UPDATE raising the job's parallelism: with `oldObject` the
+/// object as stored (the old parallelism, and the status the operator writes: the last
+/// reconciled spec as JSON text), or without it.
+fn update_body(with_old: bool) -> Vec<u8> {
+    let bytes = body(BODIES[0].1);
+    let mut review: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let request = &mut review["request"];
+    request["operation"] = "UPDATE".into();
+    let mut old = request["object"].clone();
+    old["spec"]["job"]["parallelism"] = 2.into();
+    let reconciled = serde_json::json!({"spec": old["spec"],
+        "resource_metadata": {"apiVersion": "flink.apache.org/v1beta1", "firstDeployment": false}});
+    let status = serde_json::json!({"reconciliationStatus": {
+        "lastReconciledSpec": reconciled.to_string(), "state": "DEPLOYED"},
+        "jobStatus": {"state": "RUNNING"}, "lifecycleState": "STABLE"});
+    old["status"] = status.clone();
+    request["object"]["status"] = status;
+    if let Some(r) = request.as_object_mut() {
+        r.shift_remove("oldObject");
+        if with_old {
+            r.insert("oldObject".into(), old);
+        }
+    }
+    review.to_string().into_bytes()
+}
+
 /// One review, bytes to bytes, as the server's handler does it.
 fn one(engine: &Engine, body: &[u8], endpoint: Endpoint, policy: &Policy) -> Vec<u8> {
     let review = match admission::decode(body) {
@@ -77,21 +106,22 @@ fn benches(c: &mut Criterion) {
         ("validate", Endpoint::Validate),
         ("mutate", Endpoint::Mutate),
     ];
-    for (name, path) in BODIES {
-        let bytes = body(path);
+    let mut bodies: Vec<(&str, Vec<u8>)> = BODIES.iter().map(|(n, p)| (*n, body(p))).collect();
+    bodies.push(("flinkdeployment-update", update_body(true)));
+    bodies.push(("flinkdeployment-update-no-old", update_body(false)));
+    for (name, bytes) in &bodies {
         for (ep_name, ep) in endpoints {
-            black_box(one(&engine, &bytes, ep, &policy));
+            black_box(one(&engine, bytes, ep, &policy));
             let before = ALLOCS.load(Ordering::Relaxed);
-            black_box(one(&engine, &bytes, ep, &policy));
+            black_box(one(&engine, bytes, ep, &policy));
             let n = ALLOCS.load(Ordering::Relaxed) - before;
             println!("allocations per review: {name} {ep_name}: {n}");
         }
     }
-    for (name, path) in BODIES {
-        let bytes = body(path);
+    for (name, bytes) in &bodies {
         for (ep_name, ep) in endpoints {
             c.bench_function(&format!("review/{name}/{ep_name}"), |b| {
-                b.iter(|| one(&engine, black_box(&bytes), ep, &policy))
+                b.iter(|| one(&engine, black_box(bytes), ep, &policy))
             });
         }
     }

@@ -5,9 +5,11 @@
 //! The body is parsed once as a [`serde_json::Value`]; `request.object` is moved out of it
 //! untouched, never round-tripped through typed structs, so unknown fields survive into the
 //! patches computed on them. What no rule reads is skipped while parsing, not built and
-//! dropped ([`UNREAD`]): `oldObject` (the object as stored, as large as the object itself) and
-//! the object's `metadata.managedFields` (often the larger part of an object a client applied).
-//! A patch only names what it changes, so what was skipped stays as the API server has it.
+//! dropped ([`UNREAD`]): the objects' `metadata.managedFields` (often the larger part of an
+//! object a client applied), and `oldObject` (the object as stored, as large as the object
+//! itself) unless the review is an UPDATE of a kind that a rule comparing with the old version
+//! judges ([`keeps_old`]). A patch only names what it changes, so what was skipped stays as the
+//! API server has it.
 
 use crate::flink::pointer::Pointer as _;
 use std::fmt;
@@ -66,6 +68,10 @@ pub struct Request {
     pub user: Option<String>,
     /// `request.object`, without [`UNREAD`] members; `None` when absent or `null` (DELETE).
     pub object: Option<std::sync::Arc<Value>>,
+    /// `request.oldObject`, without its `managedFields`: only for an UPDATE of a kind
+    /// [`keeps_old`] names, else `None` (not parsed at all when `kind` and `operation` come
+    /// before it, as API servers send them).
+    pub old_object: Option<std::sync::Arc<Value>>,
 }
 
 /// Why a body is not a review we can answer (the server answers 400 with it).
@@ -109,13 +115,61 @@ impl std::error::Error for DecodeError {}
 
 /// Members of a review no rule reads, as paths of member names from the top of the body (an
 /// envelope's request, or a bare request): skipped while parsing ([`decode`]), taken out of an
-/// already parsed review ([`decode_value`]).
+/// already parsed review ([`decode_value`]). `oldObject` itself is skipped too unless
+/// [`keeps_old`] wants it ([`OLD_OBJECT`]).
 pub const UNREAD: &[&[&str]] = &[
-    &["request", "oldObject"],
     &["request", "object", "metadata", "managedFields"],
-    &["oldObject"],
+    &["request", "oldObject", "metadata", "managedFields"],
     &["object", "metadata", "managedFields"],
+    &["oldObject", "metadata", "managedFields"],
 ];
+
+/// The request member holding the object as stored before an UPDATE.
+pub const OLD_OBJECT: &str = "oldObject";
+
+/// Whether the webhook keeps `oldObject` for a review of `operation` on `group`/`kind`: an
+/// UPDATE of a kind that an admission rule limited to UPDATE judges (those compare the object
+/// with what was there before: the FLK6xx rules). Every other review is decoded without it.
+pub fn keeps_old(operation: &str, group: &str, kind: &str) -> bool {
+    operation == "UPDATE" && old_kinds().iter().any(|(g, k)| *g == group && *k == kind)
+}
+
+/// The kinds of [`keeps_old`], worked out once from the embedded rules.
+fn old_kinds() -> &'static [(&'static str, &'static str)] {
+    static KINDS: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        let Ok(registry) = crate::engine::Registry::embedded() else {
+            return Vec::new();
+        };
+        let mut kinds: Vec<(&'static str, &'static str)> = registry
+            .rules()
+            .iter()
+            .filter(|r| !r.operations.is_empty() && r.operations.iter().all(|o| o == "UPDATE"))
+            .flat_map(|r| r.admission_kinds())
+            .map(|k| (k.group, k.kind))
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    })
+}
+
+/// Whether a request whose members so far are `seen` keeps the `oldObject` that comes next:
+/// its `operation` and `kind` come first (as API servers send them) and [`keeps_old`] wants it.
+/// A request naming them only after `oldObject` is read without it (the decision is made before
+/// anything of it is built).
+fn may_keep_old(seen: &serde_json::Map<String, Value>) -> bool {
+    let (Some(operation), Some(kind)) = (seen.get("operation"), seen.get("kind")) else {
+        return false;
+    };
+    let part = |p: &str| kind.get(p).and_then(Value::as_str).unwrap_or("");
+    keeps_old(
+        operation.as_str().unwrap_or(""),
+        part("group"),
+        part("kind"),
+    )
+}
 
 /// Decode a request body.
 pub fn decode(body: &[u8]) -> Result<Review, DecodeError> {
@@ -242,6 +296,11 @@ impl<'de> serde::de::Visitor<'de> for Pruned<'_> {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let on_path = |p: &&[&str]| p.get(self.depth) == Some(&key.as_str());
+            // A request's `oldObject` (a path goes on below it): skipped unless it may be kept.
+            if key == OLD_OBJECT && self.paths.iter().any(on_path) && !may_keep_old(&out) {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            }
             let value = if self
                 .paths
                 .iter()
@@ -360,8 +419,25 @@ fn read_request(req: &mut Value) -> Result<Request, DecodeError> {
         None | Some(Value::Null) => None,
         Some(v) => Some(v),
     };
+    let kind = gvk(req, "kind", "kind");
+    // As [`decode`] decides while parsing: from the members before `oldObject`.
+    let keep = req.as_object().is_some_and(|m| {
+        let before: serde_json::Map<String, Value> = m
+            .iter()
+            .take_while(|(k, _)| k.as_str() != OLD_OBJECT)
+            .filter(|(k, _)| matches!(k.as_str(), "operation" | "kind"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        may_keep_old(&before)
+    });
+    let old_object = if keep {
+        take(req, OLD_OBJECT).map(std::sync::Arc::new)
+    } else {
+        None
+    };
     Ok(Request {
-        kind: gvk(req, "kind", "kind"),
+        kind,
+        old_object,
         resource: gvk(req, "resource", "resource"),
         sub_resource: s(req, "/subResource").filter(|x| !x.is_empty()),
         name: s(req, "/name").filter(|x| !x.is_empty()),
@@ -430,6 +506,55 @@ mod tests {
         // a request that is not an object is still no request
         let r = br#"{"apiVersion": "admission.k8s.io/v1", "request": [1]}"#;
         assert_eq!(decode(r), Err(DecodeError::NoRequest));
+    }
+
+    #[test]
+    fn old_object_is_kept_only_for_updates_of_the_kinds_rules_compare() {
+        let fd =
+            json!({"group": "flink.apache.org", "version": "v1beta1", "kind": "FlinkDeployment"});
+        let deployment = json!({"group": "apps", "version": "v1", "kind": "Deployment"});
+        let old = json!({"kind": "FlinkDeployment", "metadata": {"name": "a",
+            "managedFields": [{"manager": "kubectl"}]}, "spec": {"job": {}}});
+        let review = |op: &str, kind: &Value| {
+            json!({"apiVersion": V1, "kind": "AdmissionReview", "request": {
+                "uid": "u", "kind": kind, "operation": op,
+                "object": {"kind": "X"}, "oldObject": old}})
+        };
+        let both = |body: Value| {
+            let streamed = decode(body.to_string().as_bytes()).unwrap();
+            assert_eq!(
+                decode_value(body).unwrap(),
+                streamed,
+                "decode and decode_value agree"
+            );
+            streamed.request.old_object
+        };
+        let kept = both(review("UPDATE", &fd)).expect("UPDATE of a FlinkDeployment keeps it");
+        assert_eq!(kept["spec"], json!({"job": {}}));
+        assert!(kept["metadata"].get("managedFields").is_none());
+        assert_eq!(kept["metadata"]["name"], "a");
+        assert!(both(review("CREATE", &fd)).is_none());
+        assert!(both(review("DELETE", &fd)).is_none());
+        assert!(both(review("UPDATE", &deployment)).is_none());
+        // A request naming its kind only after oldObject is read without it (the decision is
+        // made before anything of it is built).
+        let late = json!({"request": {"uid": "u", "operation": "UPDATE", "oldObject": old,
+            "kind": fd}});
+        assert!(both(late).is_none());
+        // A bare request keeps it too.
+        let bare = review("UPDATE", &fd)["request"].clone();
+        assert!(both(bare).is_some());
+        assert!(keeps_old("UPDATE", "flink.apache.org", "FlinkSessionJob"));
+        assert!(keeps_old(
+            "UPDATE",
+            "flink.apache.org",
+            "FlinkBlueGreenDeployment"
+        ));
+        assert!(!keeps_old(
+            "UPDATE",
+            "flink.apache.org",
+            "FlinkStateSnapshot"
+        ));
     }
 
     #[test]

@@ -235,6 +235,7 @@ pub fn review(
     let subject = Subject {
         object,
         operation: Some(operation),
+        old: req.old_object.as_deref(),
         context: &tracked,
         shared: Some(&shared),
     };

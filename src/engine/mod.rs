@@ -44,12 +44,16 @@ impl Operation {
     }
 }
 
-/// What the engine judges: one object, the operation, and the rest of the world. (Not the
-/// object as it was before an UPDATE: no rule compares with it, and the webhook does not parse
-/// it; see `admission::decode::UNREAD`.)
+/// What the engine judges: one object, the operation, the object as it was before (an UPDATE's
+/// `oldObject`, or `flink-lint --old`), and the rest of the world.
 pub struct Subject<'a> {
     pub object: &'a Value,
     pub operation: Option<Operation>,
+    /// The object as it was before this change: an UPDATE's `oldObject` (the webhook keeps it
+    /// only for the kinds rules limited to UPDATE judge, see `admission::decode`), or its
+    /// counterpart of the same identity in `flink-lint --old`. Rules limited to UPDATE run
+    /// offline only when it is there.
+    pub old: Option<&'a Value>,
     pub context: &'a dyn Context,
     /// `object` behind an `Arc`, when the caller holds it that way: checks that list the
     /// subject among the objects around it share this one instead of copying the object.
@@ -62,9 +66,15 @@ impl<'a> Subject<'a> {
         Subject {
             object,
             operation: None,
+            old: None,
             context,
             shared: None,
         }
+    }
+
+    /// This subject compared with `old`, the object as it was before the change.
+    pub fn with_old(self, old: Option<&'a Value>) -> Self {
+        Subject { old, ..self }
     }
 
     /// [`Subject::offline`] for an object held in an `Arc` (no copy when a check lists it).
@@ -261,7 +271,11 @@ impl Engine {
                 {
                     continue;
                 }
-            } else if rule.operations.iter().all(|o| o == "UPDATE") && !rule.operations.is_empty() {
+            } else if rule.operations.iter().all(|o| o == "UPDATE")
+                && !rule.operations.is_empty()
+                && subject.old.is_none()
+            {
+                // Offline, a rule about changes runs only against an old version (`--old`).
                 continue;
             }
             let hits = match &rule.check {
@@ -398,6 +412,7 @@ impl Engine {
             let subject = Subject {
                 object,
                 operation: subject.operation,
+                old: subject.old,
                 context: subject.context,
                 shared: Some(object),
             };

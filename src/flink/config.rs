@@ -77,6 +77,8 @@ pub const HA_STORAGE_DIR_KEYS: &[&str] = &[
     "high-availability.zookeeper.storageDir",
     "recovery.zookeeper.storageDir",
 ];
+/// The job's maximum parallelism (the number of key groups its keyed state is split into).
+pub const MAX_PARALLELISM: &str = "pipeline.max-parallelism";
 /// `execution.checkpointing.dir` (Flink 1.20+) and its deprecated keys.
 pub const CHECKPOINT_DIR_KEYS: &[&str] = &[
     "execution.checkpointing.dir",

@@ -251,6 +251,13 @@ pub struct CheckArgs {
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// The previous version of the inputs (files or directories, walked as the paths are;
+    /// repeatable): each object is compared with the object of the same apiVersion group, kind,
+    /// namespace and name read here, as the webhook compares an UPDATE with the stored object,
+    /// and the rules about changes (FLK6xx) run. In CI: a checkout of the base branch
+    /// (docs/ci.md).
+    #[arg(long, value_name = "PATH")]
+    pub old: Vec<String>,
 }
 
 /// Parse arguments and run; returns the exit code.
@@ -639,6 +646,11 @@ fn read_and_judge(
     // Only the human format quotes source lines, and it reads the files it quotes again once
     // they are judged (standard input cannot be read twice: its text is kept).
     inputs.add_all(texts, |name| human && name == "-");
+    if !args.old.is_empty() {
+        let old = read_old(args, config, stderr)?;
+        inputs.errors.extend(old.errors.iter().cloned());
+        inputs.old = Some(super::OldObjects::of(&old));
+    }
     progress.reading(inputs.files.len(), inputs.objects.len(), stderr);
     let chosen = choose_platform(args, config, &inputs);
     config.settings.platform = chosen.platform;
@@ -672,6 +684,44 @@ fn read_and_judge(
         chosen,
         paths,
     })
+}
+
+/// The objects of the `--old` paths, found and read as the paths are (their values only: no
+/// text is kept). A file that cannot be read or parsed is an input error, named as given.
+fn read_old(args: &CheckArgs, config: &Config, stderr: &mut dyn Write) -> Result<Inputs, i32> {
+    if args.old.iter().any(|p| p == "-") {
+        return Err(usage(
+            stderr,
+            "--old reads files or directories, not standard input".to_string(),
+        ));
+    }
+    let old_args = CheckArgs {
+        paths: args.old.clone(),
+        ..args.clone()
+    };
+    let discover::Expanded {
+        inputs: files,
+        errors: missing,
+        ..
+    } = expand(&old_args, config, stderr)?;
+    let mut old = Inputs::default();
+    for (name, message) in missing {
+        old.unreadable(&name, message);
+    }
+    let mut texts = Vec::new();
+    for (name, text) in read_all(files) {
+        match text {
+            Ok(t) => texts.push((name, t)),
+            Err(u) => old.errors.push(super::InputError {
+                file: name,
+                line: u.line,
+                column: u.column,
+                message: u.message,
+            }),
+        }
+    }
+    old.add_all(texts, |_| false);
+    Ok(old)
 }
 
 /// The baseline a check compares with: `--baseline`, else the config file's `baseline`
@@ -1004,6 +1054,13 @@ fn fix(
         let _ = writeln!(
             stderr,
             "flink-lint fix: name the files or directories to fix (fix writes files, so it does not default to '.')"
+        );
+        return EXIT_USAGE;
+    }
+    if !args.check.old.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "flink-lint fix: --old is for `check` (the rules comparing versions have no fixes)"
         );
         return EXIT_USAGE;
     }

@@ -122,6 +122,56 @@ pub struct Inputs {
     pub files: Vec<LoadedFile>,
     pub objects: Vec<LoadedObject>,
     pub errors: Vec<InputError>,
+    /// The previous versions each object is compared with (`flink-lint --old`).
+    pub old: Option<OldObjects>,
+}
+
+/// The objects `flink-lint --old` reads, by identity: the group of `apiVersion`, `kind`,
+/// namespace and name. An object of the new set is compared with the old object of its
+/// identity, as an UPDATE compares with `oldObject`; one without a counterpart is new (a
+/// CREATE). Of objects sharing an identity the last one read counts, as `kubectl apply -f`
+/// applies them in order.
+#[derive(Debug, Default)]
+pub struct OldObjects {
+    by_identity: std::collections::HashMap<Identity, Arc<Value>>,
+}
+
+/// An object's identity across versions.
+type Identity = (String, String, Option<String>, String);
+
+fn identity(obj: &Value) -> Identity {
+    use crate::flink::object;
+    (
+        object::group(obj).to_string(),
+        object::kind(obj).to_string(),
+        object::namespace(obj).map(str::to_string),
+        object::name(obj).to_string(),
+    )
+}
+
+impl OldObjects {
+    /// The objects of `inputs` (read from the old paths), by identity.
+    pub fn of(inputs: &Inputs) -> OldObjects {
+        let mut by_identity = std::collections::HashMap::new();
+        for o in &inputs.objects {
+            by_identity.insert(identity(&o.value), o.value.clone());
+        }
+        OldObjects { by_identity }
+    }
+
+    /// The old version of `obj`, if the old set has one.
+    pub fn get(&self, obj: &Value) -> Option<&Value> {
+        self.by_identity.get(&identity(obj)).map(|o| o.as_ref())
+    }
+
+    /// How many distinct objects the old set holds.
+    pub fn len(&self) -> usize {
+        self.by_identity.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_identity.is_empty()
+    }
 }
 
 impl Inputs {
@@ -436,7 +486,9 @@ fn judge(
         files,
         objects,
         errors,
+        old,
     } = inputs;
+    let old = old.as_ref();
     // The objects are judged in parallel, in contiguous runs of at least 64 (the world is
     // read-only and shared); the runs' results are joined in input order. Each object, and with
     // it the span index of its document once its last object is judged, is dropped as soon as
@@ -446,7 +498,7 @@ fn judge(
         .enumerate()
         .with_min_len(64)
         .fold(Judged::default, |mut out, (i, o)| {
-            judge_one(engine, &world, &files, i, &o, &mut out);
+            judge_one(engine, &world, &files, old, i, &o, &mut out);
             if let Some(c) = checked {
                 c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
@@ -546,6 +598,7 @@ fn judge_one(
     engine: &Engine,
     world: &World,
     files: &[LoadedFile],
+    old: Option<&OldObjects>,
     i: usize,
     o: &LoadedObject,
     out: &mut Judged,
@@ -554,7 +607,8 @@ fn judge_one(
     out.objects
         .push((file.name.clone(), ObjectRef::of(&o.value)));
     let view = world.view(i);
-    let subject = Subject::offline_shared(&o.value, &view);
+    let subject =
+        Subject::offline_shared(&o.value, &view).with_old(old.and_then(|old| old.get(&o.value)));
     let report = engine.check(&subject);
     let safe_fix = report.findings.iter().any(|f| {
         f.fix

@@ -29,3 +29,4 @@ mod security;
 mod server;
 mod world;
 mod audit;
+mod updates;

@@ -4,8 +4,8 @@
 //! - `pass*.yaml` do not report it;
 //! - `fixed*.yaml` are what the rule's fix makes of the `fail*.yaml` with the same suffix.
 //!
-//! Header comments (`expect`, `flink-lint`, `world`, `also`, `message`) are read and checked by
-//! `tests/it/common/header.rs`, which refuses a header it does not know.
+//! Header comments (`expect`, `flink-lint`, `world`, `also`, `message`, `old`) are read and
+//! checked by `tests/it/common/header.rs`, which refuses a header it does not know.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,12 @@ fn run(path: &Path) -> Outcome {
     inputs.add(&name(path), &text);
     for p in header.also_paths(path) {
         inputs.add(&name(&p), &std::fs::read_to_string(&p).unwrap());
+    }
+    if let Some(p) = header.old_path(path) {
+        let mut old = Inputs::default();
+        old.add(&name(&p), &std::fs::read_to_string(&p).unwrap());
+        assert!(old.errors.is_empty(), "{}: {:?}", p.display(), old.errors);
+        inputs.old = Some(lint::OldObjects::of(&old));
     }
     lint::lint_in_world(&engine, inputs, header.complete_world)
 }
@@ -210,7 +216,7 @@ fn the_header_parser_refuses_unknown_misspelt_and_misplaced_headers() {
     let ok = header::parse(
         "f.yaml",
         "# A plain comment, then headers.\n# expect: 9:3, 4:1\n# flink-lint: --scope all \
-         --platform kubernetes\n# world: complete\n# also: a.yaml, b.yaml\n# message: one: two\n\
+         --platform kubernetes\n# world: complete\n# also: a.yaml, b.yaml\n# old: o.yaml\n# message: one: two\n\
          # message: three\n# see https://example.com: not a header\napiVersion: v1\n",
     )
     .unwrap();
@@ -218,6 +224,7 @@ fn the_header_parser_refuses_unknown_misspelt_and_misplaced_headers() {
     assert_eq!(ok.flags, ["--scope", "all", "--platform", "kubernetes"]);
     assert!(ok.complete_world);
     assert_eq!(ok.also, ["a.yaml", "b.yaml"]);
+    assert_eq!(ok.old.as_deref(), Some("o.yaml"));
     assert_eq!(ok.messages, ["one: two", "three"]);
     let s = ok.settings(None);
     assert_eq!(s.scope, flink_admission::engine::Scope::All);

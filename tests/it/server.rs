@@ -1563,3 +1563,155 @@ async fn values_from_the_request_cannot_forge_or_colour_a_log_line() {
         "{text}"
     );
 }
+
+// ---------------------------------------------------------------- UPDATE: the FLK6xx fixtures
+
+#[path = "common/header.rs"]
+mod header;
+
+/// The objects of a YAML fixture, as values.
+fn objects_in(path: &Path) -> Vec<Value> {
+    let mut inputs = flink_admission::lint::Inputs::default();
+    inputs.add("f.yaml", &std::fs::read_to_string(path).unwrap());
+    assert!(inputs.errors.is_empty(), "{}", path.display());
+    inputs.objects.iter().map(|o| (*o.value).clone()).collect()
+}
+
+/// The old version as the API server holds it once the operator deployed it: with the status
+/// the operator writes (`lastReconciledSpec`, the spec wrapped with its metadata), unless the
+/// fixture gives its own status.
+fn as_stored(mut old: Value) -> Value {
+    if old.get("status").is_none() {
+        let spec = json!({"spec": old["spec"], "resource_metadata": {
+            "apiVersion": old["apiVersion"], "firstDeployment": false}});
+        old["status"] = json!({"reconciliationStatus": {
+            "lastReconciledSpec": spec.to_string(), "state": "DEPLOYED"}});
+    }
+    old
+}
+
+fn update_review(uid: &str, object: &Value, old: Option<&Value>) -> Value {
+    let kind = object["kind"].as_str().unwrap();
+    let mut request = json!({"uid": uid, "operation": if old.is_some() {"UPDATE"} else {"CREATE"},
+        "kind": {"group": "flink.apache.org", "version": "v1beta1", "kind": kind},
+        "resource": {"group": "flink.apache.org", "version": "v1beta1",
+            "resource": format!("{}s", kind.to_lowercase())},
+        "namespace": object["metadata"]["namespace"], "name": object["metadata"]["name"],
+        "userInfo": {"username": "alice"}, "object": object});
+    if let Some(old) = old {
+        request["oldObject"] = old.clone();
+    }
+    json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request})
+}
+
+/// Every FLK6xx fixture with an old version, sent over TLS to `/validate` as the API server
+/// sends an UPDATE (the object with the stored status, `oldObject` the stored object): a fail
+/// fixture's rule denies (error) or warns (warning) with the fixture's message; a pass fixture's
+/// does not. The same object sent as a CREATE (no old version) never reports the rule.
+#[tokio::test]
+async fn update_fixtures_are_judged_through_validate_over_tls() {
+    let pki = Pki::new();
+    let pair = pki.server_pair();
+    pki.publish(&pair, 1);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = server::start(options(pki.files()), None, async {
+        let _ = stopped.await;
+    })
+    .await
+    .unwrap();
+    let (addr, ca) = (running.addr, pki.ca.cert_pem());
+    let client = client(&ca, None, addr);
+    let registry = flink_admission::engine::Registry::embedded().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut judged = 0;
+    for rule in registry.rules().iter().filter(|r| r.id.starts_with("FLK6")) {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(&rule.id))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            let stem = f.file_stem().unwrap().to_str().unwrap().to_string();
+            let fail = stem.starts_with("fail");
+            if !fail && !stem.starts_with("pass") {
+                continue;
+            }
+            let (_, h) = header::read(&f);
+            let new = objects_in(&f).remove(0);
+            let old = h.old_path(&f).map(|p| as_stored(objects_in(&p).remove(0)));
+            // The webhook's oldObject is the same object by definition.
+            if old.as_ref().is_some_and(|o| {
+                o["metadata"]["name"] != new["metadata"]["name"] || o["kind"] != new["kind"]
+            }) {
+                continue;
+            }
+            let mut object = new.clone();
+            if let Some(status) = old.as_ref().and_then(|o| o.get("status")) {
+                object["status"] = status.clone();
+            }
+            let said = |v: &Value| {
+                let r = &v["response"];
+                let denied = r["status"]["message"].as_str().unwrap_or("").to_string();
+                let warned: Vec<String> = r["warnings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|w| w.as_str().map(str::to_string))
+                    .collect();
+                (r["allowed"].as_bool().unwrap(), denied, warned)
+            };
+            let prefix = format!("{}:", rule.id);
+            let (_, v, _) = post(
+                &client,
+                addr,
+                "/validate",
+                &update_review(&stem, &object, old.as_ref()),
+            )
+            .await
+            .unwrap();
+            let (allowed, denied, warned) = said(&v);
+            let in_denial = denied.lines().any(|l| l.contains(&prefix));
+            let in_warnings = warned.iter().any(|w| w.starts_with(&prefix));
+            let at = f.display();
+            if fail {
+                assert!(
+                    in_denial || in_warnings,
+                    "{at}: {} not reported: {v}",
+                    rule.id
+                );
+                if rule.severity == flink_admission::engine::Severity::Error {
+                    assert!(!allowed && in_denial, "{at}: not denied: {v}");
+                    for m in &h.messages {
+                        assert!(denied.contains(m.as_str()), "{at}: {m:?} not in {denied}");
+                    }
+                } else {
+                    assert!(in_warnings && !in_denial, "{at}: not a warning: {v}");
+                }
+            } else {
+                assert!(
+                    !in_denial && !in_warnings,
+                    "{at}: {} reported: {v}",
+                    rule.id
+                );
+            }
+            let (_, v, _) = post(
+                &client,
+                addr,
+                "/validate",
+                &update_review(&stem, &new, None),
+            )
+            .await
+            .unwrap();
+            let (_, denied, warned) = said(&v);
+            assert!(
+                !denied.contains(&prefix) && !warned.iter().any(|w| w.starts_with(&prefix)),
+                "{at}: {} reported on CREATE: {v}",
+                rule.id
+            );
+            judged += 1;
+        }
+    }
+    assert!(judged >= 30, "only {judged} FLK6xx fixtures judged");
+    let _ = stop.send(());
+    running.wait().await;
+}

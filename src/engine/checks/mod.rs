@@ -20,6 +20,7 @@ mod security;
 mod session;
 pub mod standalone;
 mod structural;
+mod updates;
 mod values;
 mod wiring;
 
@@ -60,6 +61,7 @@ mod all {
     use super::security::*;
     use super::session::*;
     use super::structural::*;
+    use super::updates::*;
     use super::values::*;
     use super::wiring::*;
     include!(concat!(env!("OUT_DIR"), "/checks.rs"));
@@ -98,6 +100,9 @@ pub struct Ctx<'a> {
     /// For a ConfigMap subject: the Flink configuration files its users read, parsed once.
     /// Every standalone workload in sight, listed once per check.
     workloads: OnceLock<Vec<Arc<Value>>>,
+    /// The spec the operator last deployed, read once per check for the FLK6xx rules
+    /// (`updates::reconciled`: a JSON text in the old version's status).
+    pub(crate) reconciled: OnceLock<Option<std::borrow::Cow<'a, Value>>>,
     pub(crate) read_files:
         OnceLock<Vec<(standalone::ConfigFile, crate::flink::config::FlinkConfig)>>,
     /// The subject against the schema of its kind, walked once for the structural rules.
@@ -133,6 +138,7 @@ impl<'a> Ctx<'a> {
             read_files: OnceLock::new(),
             workloads: OnceLock::new(),
             structural: OnceLock::new(),
+            reconciled: OnceLock::new(),
         }
     }
 

@@ -13,7 +13,9 @@
 //!   (`--scope`, `--platform`, `--pod-security`), on top of a `.flink-lint.yaml` beside the file;
 //! - `# world: complete`: the file is the whole namespace (as a synced webhook cache);
 //! - `# also: a.yaml, b.yaml`: more files linted with it, relative to its directory;
-//! - `# message: <text>` (repeatable): the full message of a finding of the fixture's rule.
+//! - `# message: <text>` (repeatable): the full message of a finding of the fixture's rule;
+//! - `# old: old.yaml`: the previous version of the file's objects, relative to its directory
+//!   (`flink-lint --old`; the webhook's `oldObject`).
 
 #![allow(dead_code)]
 
@@ -25,7 +27,7 @@ use flink_admission::engine::{Scope, Settings};
 use flink_admission::lint::cli::{self, Cli};
 
 /// Every header a fixture may carry.
-pub const KEYS: [&str; 5] = ["expect", "flink-lint", "world", "also", "message"];
+pub const KEYS: [&str; 6] = ["expect", "flink-lint", "world", "also", "message", "old"];
 
 /// The `flink-lint` flags a header may set (the ones that change settings, not output).
 const FLAGS: [&str; 3] = ["--scope", "--platform", "--pod-security"];
@@ -43,6 +45,8 @@ pub struct Header {
     pub also: Vec<String>,
     /// Every `message`, in order.
     pub messages: Vec<String>,
+    /// `old`, as written (relative to the fixture's directory).
+    pub old: Option<String>,
     platform: Option<Platform>,
     scope: Option<Scope>,
     pod_security: Option<PodSecurity>,
@@ -117,6 +121,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Header, String> {
                 }
             }
             "message" => h.messages.push(value.to_string()),
+            "old" => h.old = Some(value.to_string()),
             _ => unreachable!("every key of KEYS is handled"),
         }
     }
@@ -225,6 +230,12 @@ impl Header {
         flags
     }
 
+    /// The `old` file of the fixture at `path`.
+    pub fn old_path(&self, path: &Path) -> Option<PathBuf> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        self.old.as_ref().map(|rel| dir.join(rel))
+    }
+
     /// The `also` files of the fixture at `path`.
     pub fn also_paths(&self, path: &Path) -> Vec<PathBuf> {
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -242,10 +253,10 @@ pub fn of_text(origin: &str, text: &str) -> Header {
 pub fn read(path: &Path) -> (String, Header) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let h = of_text(&path.display().to_string(), &text);
-    for p in h.also_paths(path) {
+    for p in h.also_paths(path).into_iter().chain(h.old_path(path)) {
         assert!(
             p.is_file(),
-            "{}: `# also:` names {}, which does not exist",
+            "{}: `# also:` or `# old:` names {}, which does not exist",
             path.display(),
             p.display()
         );
