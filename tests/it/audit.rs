@@ -1,6 +1,6 @@
 //! `flink-admission audit`: a cluster export judged offline (every format, the exit status, the
 //! PolicyReports it would write); the live cluster through the test API server
-//! (`tests/common/apiserver.rs`): listed page by page, reports written, a fixed object's result
+//! (`tests/it/common/apiserver.rs`): listed page by page, reports written, a fixed object's result
 //! cleared on the next scan, a second scan writing nothing, stale reports deleted; the server's
 //! continuous scan and its metrics; and the webhook's enforcement modes over real TLS.
 

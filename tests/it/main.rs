@@ -4,6 +4,7 @@
 mod common;
 
 mod admission;
+mod audit;
 mod cache;
 mod cli;
 mod corpus;
@@ -27,6 +28,5 @@ mod rules;
 mod schemas;
 mod security;
 mod server;
-mod world;
-mod audit;
 mod updates;
+mod world;

@@ -1,6 +1,6 @@
 //! `flink-lint --old`: the rules about changes (FLK6xx) judge each object against its counterpart
 //! of the same identity in the old paths, through the binary as CI runs it; every rule's
-//! fixtures with an `# old:` header run the same way (the library-level run is `tests/rules.rs`).
+//! fixtures with an `# old:` header run the same way (the library-level run is `tests/it/rules.rs`).
 
 use std::path::{Path, PathBuf};
 
