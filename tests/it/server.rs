@@ -1566,8 +1566,7 @@ async fn values_from_the_request_cannot_forge_or_colour_a_log_line() {
 
 // ---------------------------------------------------------------- UPDATE: the FLK6xx fixtures
 
-#[path = "common/header.rs"]
-mod header;
+use crate::common::header;
 
 /// The objects of a YAML fixture, as values.
 fn objects_in(path: &Path) -> Vec<Value> {
