@@ -213,12 +213,15 @@ if ep == "validate":
   post "$PARSE_PORT" /validate "$tmp/bodies/$b.json" | grep -q '"allowed":true'
 done
 
-cat >"$tmp/post.lua" <<'LUA'
+# Both wrk scripts POST the file named by BODY.
+cat >"$tmp/body.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = assert(io.open(os.getenv("BODY"), "rb"))
 wrk.body = f:read("*a")
 f:close()
+LUA
+cat "$tmp/body.lua" - >"$tmp/post.lua" <<'LUA'
 
 function done(summary, latency, requests)
   local secs = summary.duration / 1e6
@@ -285,13 +288,7 @@ echo "our server under the matrix: peak RSS $(rss_mib "$ours" VmHWM) MiB, RSS no
   "floor: peak RSS $(rss_mib "$floor" VmHWM) MiB"
 
 # ---------------------------------------------------------------- hostile clients
-cat >"$tmp/hostile.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = assert(io.open(os.getenv("BODY"), "rb"))
-wrk.body = f:read("*a")
-f:close()
-
+cat "$tmp/body.lua" - >"$tmp/hostile.lua" <<'LUA'
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) statuses = {} end
