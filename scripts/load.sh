@@ -11,8 +11,20 @@
 #      drives them with wrk over HTTPS keep-alive, POSTing real AdmissionReview bodies
 #      (FlinkDeployment CREATE, standalone JobManager Deployment UPDATE, a non-Flink
 #      Deployment CREATE) to /validate and /mutate at each concurrency;
-#   5. prints requests/s, p50/p95/p99, errors, RSS, and each server's requests/s as a ratio
-#      of the floor's for the same body and concurrency (row `parse-flr`: the parsing floor).
+#   5. prints requests/s, p50/p95/p99, errors, RSS, each server's requests/s as a ratio of the
+#      floor's for the same body and concurrency (row `parse-flr`: the parsing floor), and the
+#      server's CPU time (user+sys, /proc/PID/stat) per request: on a busy machine the figure
+#      that stays fair;
+#   6. drives hostile clients at our server (HOSTILE), each for DURATION while wrk sends the
+#      first body to /validate at 4 connections beside it, and prints what the attack got, how
+#      the ordinary requests fared, and the server's peak RSS in that run (VmHWM, reset before
+#      each run through /proc/PID/clear_refs) and its CPU time. The bodies and slow clients are
+#      scripts/hostile_clients.py's (scripts/hostile-rss.sh drives them one at a time):
+#        values   bodies of HOSTILE_SIZE (3 MiB - 4 KiB) with an unknown field holding an array
+#                 of 1s (past --max-values: 413), HOSTILE_CONNS (16) connections through wrk
+#        string   the same size with the field one long string (judged: 200), the same way
+#        stall    150 connections each stalling after 2.9 MB of a 3 MB body
+#        headers  1,000 connections each sending 390 KB of headers that never end
 #
 #   scripts/load.sh                                  # the whole matrix, 5 s per run
 #   DURATION=10s CONCURRENCY="4 64" BODIES=jobmanager ENDPOINTS=validate scripts/load.sh
@@ -23,6 +35,7 @@
 # default 2, never more than the connections), BODIES ("flinkdeployment jobmanager web"),
 # ENDPOINTS ("validate mutate"), STARTS (start-up samples, 10), PORT/FLOOR_PORT/PARSE_PORT/PROBE_PORT,
 # FLOOR (a floor executable built before; default: build it with cargo bench --no-run),
+# HOSTILE ("values string stall headers"; empty: none), HOSTILE_SIZE, HOSTILE_CONNS,
 # SERVER_LOG (where our server's per-request log lines go; default /dev/null), RUST_LOG,
 # PIN=1 (servers on core 0, wrk on core 1 with one thread, by taskset: the latency runs; without
 # it the servers and wrk share both cores and the tails are the scheduler's).
@@ -42,6 +55,9 @@ FLOOR_PORT=${FLOOR_PORT:-18444}
 PARSE_PORT=${PARSE_PORT:-18445}
 PROBE_PORT=${PROBE_PORT:-18080}
 SERVER_LOG=${SERVER_LOG:-/dev/null}
+HOSTILE=${HOSTILE-values string stall headers}
+HOSTILE_SIZE=${HOSTILE_SIZE:-$((3 * 1024 * 1024 - 4096))}
+HOSTILE_CONNS=${HOSTILE_CONNS:-16}
 on_server=()
 on_client=()
 if [ -n "${PIN:-}" ]; then
@@ -197,12 +213,15 @@ if ep == "validate":
   post "$PARSE_PORT" /validate "$tmp/bodies/$b.json" | grep -q '"allowed":true'
 done
 
-cat >"$tmp/post.lua" <<'LUA'
+# Both wrk scripts POST the file named by BODY.
+cat >"$tmp/body.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = assert(io.open(os.getenv("BODY"), "rb"))
 wrk.body = f:read("*a")
 f:close()
+LUA
+cat "$tmp/body.lua" - >"$tmp/post.lua" <<'LUA'
 
 function done(summary, latency, requests)
   local secs = summary.duration / 1e6
@@ -216,6 +235,12 @@ end
 LUA
 
 rss_mib() { awk -v k="$2:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# CPU time (user + sys) a process has used, in clock ticks; per request in µs.
+TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_us() { # pid ticks-before requests
+  python3 -c "print(f'{($(cpu_ticks "$1") - $2) / $TCK * 1e6 / $3:.0f}' if $3 else '-')"
+}
 
 # wrk against one URL; prints "rps p50 p95 p99 errors requests".
 drive() { # url body conns
@@ -231,28 +256,101 @@ BODY="$tmp/bodies/$(set -- $BODIES; echo "$1").json" wrk -t1 -c4 -d1s -s "$tmp/p
   "https://127.0.0.1:$FLOOR_PORT/validate" >/dev/null
 
 echo "wrk: HTTPS keep-alive, $DURATION per run, up to $THREADS threads on this machine${PIN:+; servers pinned to core 0, wrk to core 1}"
-printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
-  body endpoint conns req/s p50_ms p95_ms p99_ms errors rss_MiB ratio
+fmt='%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s %7s\n'
+# shellcheck disable=SC2059
+printf "$fmt" body endpoint conns req/s p50_ms p95_ms p99_ms errors rss_MiB ratio cpu_us
 for b in $BODIES; do
   body="$tmp/bodies/$b.json"
   for c in $CONCURRENCY; do
-    read -r frps f50 f95 f99 ferr _ < <(drive "https://127.0.0.1:$FLOOR_PORT/validate" "$body" "$c")
-    printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
-      "$b" floor "$c" "$frps" "$f50" "$f95" "$f99" "$ferr" "$(rss_mib "$floor" VmRSS)" 1.00
-    read -r prps p50 p95 p99 err _ < <(drive "https://127.0.0.1:$PARSE_PORT/validate" "$body" "$c")
+    t0=$(cpu_ticks "$floor")
+    read -r frps f50 f95 f99 ferr n < <(drive "https://127.0.0.1:$FLOOR_PORT/validate" "$body" "$c")
+    # shellcheck disable=SC2059
+    printf "$fmt" "$b" floor "$c" "$frps" "$f50" "$f95" "$f99" "$ferr" "$(rss_mib "$floor" VmRSS)" 1.00 \
+      "$(cpu_us "$floor" "$t0" "$n")"
+    t0=$(cpu_ticks "$parse_floor")
+    read -r prps p50 p95 p99 err n < <(drive "https://127.0.0.1:$PARSE_PORT/validate" "$body" "$c")
     ratio=$(python3 -c "print(f'{$prps / $frps:.2f}' if $frps else '-')")
-    printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
-      "$b" parse-flr "$c" "$prps" "$p50" "$p95" "$p99" "$err" "$(rss_mib "$parse_floor" VmRSS)" "$ratio"
+    # shellcheck disable=SC2059
+    printf "$fmt" "$b" parse-flr "$c" "$prps" "$p50" "$p95" "$p99" "$err" "$(rss_mib "$parse_floor" VmRSS)" \
+      "$ratio" "$(cpu_us "$parse_floor" "$t0" "$n")"
     for ep in $ENDPOINTS; do
-      read -r rps p50 p95 p99 err _ < <(drive "https://127.0.0.1:$PORT/$ep" "$body" "$c")
+      t0=$(cpu_ticks "$ours")
+      read -r rps p50 p95 p99 err n < <(drive "https://127.0.0.1:$PORT/$ep" "$body" "$c")
       ratio=$(python3 -c "print(f'{$rps / $frps:.2f}' if $frps else '-')")
-      printf '%-16s %-9s %5s %9s %8s %8s %8s %7s %8s %6s\n' \
-        "$b" "$ep" "$c" "$rps" "$p50" "$p95" "$p99" "$err" "$(rss_mib "$ours" VmRSS)" "$ratio"
+      # shellcheck disable=SC2059
+      printf "$fmt" "$b" "$ep" "$c" "$rps" "$p50" "$p95" "$p99" "$err" "$(rss_mib "$ours" VmRSS)" "$ratio" \
+        "$(cpu_us "$ours" "$t0" "$n")"
     done
   done
 done
 echo
-echo "our server: peak RSS $(rss_mib "$ours" VmHWM) MiB, RSS now $(rss_mib "$ours" VmRSS) MiB; floor: peak RSS $(rss_mib "$floor" VmHWM) MiB"
+echo "our server under the matrix: peak RSS $(rss_mib "$ours" VmHWM) MiB, RSS now $(rss_mib "$ours" VmRSS) MiB;" \
+  "floor: peak RSS $(rss_mib "$floor" VmHWM) MiB"
+
+# ---------------------------------------------------------------- hostile clients
+cat "$tmp/body.lua" - >"$tmp/hostile.lua" <<'LUA'
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {} end
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local all, keys, parts = {}, {}, {}
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("statuses")) do all[k] = (all[k] or 0) + v end
+  end
+  for k in pairs(all) do table.insert(keys, k) end
+  table.sort(keys)
+  for _, k in ipairs(keys) do table.insert(parts, k .. "x" .. all[k]) end
+  local e = summary.errors
+  io.write(string.format("HOSTILE %d requests: %s; socket errors %d\n", summary.requests,
+    table.concat(parts, " "), e.connect + e.read + e.write + e.timeout))
+end
+LUA
+
+# One hostile run: the attack ($2...) in the background, ordinary reviews beside it.
+hostile_run() { # name attack...
+  local name=$1 t0 out
+  shift
+  [ -w "/proc/$ours/clear_refs" ] && echo 5 >"/proc/$ours/clear_refs"
+  t0=$(cpu_ticks "$ours")
+  "$@" >"$tmp/attack.out" 2>&1 &
+  local attack=$!
+  read -r rps _ _ p99 err n < <(drive "https://127.0.0.1:$PORT/validate" "$legit" 4)
+  wait "$attack" || true
+  out=$(grep -E '^HOSTILE|connections held' "$tmp/attack.out" | sed 's/^HOSTILE //' || true)
+  [ -n "$out" ] || out="attack failed: $(tail -c 300 "$tmp/attack.out")"
+  ready || { echo "our server stopped answering /readyz after the $name run" >&2; exit 1; }
+  printf '%-8s %9s %8s %6s %9s %8s %7s  %s\n' "$name" "$rps" "$p99" "$err" \
+    "$(rss_mib "$ours" VmHWM)" "$(rss_mib "$ours" VmRSS)" \
+    "$(python3 -c "print(f'{($(cpu_ticks "$ours") - $t0) / $TCK:.2f}')")" "$out"
+}
+
+if [ -n "$HOSTILE" ]; then
+  legit="$tmp/bodies/$(set -- $BODIES; echo "$1").json"
+  hold=$(python3 -c "import re; d = '$DURATION'; print(int(re.sub('[a-z]', '', d)) * {'s': 1, 'm': 60, 'h': 3600}.get(d[-1], 1) + 2)")
+  echo
+  echo "hostile clients, $DURATION each, beside wrk sending $(basename "$legit" .json) to /validate at 4 connections" \
+    "(peak_MiB: the server's VmHWM in that run; cpu_s: its CPU time in that run)"
+  printf '%-8s %9s %8s %6s %9s %8s %7s  %s\n' run req/s p99_ms errors peak_MiB rss_MiB cpu_s "what the attack got"
+  for h in $HOSTILE; do
+    case $h in
+    values | string)
+      kind=array
+      [ "$h" = string ] && kind=string
+      python3 scripts/hostile_clients.py body "$HOSTILE_SIZE" "$tmp/hostile-$h.json" "$kind"
+      hostile_run "$h" env BODY="$tmp/hostile-$h.json" "${on_client[@]}" wrk -t1 -c"$HOSTILE_CONNS" \
+        -d"$DURATION" -s "$tmp/hostile.lua" "https://127.0.0.1:$PORT/validate"
+      ;;
+    stall) hostile_run "$h" "${on_client[@]}" python3 scripts/hostile_clients.py stall "$PORT" 150 "$hold" ;;
+    headers) hostile_run "$h" "${on_client[@]}" python3 scripts/hostile_clients.py headers "$PORT" 1000 "$hold" ;;
+    *) echo "HOSTILE: unknown run $h (values, string, stall, headers)" >&2; exit 2 ;;
+    esac
+  done
+fi
+
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 stop "$floor"

@@ -2,8 +2,9 @@
 //! sockets where a well-behaved client library would not misbehave on purpose): slow and idle
 //! clients, clients that vanish mid-request, a thousand connections at once, a body one byte
 //! over the limit, deep JSON, bytes that are not UTF-8, certificates rotated under load,
-//! SIGTERM under load through the real binary, and a cluster API server that is not there at
-//! start. What held is written up in docs/reliability.md.
+//! SIGTERM under load through the real binary, TLS handshakes racing the listener's close, and
+//! a cluster API server that is not there at start. What held is written up in
+//! docs/reliability.md.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -868,6 +869,147 @@ async fn sigterm_under_load_answers_every_accepted_request_then_exits_0() {
     assert!(
         closed > 0,
         "keep-alive connections are closed during --shutdown-delay"
+    );
+}
+
+/// What became of one connection attempt made across the listener's close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// The review was answered (200, its uid).
+    Answered,
+    /// Refused before the handshake completed: the connection was not taken.
+    Refused,
+    /// The handshake completed, then the request got no answer (closed, reset).
+    Dropped,
+    /// The handshake completed and the answer was something else.
+    Wrong(u16),
+    /// Nothing happened within the limit.
+    Hung,
+}
+
+/// Hand-shake on `tcp` (already connected), post a review, read the answer.
+async fn attempt_on(connector: &TlsConnector, tcp: std::io::Result<TcpStream>) -> Attempt {
+    let run = async {
+        let Ok(tcp) = tcp else {
+            return Attempt::Refused;
+        };
+        let Ok(mut s) = connector
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+        else {
+            return Attempt::Refused;
+        };
+        if s.write_all(&post("/validate", &review_bytes(), true))
+            .await
+            .is_err()
+        {
+            return Attempt::Dropped;
+        }
+        match read_response(&mut s).await {
+            Ok((status, body)) if answered(status, &body) => Attempt::Answered,
+            Ok((status, _)) => Attempt::Wrong(status),
+            Err(_) => Attempt::Dropped,
+        }
+    };
+    // far past everything the server waits for (handshake 10 s, LINGER): only a hang gets here
+    tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .unwrap_or(Attempt::Hung)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_handshakes_racing_the_listeners_close_are_answered_or_refused() {
+    let pki = Pki::new();
+    let mut server = Server::start(options(&pki)).await;
+    let connector = pki.connector();
+    let addr = server.addr;
+    // 12 connections the server accepted before the close whose handshakes start only after
+    // it: the ones that complete their handshake just as (here: after) the listener closes
+    let mut held = Vec::new();
+    for _ in 0..12 {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let open = r#"flink_admission_connections_open{port="webhook"}"#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while gauge(&server.metrics().await, open) != Some(12.0) {
+        assert!(
+            Instant::now() < deadline,
+            "the 12 connections were not accepted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // 8 clients opening a connection per review, handshakes under way as the listener closes
+    let racing = Arc::new(AtomicBool::new(true));
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let (connector, racing) = (connector.clone(), racing.clone());
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while racing.load(Ordering::Relaxed) {
+                    let a = attempt_on(&connector, TcpStream::connect(addr).await).await;
+                    seen.push(a);
+                    if a != Attempt::Answered {
+                        break;
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // shutdown (no --shutdown-delay here): the listener closes
+    let _ = server.stop.take().unwrap().send(());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Ok(probe) = TcpStream::connect(addr).await {
+        drop(probe);
+        assert!(Instant::now() < deadline, "the listener never closed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // now the held connections hand-shake and post, all at once
+    let late: Vec<_> = held
+        .into_iter()
+        .map(|tcp| {
+            let connector = connector.clone();
+            tokio::spawn(async move { attempt_on(&connector, Ok(tcp)).await })
+        })
+        .collect();
+    let mut late_seen = Vec::new();
+    for t in late {
+        late_seen.push(t.await.unwrap());
+    }
+    racing.store(false, Ordering::Relaxed);
+    let mut raced = Vec::new();
+    for r in racers {
+        raced.extend(r.await.unwrap());
+    }
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        server.running.take().unwrap().wait(),
+    )
+    .await
+    .expect("the server stops once every connection has ended");
+    let count = |seen: &[Attempt], a: Attempt| seen.iter().filter(|&&x| x == a).count();
+    eprintln!(
+        "handshakes across the close: {} raced ({} answered, {} refused); {} held, {} answered",
+        raced.len(),
+        count(&raced, Attempt::Answered),
+        count(&raced, Attempt::Refused),
+        late_seen.len(),
+        count(&late_seen, Attempt::Answered),
+    );
+    assert!(
+        late_seen.iter().all(|&a| a == Attempt::Answered),
+        "an accepted connection whose handshake completed after the close: {late_seen:?}"
+    );
+    assert!(
+        count(&raced, Attempt::Answered) > 0,
+        "the racers were answered before the close"
+    );
+    assert!(
+        raced
+            .iter()
+            .all(|&a| a == Attempt::Answered || a == Attempt::Refused),
+        "a racing connection was dropped, answered wrongly or hung: {raced:?}"
     );
 }
 
