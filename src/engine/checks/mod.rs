@@ -107,6 +107,8 @@ pub struct Ctx<'a> {
         OnceLock<Vec<(standalone::ConfigFile, crate::flink::config::FlinkConfig)>>,
     /// The subject against the schema of its kind, walked once for the structural rules.
     structural: OnceLock<structural::Outcome>,
+    /// The FlinkDeployment spec the operator rules judge, with its configuration flattened.
+    operator_cluster: OnceLock<Option<operator::Cluster<'a>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -138,6 +140,7 @@ impl<'a> Ctx<'a> {
             read_files: OnceLock::new(),
             workloads: OnceLock::new(),
             structural: OnceLock::new(),
+            operator_cluster: OnceLock::new(),
             reconciled: OnceLock::new(),
         }
     }
