@@ -19,32 +19,35 @@ use crate::flink::quantity;
 
 const MIB: u64 = 1 << 20;
 
-/// One Flink process whose memory can be judged.
-struct Process<'c> {
+/// One Flink process whose memory can be judged, with the memory Flink derives for it: worked
+/// out once per check (`Ctx::memory`) for every memory rule.
+pub(super) struct Process {
     role: Role,
     /// `JobManager`, `TaskManager`, or `spec.jobManager` of a FlinkDeployment.
     what: String,
     cfg: FlinkConfig,
     version: Option<FlinkVersion>,
-    deployment: Deployment,
     /// Where a finding about it points.
     pointer: String,
-    /// A standalone workload's setup.
-    pod: Option<&'c PodConfig<'c>>,
+    /// A standalone workload (its setup is the subject's, `Ctx::me`).
+    standalone: bool,
     /// Whether a mounted file replaced the image's configuration file (and its sizes).
     replaced: Option<&'static str>,
     /// A FlinkDeployment's `resource.memory` pointer, when that set the process size.
     resource_memory: Option<String>,
+    /// What Flink derives from `cfg`.
+    memory: Result<Memory, MemoryError>,
 }
 
-impl Process<'_> {
-    fn derive(&self) -> Result<Memory, MemoryError> {
-        memory::derive(&self.cfg, self.role, self.version, self.deployment)
+impl Process {
+    /// A standalone process's setup.
+    fn pod<'c, 'a>(&self, ctx: &'c Ctx<'a>) -> Option<&'c PodConfig<'a>> {
+        if self.standalone { ctx.me() } else { None }
     }
 
     /// The container's memory limit: bytes, as written, pointer.
-    fn limit(&self) -> Option<(u64, String, String)> {
-        let pc = self.pod?;
+    fn limit(&self, ctx: &Ctx<'_>) -> Option<(u64, String, String)> {
+        let pc = self.pod(ctx)?;
         let ptr = format!("{}/resources/limits/memory", pc.container.pointer());
         let v = pc.container.value.at("/resources/limits/memory")?;
         let q = quantity::quantity_from_json(v).ok()?;
@@ -64,16 +67,16 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// The subject's Flink processes whose configuration is fully seen.
-fn processes<'c>(ctx: &'c Ctx<'_>) -> Vec<Process<'c>> {
-    match ctx.class() {
+/// The subject's Flink processes whose configuration is fully seen, derived once per check.
+fn processes<'c>(ctx: &'c Ctx<'_>) -> &'c [Process] {
+    ctx.memory.get_or_init(|| match ctx.class() {
         Class::Workload(Some(role)) => standalone_process(ctx, role).into_iter().collect(),
         Class::Resource(CrKind::FlinkDeployment) => deployment_processes(ctx.obj),
         _ => Vec::new(),
-    }
+    })
 }
 
-fn standalone_process<'c>(ctx: &'c Ctx<'_>, role: Role) -> Option<Process<'c>> {
+fn standalone_process(ctx: &Ctx<'_>, role: Role) -> Option<Process> {
     let pc = ctx.me()?;
     if pc.unseen.is_some() {
         return None;
@@ -110,22 +113,23 @@ fn standalone_process<'c>(ctx: &'c Ctx<'_>, role: Role) -> Option<Process<'c>> {
         },
         _ => return None,
     };
+    let memory = memory::derive(&cfg, role, pc.version, Deployment::Standalone);
     Some(Process {
         role,
         what: format!("the {}", role_name(role)),
         cfg,
         version: pc.version,
-        deployment: Deployment::Standalone,
         pointer: pc.container.pointer(),
-        pod: Some(pc),
+        standalone: true,
         replaced,
         resource_memory: None,
+        memory,
     })
 }
 
 /// A FlinkDeployment's JobManager and TaskManager, where a memory size is set (FLK402 reports
 /// the others). The operator makes `resource.memory` the process size.
-fn deployment_processes<'c>(obj: &Value) -> Vec<Process<'c>> {
+fn deployment_processes(obj: &Value) -> Vec<Process> {
     if object::is_canary(obj) {
         return Vec::new();
     }
@@ -156,16 +160,17 @@ fn deployment_processes<'c>(obj: &Value) -> Vec<Process<'c>> {
             }
             None => format!("/spec/{field}"),
         };
+        let memory = memory::derive(&cfg, role, version, Deployment::Active);
         out.push(Process {
             role,
             what: format!("the {} (spec.{field})", role_name(role)),
             cfg,
             version,
-            deployment: Deployment::Active,
             pointer,
-            pod: None,
+            standalone: false,
             replaced: None,
             resource_memory,
+            memory,
         });
     }
     out
@@ -182,10 +187,10 @@ fn flink_memory_refused(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for p in processes(ctx) {
         let process_key = memory::process_key(p.role);
-        let (reason, advice, fix) = match p.derive() {
+        let (reason, advice, fix) = match &p.memory {
             Ok(_) | Err(MemoryError::Unreadable { .. }) => continue,
             Err(MemoryError::NotConfigured) => {
-                if p.pod.is_none() {
+                if !p.standalone {
                     // A FlinkDeployment without memory: FLK402.
                     continue;
                 }
@@ -199,7 +204,7 @@ fn flink_memory_refused(ctx: &Ctx<'_>) -> Vec<Hit> {
                 // The container's limit, but never below the smallest size Flink starts with.
                 let min = memory::min_process_size(&p.cfg, p.role, p.version).unwrap_or(0);
                 let size = p
-                    .limit()
+                    .limit(ctx)
                     .map(|(b, ..)| quantity::format_flink_memory((b / MIB * MIB).max(min)))
                     .unwrap_or(default);
                 (reason, format!("set {process_key}: {size}"), Vec::new())
@@ -238,7 +243,7 @@ fn flink_memory_refused(ctx: &Ctx<'_>) -> Vec<Hit> {
                     ),
                     (None, _) => ("make the configured sizes add up".to_string(), Vec::new()),
                 };
-                (why, advice, fix)
+                (why.clone(), advice, fix)
             }
         };
         hits.push(
@@ -263,12 +268,12 @@ pub(super) const DERIVED_PROCESS_MEMORY_EXCEEDS_LIMIT: Native = Native {
 fn derived_process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for p in processes(ctx) {
-        let Some(pc) = p.pod else { continue };
+        let Some(pc) = p.pod(ctx) else { continue };
         let key = memory::process_key(p.role);
         if pc.config.contains_key(key) {
             continue;
         }
-        let (Ok(m), Some((limit, text, ptr))) = (p.derive(), p.limit()) else {
+        let (Ok(m), Some((limit, text, ptr))) = (&p.memory, p.limit(ctx)) else {
             continue;
         };
         if m.process <= limit {
@@ -312,10 +317,15 @@ fn derived_process_memory_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// memory or heap sizes (not from a process size, configured or the image's), rounded up to
 /// whole mebibytes: what FLK401's fix sizes the container to.
 pub(super) fn derived_process_size(ctx: &Ctx<'_>) -> Option<u64> {
-    let Class::Workload(Some(role)) = ctx.class() else {
+    let Class::Workload(Some(_)) = ctx.class() else {
         return None;
     };
-    let m = standalone_process(ctx, role)?.derive().ok()?;
+    let m = processes(ctx)
+        .iter()
+        .find(|p| p.standalone)?
+        .memory
+        .as_ref()
+        .ok()?;
     (m.basis != Basis::TotalProcess).then(|| m.process.div_ceil(MIB) * MIB)
 }
 
@@ -344,16 +354,16 @@ fn rocksdb_unmanaged_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
             continue;
         }
         // A standalone container without a limit is FLK401's.
-        if p.pod.is_some() && p.limit().is_none() {
+        if p.standalone && p.limit(ctx).is_none() {
             continue;
         }
-        let process = match p.derive() {
+        let process = match &p.memory {
             Ok(m) => memory::human(m.process),
             Err(_) => continue,
         };
-        let pointer = match p.pod {
-            Some(_) => p.pointer.clone(),
-            None => config_key_pointer(ctx.obj, ROCKSDB_MANAGED),
+        let pointer = match p.standalone {
+            true => p.pointer.clone(),
+            false => config_key_pointer(ctx.obj, ROCKSDB_MANAGED),
         };
         hits.push(
             Hit::at(pointer)
@@ -536,9 +546,11 @@ pub(super) const JVM_MEMORY_OPTION_OVERRIDES_FLINK: Native = Native {
 /// Where a process's extra JVM options come from, in the order Flink's scripts apply them:
 /// `env.java.opts.all` (`env.java.opts` before Flink 1.18), then the role's own key; a container's
 /// `FLINK_ENV_JAVA_OPTS` replaces the configured `env.java.opts.all`.
-fn java_opts(p: &Process<'_>) -> Vec<(String, String)> {
+fn java_opts(ctx: &Ctx<'_>, p: &Process) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let env = p.pod.and_then(|pc| pc.container.env("FLINK_ENV_JAVA_OPTS"));
+    let env = p
+        .pod(ctx)
+        .and_then(|pc| pc.container.env("FLINK_ENV_JAVA_OPTS"));
     match env {
         Some(v) => out.push(("FLINK_ENV_JAVA_OPTS".to_string(), v.to_string())),
         None => {
@@ -582,14 +594,14 @@ fn jvm_size(text: &str) -> Option<u64> {
 fn jvm_memory_option_overrides_flink(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for p in processes(ctx) {
-        let Ok(m) = p.derive() else { continue };
+        let Ok(m) = &p.memory else { continue };
         let direct: u64 = m
             .parts
             .iter()
             .filter(|x| x.name.contains("off-heap") || x.name == "network memory")
             .map(|x| x.bytes)
             .sum();
-        for (key, opts) in java_opts(&p) {
+        for (key, opts) in java_opts(ctx, p) {
             for opt in opts.split_whitespace() {
                 let (flag, flink) = if let Some(v) = opt.strip_prefix("-Xmx") {
                     (v, m.jvm_heap())
@@ -604,9 +616,9 @@ fn jvm_memory_option_overrides_flink(ctx: &Ctx<'_>) -> Vec<Hit> {
                 if size <= flink {
                     continue;
                 }
-                let pointer = match p.pod {
-                    Some(_) => p.pointer.clone(),
-                    None => config_key_pointer(ctx.obj, &key),
+                let pointer = match p.standalone {
+                    true => p.pointer.clone(),
+                    false => config_key_pointer(ctx.obj, &key),
                 };
                 hits.push(
                     Hit::at(pointer)
@@ -631,7 +643,7 @@ pub fn tables(ctx: &Ctx<'_>) -> Vec<(String, String)> {
             None => "Flink version unknown, newest defaults".to_string(),
         };
         let title = format!("{} ({version})", p.what.trim_start_matches("the "));
-        let body = match p.derive() {
+        let body = match &p.memory {
             Ok(m) => {
                 let mut t = m.table();
                 if let Some(ptr) = &p.resource_memory {
@@ -640,7 +652,7 @@ pub fn tables(ctx: &Ctx<'_>) -> Vec<(String, String)> {
                         &format!("set by {}", crate::flink::pointer::dotted(ptr)),
                     );
                 }
-                if let Some((limit, text, _)) = p.limit() {
+                if let Some((limit, text, _)) = p.limit(ctx) {
                     let verdict = if m.process <= limit {
                         "fits"
                     } else {

@@ -109,6 +109,8 @@ pub struct Ctx<'a> {
     structural: OnceLock<structural::Outcome>,
     /// The FlinkDeployment spec the operator rules judge, with its configuration flattened.
     operator_cluster: OnceLock<Option<operator::Cluster<'a>>>,
+    /// The subject's Flink processes and the memory Flink derives for each, for the memory rules.
+    memory: OnceLock<Vec<memory::Process>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -141,6 +143,7 @@ impl<'a> Ctx<'a> {
             workloads: OnceLock::new(),
             structural: OnceLock::new(),
             operator_cluster: OnceLock::new(),
+            memory: OnceLock::new(),
             reconciled: OnceLock::new(),
         }
     }
