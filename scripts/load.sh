@@ -88,7 +88,7 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 
-BIN=${BIN:-target/release/flink-admission}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/flink-admission}
 if [ -z "${NO_BUILD:-}" ]; then
   cargo build --release --quiet --bin flink-admission
 fi

@@ -2,7 +2,6 @@
 //! (the object, each pod spec, each container of every list); every failing node is one hit,
 //! at the first failing field (the node itself when a required field is missing).
 
-use crate::flink::pointer::Pointer as _;
 use serde_json::Value;
 
 use super::Hit;
@@ -29,10 +28,10 @@ pub(super) struct Nodes<'a> {
 impl<'a> Nodes<'a> {
     pub(super) fn of(obj: &'a Value) -> Nodes<'a> {
         let mut nested = Vec::new();
-        for spec in object::pod_specs(obj) {
-            let Some(value) = obj.at(&spec) else {
+        for (spec, value) in object::pod_spec_nodes(obj) {
+            if value.is_null() {
                 continue;
-            };
+            }
             // The containers as `object::all_containers` lists them.
             let mut containers = Vec::new();
             for list in object::CONTAINER_LISTS {
@@ -46,7 +45,7 @@ impl<'a> Nodes<'a> {
                 }
             }
             nested.push(Node {
-                pointer: spec,
+                pointer: spec.to_string(),
                 value,
                 container: None,
             });

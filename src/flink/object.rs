@@ -189,15 +189,20 @@ pub const FLINK_DEPLOYMENT_POD_SPECS: [&str; 3] = [
 
 /// Every pod spec an object carries, as pointers: a workload's template, or a
 /// FlinkDeployment's shared, JobManager and TaskManager pod templates.
-pub fn pod_specs(obj: &Value) -> Vec<String> {
+pub fn pod_specs(obj: &Value) -> Vec<&'static str> {
+    pod_spec_nodes(obj).into_iter().map(|(p, _)| p).collect()
+}
+
+/// [`pod_specs`] with the nodes they point at (a workload's even when absent: `Null`).
+pub fn pod_spec_nodes(obj: &Value) -> Vec<(&'static str, &Value)> {
+    const NULL: &Value = &Value::Null;
     if let Some(p) = pod_spec_pointer(obj) {
-        return vec![p.to_string()];
+        return vec![(p, obj.at(p).unwrap_or(NULL))];
     }
     if group(obj) == FLINK_GROUP && kind(obj) == "FlinkDeployment" {
         return FLINK_DEPLOYMENT_POD_SPECS
             .iter()
-            .filter(|p| obj.at(p).is_some_and(Value::is_object))
-            .map(|p| p.to_string())
+            .filter_map(|p| Some((*p, obj.at(p).filter(|v| v.is_object())?)))
             .collect();
     }
     Vec::new()

@@ -101,9 +101,10 @@ pub trait Pointer {
     fn at_mut(&mut self, pointer: &str) -> Option<&mut Value>;
 }
 
-/// Maps up to this size are searched member by member: comparing a few short keys is cheaper
-/// than hashing the key (serde_json's ordered maps hash with SipHash).
-const SCAN: usize = 8;
+/// Maps up to this size are searched member by member: comparing short keys (lengths first) is
+/// cheaper than hashing the key with SipHash (serde_json's ordered maps use std's `RandomState`);
+/// 24 took a FlinkDeployment review's instructions 5% below 8.
+const SCAN: usize = 24;
 
 fn member<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
     if map.len() <= SCAN {

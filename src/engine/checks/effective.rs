@@ -207,13 +207,9 @@ fn pod_template_sidecar_without_image(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     let mut hits = Vec::new();
-    for spec in object::pod_specs(ctx.obj) {
+    for (spec, node) in object::pod_spec_nodes(ctx.obj) {
         for list in ["containers", "initContainers"] {
-            let Some(cs) = ctx
-                .obj
-                .at(&format!("{spec}/{list}"))
-                .and_then(Value::as_array)
-            else {
+            let Some(cs) = node.get(list).and_then(Value::as_array) else {
                 continue;
             };
             for (i, c) in cs.iter().enumerate() {

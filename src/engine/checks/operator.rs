@@ -26,6 +26,8 @@ pub(super) struct Cluster<'a> {
     obj: &'a Value,
     /// `/spec`, or a FlinkBlueGreenDeployment's `/spec/template/spec`.
     base: &'static str,
+    /// The node at `base` (`Null` when the object has none).
+    spec: &'a Value,
     cfg: FlinkConfig,
     blue_green: bool,
 }
@@ -35,7 +37,7 @@ impl<'a> Cluster<'a> {
         format!("{}{rel}", self.base)
     }
     fn at(&self, rel: &str) -> Option<&'a Value> {
-        self.obj.at(&self.ptr(rel)).filter(|v| !v.is_null())
+        self.spec.at(rel).filter(|v| !v.is_null())
     }
     fn config_ptr(&self) -> String {
         self.ptr("/flinkConfiguration")
@@ -73,13 +75,16 @@ fn build_cluster<'a>(ctx: &Ctx<'a>) -> Option<Cluster<'a>> {
         Class::Resource(CrKind::FlinkBlueGreenDeployment) => ("/spec/template/spec", true),
         _ => return None,
     };
-    let cfg = obj
-        .at(&format!("{base}/flinkConfiguration"))
+    const NULL: &Value = &Value::Null;
+    let spec = obj.at(base).unwrap_or(NULL);
+    let cfg = spec
+        .at("/flinkConfiguration")
         .map(config::flatten)
         .unwrap_or_default();
     Some(Cluster {
         obj,
         base,
+        spec,
         cfg,
         blue_green,
     })
@@ -782,7 +787,9 @@ fn resource_quantity_invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
         );
     };
     for role in ["/jobManager", "/taskManager"] {
-        if let Some(m) = c.at(&format!("{role}/resource/memory"))
+        let Some(node) = c.at(role) else { continue };
+        let at = |rel: &str| node.at(rel).filter(|v| !v.is_null());
+        if let Some(m) = at("/resource/memory")
             && let Err(e) = operator_memory(m)
         {
             report(
@@ -791,7 +798,7 @@ fn resource_quantity_invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
                 format!("cannot be read as memory: {e}"),
             );
         }
-        if let Some(s) = c.at(&format!("{role}/resource/ephemeralStorage"))
+        if let Some(s) = at("/resource/ephemeralStorage")
             && let Err(e) = quantity::quantity_from_json(s)
         {
             report(
@@ -804,8 +811,11 @@ fn resource_quantity_invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
             continue;
         }
         for section in ["requests", "limits"] {
-            let rel = format!("{role}/resources/{section}");
-            let Some(map) = c.at(&rel).and_then(Value::as_object) else {
+            let Some(map) = node
+                .get("resources")
+                .and_then(|r| r.get(section))
+                .and_then(Value::as_object)
+            else {
                 continue;
             };
             for (k, v) in map {
@@ -813,7 +823,8 @@ fn resource_quantity_invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
                     continue;
                 }
                 if let Some(problem) = quantity_problem(k, v) {
-                    report(format!("{rel}/{}", pointer::escape(k)), v, problem);
+                    let rel = format!("{role}/resources/{section}/{}", pointer::escape(k));
+                    report(rel, v, problem);
                 }
             }
         }
@@ -838,10 +849,17 @@ fn resource_request_exceeds_limit(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     let mut hits = Vec::new();
     for role in ["/jobManager", "/taskManager"] {
+        let Some(resources) = c.at(role).and_then(|r| r.get("resources")) else {
+            continue;
+        };
         for key in ["cpu", "memory"] {
-            let req = c.at(&format!("{role}/resources/requests/{key}"));
-            let lim = c.at(&format!("{role}/resources/limits/{key}"));
-            let (Some(req), Some(lim)) = (req, lim) else {
+            let of = |section: &str| {
+                resources
+                    .get(section)
+                    .and_then(|s| s.get(key))
+                    .filter(|v| !v.is_null())
+            };
+            let (Some(req), Some(lim)) = (of("requests"), of("limits")) else {
                 continue;
             };
             let above = if key == "memory" {

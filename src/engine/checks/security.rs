@@ -75,8 +75,8 @@ fn security_fields<'a>(obj: &'a Value, field: &str) -> Vec<(String, &'a Value)> 
             .filter(|v| !v.is_null())
     };
     let mut out = Vec::new();
-    for spec in object::pod_specs(obj) {
-        let pod = obj.at(&spec);
+    for (spec, pod) in object::pod_spec_nodes(obj) {
+        let pod = Some(pod);
         if let Some(v) = pod.and_then(set) {
             out.push((format!("{spec}/securityContext/{field}"), v));
         }
@@ -286,8 +286,8 @@ fn pods_with_metadata(obj: &Value) -> Vec<(String, String)> {
     object::pod_specs(obj)
         .into_iter()
         .map(|s| {
-            let m = object::metadata_of_pod_spec(&s);
-            (s, m)
+            let m = object::metadata_of_pod_spec(s);
+            (s.to_string(), m)
         })
         .collect()
 }
@@ -374,10 +374,10 @@ fn flink_containers(ctx: &Ctx<'_>) -> Vec<FlinkContainer> {
         Class::Resource(CrKind::FlinkDeployment) => {
             let mut out: Vec<FlinkContainer> = Vec::new();
             for spec in object::pod_specs(obj) {
-                for c in object::containers(obj, &spec) {
+                for c in object::containers(obj, spec) {
                     if c.name() == object::MAIN_CONTAINER {
                         out.push(FlinkContainer {
-                            pod_spec: spec.clone(),
+                            pod_spec: spec.to_string(),
                             container: Some(c.pointer()),
                         });
                     }
@@ -642,6 +642,9 @@ fn flink_numeric_uid(ctx: &Ctx<'_>) -> Vec<Hit> {
         let specs: Vec<String> = if fd {
             // jobManager/taskManager templates layer over the shared one: any of them counts.
             object::pod_specs(obj)
+                .into_iter()
+                .map(String::from)
+                .collect()
         } else {
             vec![fc.pod_spec.clone()]
         };

@@ -87,15 +87,16 @@ fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
         }
     }
     // Container resources, in every pod spec the object carries.
-    for spec in object::pod_specs(obj) {
+    for (spec, node) in object::pod_spec_nodes(obj) {
         for list in ["initContainers", "containers"] {
-            let Some(cs) = obj.at(&format!("{spec}/{list}")).and_then(Value::as_array) else {
+            let Some(cs) = node.get(list).and_then(Value::as_array) else {
                 continue;
             };
             for (i, c) in cs.iter().enumerate() {
                 for part in ["requests", "limits"] {
                     let Some(m) = c
-                        .at(&format!("/resources/{part}"))
+                        .get("resources")
+                        .and_then(|r| r.get(part))
                         .and_then(Value::as_object)
                     else {
                         continue;
