@@ -82,7 +82,73 @@ pub struct Part {
     pub name: &'static str,
     pub bytes: u64,
     /// `set by <key>`, `default`, `fraction 0.4 of ...`, `the rest`.
-    pub how: String,
+    pub how: How,
+}
+
+/// How a size came about: kept as data and spelled out only when shown (`explain`, messages),
+/// since the memory rules derive every Flink process of every review.
+#[derive(Debug, Clone, PartialEq)]
+pub enum How {
+    /// `set by <key>`.
+    Set(&'static str),
+    /// The option's default.
+    Default,
+    /// Said as it is: `the rest of ...`, `sum of the components`.
+    Text(&'static str),
+    /// `fraction <f> of <what>`.
+    Fraction { fraction: f64, of: &'static str },
+    /// `fraction <f> of <what>, within [min, max]`.
+    Capped {
+        fraction: f64,
+        min: u64,
+        max: u64,
+        of: &'static str,
+    },
+    /// `process <p> - JVM metaspace <m> - JVM overhead <o>`.
+    ProcessRest {
+        process: u64,
+        metaspace: u64,
+        overhead: u64,
+    },
+}
+
+/// The fractions compared are parsed values, never NaN.
+impl Eq for How {}
+
+impl std::fmt::Display for How {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            How::Set(key) => write!(f, "set by {key}"),
+            How::Default => f.write_str("default"),
+            How::Text(t) => f.write_str(t),
+            How::Fraction { fraction, of } => {
+                write!(f, "fraction {} of {of}", java_double(*fraction))
+            }
+            How::Capped {
+                fraction,
+                min,
+                max,
+                of,
+            } => write!(
+                f,
+                "fraction {} of {of}, within [{}, {}]",
+                java_double(*fraction),
+                human(*min),
+                human(*max)
+            ),
+            How::ProcessRest {
+                process,
+                metaspace,
+                overhead,
+            } => write!(
+                f,
+                "process {} - JVM metaspace {} - JVM overhead {}",
+                human(*process),
+                human(*metaspace),
+                human(*overhead)
+            ),
+        }
+    }
 }
 
 /// The sizes Flink derives for one process.
@@ -108,7 +174,7 @@ impl Memory {
         let mut rows: Vec<(String, u64, String)> = self
             .parts
             .iter()
-            .map(|p| (format!("  {}", p.name), p.bytes, p.how.clone()))
+            .map(|p| (format!("  {}", p.name), p.bytes, p.how.to_string()))
             .collect();
         rows.push((
             "total Flink memory".into(),
@@ -120,7 +186,7 @@ impl Memory {
             },
         ));
         for p in [&self.metaspace, &self.overhead] {
-            rows.push((p.name.to_string(), p.bytes, p.how.clone()));
+            rows.push((p.name.to_string(), p.bytes, p.how.to_string()));
         }
         rows.push((
             "total process memory".into(),
@@ -283,16 +349,16 @@ impl<'a> Reader<'a> {
     }
 
     /// The size at `key`, or `default`; with how it came about.
-    fn size_or(&self, key: Key, default: u64) -> Result<(u64, String), MemoryError> {
+    fn size_or(&self, key: Key, default: u64) -> Result<(u64, How), MemoryError> {
         Ok(match self.size(key)? {
-            Some((b, k)) => (b, format!("set by {k}")),
-            None => (default, "default".into()),
+            Some((b, k)) => (b, How::Set(k)),
+            None => (default, How::Default),
         })
     }
 
-    fn required(&self, key: Key) -> Result<(u64, String), MemoryError> {
+    fn required(&self, key: Key) -> Result<(u64, How), MemoryError> {
         match self.size(key)? {
-            Some((b, k)) => Ok((b, format!("set by {k}"))),
+            Some((b, k)) => Ok((b, How::Set(k))),
             None => Err(MemoryError::NotConfigured),
         }
     }
@@ -390,13 +456,13 @@ impl Range {
         v.clamp(self.min, self.max)
     }
 
-    fn how(&self, of: &str) -> String {
-        format!(
-            "fraction {} of {of}, within [{}, {}]",
-            java_double(self.fraction),
-            human(self.min),
-            human(self.max)
-        )
+    fn how(&self, of: &'static str) -> How {
+        How::Capped {
+            fraction: self.fraction,
+            min: self.min,
+            max: self.max,
+            of,
+        }
     }
 }
 
@@ -413,12 +479,14 @@ fn multiply(bytes: u64, factor: f64) -> Result<u64, MemoryError> {
     if !factor.is_finite() || factor < 0.0 {
         return Err(overflow());
     }
-    // The shortest decimal that reads back as `factor` (Java's `Double.toString` digits).
-    let text = format!("{factor}");
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let digits = format!("{int}{frac}");
-    let scale = frac.len() as u32;
-    let mantissa: u128 = digits.parse().map_err(|_| overflow())?;
+    // The shortest decimal that reads back as `factor` (Java's `Double.toString` digits),
+    // spelled into a stack buffer: every review derives memory, and this ran twice per part.
+    let mut spelled = Spelled::default();
+    let (mantissa, scale) = if write!(spelled, "{factor}").is_ok() {
+        decimal_digits(spelled.text()).ok_or_else(overflow)?
+    } else {
+        decimal_digits(&factor.to_string()).ok_or_else(overflow)?
+    };
     let product = u128::from(bytes)
         .checked_mul(mantissa)
         .ok_or_else(overflow)?;
@@ -430,6 +498,50 @@ fn multiply(bytes: u64, factor: f64) -> Result<u64, MemoryError> {
         .ok()
         .filter(|v| *v <= INFINITE)
         .ok_or_else(overflow)
+}
+
+/// A short text written on the stack; a write past its 64 bytes fails.
+struct Spelled {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for Spelled {
+    fn default() -> Self {
+        Spelled {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl Spelled {
+    fn text(&self) -> &str {
+        // Only whole `&str`s are copied in.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for Spelled {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let room = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A plain decimal (`12.5`) as its digits without the point and the count after it
+/// (`125`, 1); `None` when the digits do not fit a `u128`.
+fn decimal_digits(text: &str) -> Option<(u128, u32)> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let mut mantissa: u128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        let d = char::from(b).to_digit(10)?;
+        mantissa = mantissa.checked_mul(10)?.checked_add(u128::from(d))?;
+    }
+    Some((mantissa, u32::try_from(frac.len()).ok()?))
 }
 
 fn add(parts: &[u64]) -> Result<u64, MemoryError> {
@@ -460,7 +572,7 @@ pub fn derive(
 }
 
 /// The JVM side: metaspace, and the overhead range, for `role`.
-fn jvm(r: &Reader<'_>, role: Role) -> Result<((u64, String), Range), MemoryError> {
+fn jvm(r: &Reader<'_>, role: Role) -> Result<((u64, How), Range), MemoryError> {
     let k = |s: &str| -> &'static str {
         match (role, s) {
             (Role::JobManager, "meta") => "jobmanager.memory.jvm-metaspace.size",
@@ -490,7 +602,7 @@ struct Totals {
     metaspace: Part,
     overhead: Part,
     /// For messages: where the total Flink memory comes from.
-    flink_from: String,
+    flink_from: How,
 }
 
 /// From a configured process size: the JVM overhead is its capped fraction, the total Flink
@@ -524,12 +636,11 @@ fn from_process(r: &Reader<'_>, role: Role, process: u64) -> Result<Totals, Memo
             bytes: overhead,
             how: range.how("the process"),
         },
-        flink_from: format!(
-            "process {} - JVM metaspace {} - JVM overhead {}",
-            human(process),
-            human(meta),
-            human(overhead)
-        ),
+        flink_from: How::ProcessRest {
+            process,
+            metaspace: meta,
+            overhead,
+        },
     })
 }
 
@@ -539,7 +650,7 @@ fn around_flink(
     r: &Reader<'_>,
     role: Role,
     flink: u64,
-    flink_from: String,
+    flink_from: How,
 ) -> Result<Totals, MemoryError> {
     let ((meta, meta_how), range) = jvm(r, role)?;
     let with_meta = add(&[flink, meta])?;
@@ -577,7 +688,7 @@ fn around_flink(
             overhead: Part {
                 name: "JVM overhead",
                 bytes: overhead,
-                how: "the rest of the process".into(),
+                how: How::Text("the rest of the process"),
             },
             flink_from,
         });
@@ -605,9 +716,9 @@ fn total_flink_first(
     role: Role,
     flink_key: Key,
     process: Key,
-) -> Result<(Basis, u64, String, Option<Totals>), MemoryError> {
+) -> Result<(Basis, u64, How, Option<Totals>), MemoryError> {
     Ok(match r.size(flink_key)? {
-        Some((flink, k)) => (Basis::TotalFlink, flink, format!("set by {k}"), None),
+        Some((flink, k)) => (Basis::TotalFlink, flink, How::Set(k), None),
         None => {
             let (process, _) = r.required(process)?;
             let t = from_process(r, role, process)?;
@@ -630,7 +741,7 @@ fn memory(role: Role, basis: Basis, t: Totals, parts: Vec<Part>) -> Memory {
     }
 }
 
-fn part(name: &'static str, (bytes, how): (u64, String)) -> Part {
+fn part(name: &'static str, (bytes, how): (u64, How)) -> Part {
     Part { name, bytes, how }
 }
 
@@ -720,7 +831,7 @@ fn jobmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryEr
                             human(total)
                         )));
                     }
-                    (total, format!("set by {JM_FLINK}"), off, off_how)
+                    (total, How::Set(JM_FLINK), off, off_how)
                 } else {
                     if heap > total {
                         return Err(MemoryError::DoesNotFit(format!(
@@ -732,15 +843,15 @@ fn jobmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryEr
                     }
                     (
                         total,
-                        format!("set by {JM_FLINK}"),
+                        How::Set(JM_FLINK),
                         total - heap,
-                        "total Flink memory - JVM heap".to_string(),
+                        How::Text("total Flink memory - JVM heap"),
                     )
                 }
             }
             None => (
                 add(&[heap, off])?,
-                "JVM heap + off-heap memory".into(),
+                How::Text("JVM heap + off-heap memory"),
                 off,
                 off_how,
             ),
@@ -770,7 +881,7 @@ fn jobmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryEr
     let parts = vec![
         part(
             "JVM heap",
-            (heap, "total Flink memory - off-heap memory".into()),
+            (heap, How::Text("total Flink memory - off-heap memory")),
         ),
         part("off-heap memory", (off, off_how)),
     ];
@@ -844,28 +955,31 @@ fn taskmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryE
         }
         Ok(())
     };
-    let managed_of = |total: u64| -> Result<(u64, String), MemoryError> {
+    let managed_of = |total: u64| -> Result<(u64, How), MemoryError> {
         match r.size(managed_key)? {
-            Some((b, k)) => Ok((b, format!("set by {k}"))),
+            Some((b, k)) => Ok((b, How::Set(k))),
             None => {
                 let (f, _) = r.fraction((TM_MANAGED_FRACTION, &[]), 0.4)?;
                 Ok((
                     multiply(total, f)?,
-                    format!("fraction {} of total Flink memory", java_double(f)),
+                    How::Fraction {
+                        fraction: f,
+                        of: "total Flink memory",
+                    },
                 ))
             }
         }
     };
-    let network_of = |total: u64| -> Result<(u64, String), MemoryError> {
+    let network_of = |total: u64| -> Result<(u64, How), MemoryError> {
         match legacy_network()? {
-            Some(b) => Ok((b, format!("set by {TM_NETWORK_BUFFERS_LEGACY}"))),
+            Some(b) => Ok((b, How::Set(TM_NETWORK_BUFFERS_LEGACY))),
             None => {
                 let range = network_range()?;
                 Ok((range.of(total)?, range.how("total Flink memory")))
             }
         }
     };
-    let parts = |task_heap: (u64, String), managed, network, fw_heap, fw_off, task_off| {
+    let parts = |task_heap: (u64, How), managed, network, fw_heap, fw_off, task_off| {
         vec![
             part("framework heap", fw_heap),
             part("task heap", task_heap),
@@ -907,13 +1021,13 @@ fn taskmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryE
                 check_network(network, total)?;
                 (
                     total,
-                    (network, "the rest of total Flink memory".to_string()),
-                    format!("set by {k}"),
+                    (network, How::Text("the rest of total Flink memory")),
+                    How::Set(k),
                 )
             }
             None => {
                 let network = match legacy_network()? {
-                    Some(b) => (b, format!("set by {TM_NETWORK_BUFFERS_LEGACY}")),
+                    Some(b) => (b, How::Set(TM_NETWORK_BUFFERS_LEGACY)),
                     None => {
                         let range = network_range()?;
                         (range.inverse_of(excl)?, range.how("total Flink memory"))
@@ -922,7 +1036,7 @@ fn taskmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryE
                 (
                     add(&[excl, network.0])?,
                     network,
-                    "sum of the components".into(),
+                    How::Text("sum of the components"),
                 )
             }
         };
@@ -965,9 +1079,9 @@ fn taskmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryE
         let network = total - excl;
         check_network(network, total)?;
         let parts = parts(
-            (task_heap, format!("set by {k}")),
+            (task_heap, How::Set(k)),
             managed,
-            (network, "the rest of total Flink memory".into()),
+            (network, How::Text("the rest of total Flink memory")),
             fw_heap,
             fw_off,
             task_off,
@@ -988,7 +1102,7 @@ fn taskmanager(r: &Reader<'_>, deployment: Deployment) -> Result<Memory, MemoryE
             excl,
         ));
     }
-    let task_heap = (total - excl, "the rest of total Flink memory".to_string());
+    let task_heap = (total - excl, How::Text("the rest of total Flink memory"));
     let parts = parts(task_heap, managed, network, fw_heap, fw_off, task_off);
     Ok(memory(role, basis, jvm_around(pre)?, parts))
 }
