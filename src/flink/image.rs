@@ -2,6 +2,7 @@
 //! reference (`apache/flink:1.20.1-scala_2.12-java11`), and which configuration file a version
 //! reads (`flink-conf.yaml` or `config.yaml`).
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -126,6 +127,38 @@ fn is_flink_distribution(name: &str) -> bool {
 /// (`{{< stable >}}`), and for images built on Flink with their own version scheme
 /// (`flink-sql-runner:0.2.0`, `flink-dedup-app:1.0.0`), whose tag is not the Flink version.
 pub fn from_image(image: &str) -> Option<FlinkVersion> {
+    judged(image).0
+}
+
+/// What [`from_image`] and [`pinned`] say of `image`, remembered for the last image judged on
+/// this thread: the rules of one review ask about the same image many times, and each answer
+/// runs three regexes. Long references (hostile input) are never kept.
+fn judged(image: &str) -> (Option<FlinkVersion>, Option<Pinned>) {
+    type Last = RefCell<Option<(String, Option<FlinkVersion>, Option<Pinned>)>>;
+    thread_local! {
+        static LAST: Last = const { RefCell::new(None) };
+    }
+    const KEPT: usize = 512;
+    let work = || {
+        let v = version_in_reference(image);
+        (v, pinned_from(image, v))
+    };
+    if image.len() > KEPT {
+        return work();
+    }
+    LAST.with(|last| {
+        if let Some((seen, v, p)) = &*last.borrow()
+            && seen == image
+        {
+            return (*v, *p);
+        }
+        let (v, p) = work();
+        *last.borrow_mut() = Some((image.to_string(), v, p));
+        (v, p)
+    })
+}
+
+fn version_in_reference(image: &str) -> Option<FlinkVersion> {
     let r = ImageRef::parse(image)?;
     let tag = r
         .tag
@@ -175,7 +208,11 @@ impl Pinned {
 /// distribution under `latest`, a Scala/Java-only tag or no tag (and no digest, which pins an
 /// image whose version the reference does not say). `None` otherwise.
 pub fn pinned(image: &str) -> Option<Pinned> {
-    if let Some(v) = from_image(image) {
+    judged(image).1
+}
+
+fn pinned_from(image: &str, exact: Option<FlinkVersion>) -> Option<Pinned> {
+    if let Some(v) = exact {
         return Some(Pinned::Exact(v));
     }
     let r = ImageRef::parse(image)?;
@@ -265,6 +302,24 @@ mod tests {
 
     fn v(major: u32, minor: u32) -> Option<FlinkVersion> {
         Some(FlinkVersion::new(major, minor))
+    }
+
+    #[test]
+    fn the_remembered_answer_is_the_answer_for_that_image_only() {
+        // Alternating images on one thread: each answer is its own image's.
+        for _ in 0..2 {
+            assert_eq!(from_image("flink:1.20"), v(1, 20));
+            assert_eq!(pinned("flink"), Some(Pinned::Floating(NEWEST)));
+            assert_eq!(from_image("flink"), None);
+            assert_eq!(
+                pinned("flink:1.19"),
+                Some(Pinned::Exact(FlinkVersion::new(1, 19)))
+            );
+        }
+        // A reference too long to keep is still judged.
+        let long = format!("registry.example/{}/flink:1.18", "a".repeat(600));
+        assert_eq!(from_image(&long), v(1, 18));
+        assert_eq!(from_image("flink:1.20"), v(1, 20));
     }
 
     #[test]
