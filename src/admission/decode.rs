@@ -160,7 +160,12 @@ fn old_kinds() -> &'static [(&'static str, &'static str)] {
 /// A request naming them only after `oldObject` is read without it (the decision is made before
 /// anything of it is built).
 fn may_keep_old(seen: &serde_json::Map<String, Value>) -> bool {
-    let (Some(operation), Some(kind)) = (seen.get("operation"), seen.get("kind")) else {
+    keeps_old_of(seen.get("operation"), seen.get("kind"))
+}
+
+/// [`keeps_old`] of a request's `operation` and `kind` members, as sent.
+fn keeps_old_of(operation: Option<&Value>, kind: Option<&Value>) -> bool {
+    let (Some(operation), Some(kind)) = (operation, kind) else {
         return false;
     };
     let part = |p: &str| kind.get(p).and_then(Value::as_str).unwrap_or("");
@@ -422,13 +427,15 @@ fn read_request(req: &mut Value) -> Result<Request, DecodeError> {
     let kind = gvk(req, "kind", "kind");
     // As [`decode`] decides while parsing: from the members before `oldObject`.
     let keep = req.as_object().is_some_and(|m| {
-        let before: serde_json::Map<String, Value> = m
-            .iter()
-            .take_while(|(k, _)| k.as_str() != OLD_OBJECT)
-            .filter(|(k, _)| matches!(k.as_str(), "operation" | "kind"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        may_keep_old(&before)
+        let (mut operation, mut kind) = (None, None);
+        for (k, v) in m.iter().take_while(|(k, _)| k.as_str() != OLD_OBJECT) {
+            match k.as_str() {
+                "operation" => operation = Some(v),
+                "kind" => kind = Some(v),
+                _ => {}
+            }
+        }
+        keeps_old_of(operation, kind)
     });
     let old_object = if keep {
         take(req, OLD_OBJECT).map(std::sync::Arc::new)

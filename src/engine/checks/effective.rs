@@ -101,13 +101,9 @@ fn flink_containers<'a>(ctx: &'a Ctx<'_>) -> Vec<Container<'a>> {
     if !is_flink_deployment(ctx) {
         return ctx.me().map(|pc| pc.container).into_iter().collect();
     }
-    let obj: &'a Value = ctx.obj;
     let mut out = Vec::new();
-    for spec in object::FLINK_DEPLOYMENT_POD_SPECS {
-        let Some(list) = obj
-            .at(&format!("{spec}/containers"))
-            .and_then(Value::as_array)
-        else {
+    for (spec, node) in ctx.pod_specs() {
+        let Some(list) = node.get("containers").and_then(Value::as_array) else {
             continue;
         };
         for (index, value) in list.iter().enumerate() {
@@ -207,7 +203,7 @@ fn pod_template_sidecar_without_image(ctx: &Ctx<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     let mut hits = Vec::new();
-    for (spec, node) in object::pod_spec_nodes(ctx.obj) {
+    for &(spec, node) in ctx.pod_specs() {
         for list in ["containers", "initContainers"] {
             let Some(cs) = node.get(list).and_then(Value::as_array) else {
                 continue;

@@ -111,6 +111,8 @@ pub struct Ctx<'a> {
     operator_cluster: OnceLock<Option<operator::Cluster<'a>>>,
     /// The subject's Flink processes and the memory Flink derives for each, for the memory rules.
     memory: OnceLock<Vec<memory::Process>>,
+    /// The subject's pod specs with their nodes (`object::pod_spec_nodes`), found once.
+    pod_specs: OnceLock<Vec<(&'static str, &'a Value)>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -144,6 +146,7 @@ impl<'a> Ctx<'a> {
             structural: OnceLock::new(),
             operator_cluster: OnceLock::new(),
             memory: OnceLock::new(),
+            pod_specs: OnceLock::new(),
             reconciled: OnceLock::new(),
         }
     }
@@ -179,6 +182,12 @@ impl<'a> Ctx<'a> {
 
     pub fn namespace(&self) -> Option<&'a str> {
         object::namespace(self.obj)
+    }
+
+    /// The subject's pod specs, as pointers with their nodes ([`object::pod_spec_nodes`]).
+    pub fn pod_specs(&self) -> &[(&'static str, &'a Value)] {
+        self.pod_specs
+            .get_or_init(|| object::pod_spec_nodes(self.obj))
     }
 
     /// The subject's standalone Flink setup (config file, env, `-D`), resolved once.

@@ -66,7 +66,7 @@ fn allocation(ctx: &Ctx<'_>, annotation: &str) -> Option<Allocation> {
 
 /// A `securityContext` field set on the pod or on any container of every pod spec: (pointer,
 /// value, pointer of the securityContext's owner).
-fn security_fields<'a>(obj: &'a Value, field: &str) -> Vec<(String, &'a Value)> {
+fn security_fields<'a>(ctx: &Ctx<'a>, field: &str) -> Vec<(String, &'a Value)> {
     // Read where they are; a pointer is written only for a field that is set.
     let set = |owner: &'a Value| {
         owner
@@ -75,7 +75,7 @@ fn security_fields<'a>(obj: &'a Value, field: &str) -> Vec<(String, &'a Value)> 
             .filter(|v| !v.is_null())
     };
     let mut out = Vec::new();
-    for (spec, pod) in object::pod_spec_nodes(obj) {
+    for &(spec, pod) in ctx.pod_specs() {
         let pod = Some(pod);
         if let Some(v) = pod.and_then(set) {
             out.push((format!("{spec}/securityContext/{field}"), v));
@@ -114,7 +114,7 @@ pub(super) const RUN_AS_USER_RANGE: Native = Native {
 
 /// FLK230: `runAsUser` outside the namespace's uid range (OpenShift restricted-v2).
 fn run_as_user_range(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let fields = security_fields(ctx.obj, "runAsUser");
+    let fields = security_fields(ctx, "runAsUser");
     if fields.is_empty() {
         return Vec::new();
     }
@@ -167,7 +167,7 @@ pub(super) const FS_GROUP_RANGE: Native = Native {
 
 /// FLK231: `fsGroup` other than the first id of the namespace's supplemental groups.
 fn fs_group_range(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let fields = security_fields(ctx.obj, "fsGroup");
+    let fields = security_fields(ctx, "fsGroup");
     if fields.is_empty() {
         return Vec::new();
     }
@@ -232,7 +232,7 @@ pub(super) const SELINUX_OPENSHIFT: Native = Native {
 /// FLK233: SELinux options restricted-v2 rejects: any user, role or type, or a level other than
 /// the namespace's MCS label.
 fn selinux_openshift(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let fields = security_fields(ctx.obj, "seLinuxOptions");
+    let fields = security_fields(ctx, "seLinuxOptions");
     if fields.is_empty() {
         return Vec::new();
     }

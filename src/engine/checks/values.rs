@@ -87,7 +87,7 @@ fn invalid_value(ctx: &Ctx<'_>) -> Vec<Hit> {
         }
     }
     // Container resources, in every pod spec the object carries.
-    for (spec, node) in object::pod_spec_nodes(obj) {
+    for &(spec, node) in ctx.pod_specs() {
         for list in ["initContainers", "containers"] {
             let Some(cs) = node.get(list).and_then(Value::as_array) else {
                 continue;
