@@ -30,6 +30,7 @@ use kube::{Api, Client};
 use serde_json::Value;
 
 use crate::engine::Context;
+use crate::engine::context::Resolved;
 use crate::engine::rule::Platform;
 use crate::flink::kinds::{self, Kind, Watch};
 use crate::flink::object;
@@ -340,6 +341,15 @@ impl Store {
         out
     }
 
+    /// The object named `name` in `namespace` (`""`: cluster-scoped), decoded alone: the
+    /// index is by namespace and name, so a lookup by name never decodes the namespace.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        let st = self.state.read().ok()?;
+        st.objects
+            .get(&(namespace.to_string(), name.to_string()))
+            .and_then(|e| e.get(&self.hot))
+    }
+
     /// Namespaces: the rules list them all (the platform, the uid ranges), and they are small
     /// once pruned, so they stay decoded; every other kind is kept as text.
     fn keeps_trees(&self) -> bool {
@@ -411,6 +421,15 @@ impl ClusterCache {
             .iter()
             .map(|s| (s.resource.resource_name(), s.is_synced()))
             .collect()
+    }
+
+    /// Whether a lookup may decode many objects: a store kept as text holds more objects than
+    /// stay decoded ([`HOT`]), so listing a namespace of it may decode each again. The webhook
+    /// then judges on the blocking pool, not on its async workers.
+    pub fn decodes_on_lookup(&self) -> bool {
+        self.stores
+            .iter()
+            .any(|s| !s.keeps_trees() && s.len() > HOT)
     }
 
     /// Complete a (re)list of every store with `objects` (each to the store of its group and
@@ -566,6 +585,30 @@ impl Context for ClusterCache {
     /// not watch (Pods) is unknown, never "absent".
     fn is_complete(&self, group: &str, kind: &str) -> bool {
         self.synced() && self.store(group, kind).is_some_and(|s| s.is_synced())
+    }
+
+    /// By the store's (namespace, name) index: the object in the namespace asked for, else a
+    /// cluster-scoped one of that name (as the default walks the list, without decoding it).
+    fn resolve(&self, group: &str, kind: &str, namespace: Option<&str>, name: &str) -> Resolved {
+        let Some(store) = self.store(group, kind) else {
+            return Resolved::None;
+        };
+        let Some(ns) = namespace else {
+            // Any namespace: the list's last object of that name, as the default answers.
+            return match self
+                .list(group, kind, None)
+                .into_iter()
+                .rev()
+                .find(|o| object::name(o) == name)
+            {
+                Some(o) => Resolved::Found(o),
+                None => Resolved::None,
+            };
+        };
+        match store.get(ns, name).or_else(|| store.get("", name)) {
+            Some(o) => Resolved::Found(o),
+            None => Resolved::None,
+        }
     }
 
     fn incomplete_note(&self) -> Option<&str> {

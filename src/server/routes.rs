@@ -3,8 +3,9 @@
 //! the time budget, and never panic on any body.
 //!
 //! Where a review runs: a body of at most [`INLINE_BODY_LIMIT`] bytes whose context answers
-//! from memory ([`ContextProvider::lookups_may_block`] false: `--no-cluster` and the cluster
-//! cache) is reviewed on the request's own task, which costs a fraction of a hop to the
+//! from memory ([`ContextProvider::lookups_may_block`] false: `--no-cluster`, and a cluster
+//! cache small enough that its objects stay decoded) is reviewed on the request's own task,
+//! which costs a fraction of a hop to the
 //! blocking pool; its answer is still held to the budget (an overrun answers per the fail
 //! mode). A larger body, or a context that may wait, goes to the blocking pool, where the
 //! budget cuts the wait short and the runtime's workers are never held.
@@ -105,9 +106,9 @@ impl ContextProvider for super::cluster::ClusterCache {
     fn sync_state(&self) -> Vec<(String, bool)> {
         super::cluster::ClusterCache::sync_state(self)
     }
-    /// The reflectors' stores, in memory.
+    /// The reflectors' stores, in memory; a large store may decode many objects per lookup.
     fn lookups_may_block(&self) -> bool {
-        false
+        self.decodes_on_lookup()
     }
 }
 

@@ -540,3 +540,69 @@ fn without_edit_targets(
     }
     report
 }
+
+/// The cache answers a lookup by name from its (namespace, name) index, with the answer the
+/// engine's default (walking the namespace's list) gives: the object in the namespace asked
+/// for, else none; any namespace when none is asked for.
+#[test]
+fn lookups_by_name_use_the_index_and_agree_with_the_list() {
+    use flink_admission::engine::context::Resolved;
+
+    struct ListOnly<'a>(&'a ClusterCache);
+    impl Context for ListOnly<'_> {
+        fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
+            self.0.list(group, kind, namespace)
+        }
+        fn is_complete(&self, group: &str, kind: &str) -> bool {
+            self.0.is_complete(group, kind)
+        }
+    }
+    let found = |r: Resolved| match r {
+        Resolved::Found(o) => Some(identity(&o)),
+        Resolved::None => None,
+        Resolved::Ambiguous(_) => panic!("ambiguous"),
+    };
+    let cache = ClusterCache::new(cluster::watched());
+    let mut objects = vec![namespace("a"), namespace("b")];
+    for (ns, name) in [("a", "flink-config"), ("b", "flink-config"), ("b", "other")] {
+        objects.push(config_map(ns, name));
+    }
+    cache.fill(objects);
+    let list_only = ListOnly(&cache);
+    for ns in [Some("a"), Some("b"), Some("c"), None] {
+        for name in ["flink-config", "other", "missing"] {
+            let ours = found(cache.resolve("", "ConfigMap", ns, name));
+            let default = found(list_only.resolve("", "ConfigMap", ns, name));
+            assert_eq!(ours, default, "{ns:?} {name}");
+        }
+    }
+    assert_eq!(
+        found(cache.resolve("", "ConfigMap", Some("a"), "flink-config")),
+        Some(("ConfigMap".into(), "a".into(), "flink-config".into()))
+    );
+    assert_eq!(
+        found(cache.resolve("", "ConfigMap", Some("a"), "other")),
+        None
+    );
+    // A kind the cache does not watch has nothing to find.
+    assert_eq!(found(cache.resolve("", "Pod", Some("a"), "x")), None);
+}
+
+/// Reviews move off the async workers once a store kept as text holds more objects than stay
+/// decoded: listing a namespace of it may decode each object again.
+#[test]
+fn a_cache_too_large_to_stay_decoded_reviews_on_the_blocking_pool() {
+    use flink_admission::server::ContextProvider;
+    let cache = ClusterCache::new(cluster::watched());
+    cache.fill((0..cluster::HOT).map(|i| config_map("a", &format!("cm-{i}"))));
+    assert!(
+        !cache.lookups_may_block(),
+        "{} objects stay decoded",
+        cluster::HOT
+    );
+    // Namespaces stay decoded whatever their number.
+    cache.fill((0..cluster::HOT + 1).map(|i| namespace(&format!("ns-{i}"))));
+    assert!(!cache.lookups_may_block());
+    cache.fill((0..=cluster::HOT).map(|i| config_map("a", &format!("cm-{i}"))));
+    assert!(cache.lookups_may_block());
+}
