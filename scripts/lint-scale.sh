@@ -9,6 +9,9 @@
 #   NO_BUILD=1 scripts/lint-scale.sh      # use the existing target/release/flink-lint
 #   ARGS="--select FLK305" scripts/lint-scale.sh   # extra flink-lint arguments (here: reading
 #                                         # and rendering, without the cross-object rules)
+#   LAYOUTS="monorepo one flat ns" scripts/lint-scale.sh   # the adversarial layouts too
+#                                         # (scripts/layouts.py): one file, one flat directory,
+#                                         # one team copied into many namespaces, same names
 #
 # Targets (issue 7): >= 10,000 objects/s, growth <= n^1.15 from 1k to 10k, peak RSS < 256 MiB
 # and < 10x the input. flink-lint exits 1 when it finds something; that is expected here.
@@ -19,7 +22,8 @@ SIZES=${SIZES:-"1000 10000"}
 RUNS=${RUNS:-1}
 FORMATS=${FORMATS:-"json human"}
 WORK=${WORK:-$(mktemp -d)}
-BIN=${BIN:-target/release/flink-lint}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/flink-lint}
+LAYOUTS=${LAYOUTS:-monorepo}
 ARGS=${ARGS:-}
 
 if [ ! -x /usr/bin/time ]; then
@@ -31,10 +35,21 @@ if [ -z "${NO_BUILD:-}" ]; then
 fi
 
 declare -A SECS CPU
-printf '%-7s %-6s %9s %8s %10s %9s %10s %9s %8s\n' objects format wall_s cpu_s objects/s rss_MiB input_MiB rss/input findings
+printf '%-8s %-7s %-6s %9s %8s %10s %9s %10s %9s %8s\n' layout objects format wall_s cpu_s objects/s rss_MiB input_MiB rss/input findings
+for layout in $LAYOUTS; do
 for n in $SIZES; do
-  dir="$WORK/corpus-$n"
-  [ -d "$dir" ] || python3 scripts/gen-corpus.py "$dir" --objects "$n" >/dev/null
+  mono="$WORK/corpus-$n"
+  [ -d "$mono" ] || python3 scripts/gen-corpus.py "$mono" --objects "$n" >/dev/null
+  case $layout in
+    monorepo) dir=$mono ;;
+    one) dir="$WORK/one-$n.yaml"; [ -f "$dir" ] || python3 scripts/layouts.py one "$mono" "$dir" ;;
+    flat) dir="$WORK/flat-$n"; [ -d "$dir" ] || python3 scripts/layouts.py flat "$mono" "$dir" ;;
+    ns)
+      team="$WORK/corpus-100"
+      [ -d "$team" ] || python3 scripts/gen-corpus.py "$team" --objects 100 >/dev/null
+      dir="$WORK/ns-$n"; [ -d "$dir" ] || python3 scripts/layouts.py ns "$team" "$dir" $((n / 100)) ;;
+    *) echo "unknown layout $layout" >&2; exit 2 ;;
+  esac
   input=$(find "$dir" -type f -name '*.yaml' -printf '%s\n' | awk '{s+=$1} END {print s}')
   for fmt in $FORMATS; do
     best=""
@@ -64,13 +79,14 @@ for n in $SIZES; do
     else
       findings=$(grep -cE '^(error|warning|info)\[' "$WORK/out.$fmt" || true)
     fi
-    SECS[$n.$fmt]=$best
-    CPU[$n.$fmt]=$best_cpu
-    awk -v n="$n" -v f="$fmt" -v t="$best" -v c="$best_cpu" -v rss="$best_rss" -v in_b="$input" -v fi="$findings" 'BEGIN {
+    SECS[$layout.$n.$fmt]=$best
+    CPU[$layout.$n.$fmt]=$best_cpu
+    awk -v lay="$layout" -v n="$n" -v f="$fmt" -v t="$best" -v c="$best_cpu" -v rss="$best_rss" -v in_b="$input" -v fi="$findings" 'BEGIN {
       t2 = (t > 0 ? t : 0.001)
-      printf "%-7d %-6s %9.2f %8.2f %10.0f %9.1f %10.1f %9.1f %8s\n", n, f, t, c, n / t2, rss / 1024, in_b / 1048576, rss * 1024 / in_b, fi
+      printf "%-8s %-7d %-6s %9.2f %8.2f %10.0f %9.1f %10.1f %9.1f %8s\n", lay, n, f, t, c, n / t2, rss / 1024, in_b / 1048576, rss * 1024 / in_b, fi
     }'
   done
+done
 done
 
 set -- $SIZES
@@ -78,12 +94,14 @@ if [ $# -ge 2 ]; then
   small=$1
   shift $(($# - 1))
   large=$1
+  for layout in $LAYOUTS; do
   for fmt in $FORMATS; do
-    awk -v a="${SECS[$small.$fmt]}" -v b="${SECS[$large.$fmt]}" -v ca="${CPU[$small.$fmt]}" -v cb="${CPU[$large.$fmt]}" -v s="$small" -v l="$large" -v f="$fmt" 'BEGIN {
+    awk -v lay="$layout" -v a="${SECS[$layout.$small.$fmt]}" -v b="${SECS[$layout.$large.$fmt]}" -v ca="${CPU[$layout.$small.$fmt]}" -v cb="${CPU[$layout.$large.$fmt]}" -v s="$small" -v l="$large" -v f="$fmt" 'BEGIN {
       if (a <= 0) a = 0.001
       if (ca <= 0) ca = 0.001
-      printf "growth %-6s wall t(%d)/t(%d) = %.2f, exponent %.2f; cpu %.2f, exponent %.2f\n", f, l, s, b / a, log(b / a) / log(l / s), cb / ca, log(cb / ca) / log(l / s)
+      printf "growth %-8s %-6s wall t(%d)/t(%d) = %.2f, exponent %.2f; cpu %.2f, exponent %.2f\n", lay, f, l, s, b / a, log(b / a) / log(l / s), cb / ca, log(cb / ca) / log(l / s)
     }'
+  done
   done
 fi
 echo "work dir: $WORK"
