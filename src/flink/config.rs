@@ -202,21 +202,34 @@ impl FlinkConfig {
         self.entries.shift_remove(key)
     }
 
+    /// The entry of `key`. A configuration of a few keys (a FlinkDeployment's usual
+    /// `flinkConfiguration`) is scanned: the rules ask it about a hundred keys per review, and
+    /// comparing a few short keys costs less than hashing the one asked for with SipHash.
+    fn entry(&self, key: &str) -> Option<(&str, &str)> {
+        const SCAN: usize = 8;
+        if self.entries.len() <= SCAN {
+            self.entries
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+        } else {
+            self.entries
+                .get_key_value(key)
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries.get(key).map(String::as_str)
+        self.entry(key).map(|(_, v)| v)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.entries.contains_key(key)
+        self.entry(key).is_some()
     }
 
     /// The first of `keys` present, with its value (for a key and its deprecated aliases).
     pub fn get_any<'a>(&'a self, keys: &[&str]) -> Option<(&'a str, &'a str)> {
-        keys.iter().find_map(|key| {
-            self.entries
-                .get_key_value(*key)
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-        })
+        keys.iter().find_map(|key| self.entry(key))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {

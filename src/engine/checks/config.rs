@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::jobmanager::flink_configuration;
 use super::standalone::{
     self, CONFIG_YAML, ConfigFile, FLINK_CONF_YAML, LOG4J, Lookup, Mount, PodConfig,
 };
@@ -653,7 +652,7 @@ fn ha_storage_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
             })
             .collect();
     }
-    match with_mode(&flink_configuration(obj)) {
+    match with_mode(ctx.spec_config()) {
         Some(mode) => vec![
             Hit::at("/spec/flinkConfiguration")
                 .arg("where", "spec.flinkConfiguration")

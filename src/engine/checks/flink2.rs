@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::flinkdeployment::key_pointer;
-use super::jobmanager::flink_configuration;
 use super::standalone;
 use super::{Ctx, Native};
 use crate::engine::Hit;
@@ -53,8 +52,8 @@ fn config_key_removed(ctx: &Ctx<'_>) -> Vec<Hit> {
         let Some(v) = deployment_version(ctx.obj) else {
             return Vec::new();
         };
-        let cfg = flink_configuration(ctx.obj);
-        return migration::removed_keys(&cfg, v)
+        let cfg = ctx.spec_config();
+        return migration::removed_keys(cfg, v)
             .into_iter()
             .map(|(key, r)| {
                 let at = key_pointer(ctx.obj, key)

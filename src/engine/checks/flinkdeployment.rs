@@ -170,7 +170,7 @@ fn rest_service_exposed(ctx: &Ctx<'_>) -> Vec<Hit> {
     if !is_flink_deployment(ctx) {
         return Vec::new();
     }
-    let cfg = super::jobmanager::flink_configuration(obj);
+    let cfg = ctx.spec_config();
     let Some(value) = cfg.get(config::REST_EXPOSED_TYPE) else {
         return Vec::new();
     };
@@ -202,10 +202,7 @@ pub fn task_slots_unset(ctx: &Ctx<'_>) -> Vec<Hit> {
     if !is_flink_deployment(ctx) {
         return Vec::new();
     }
-    if super::jobmanager::flink_configuration(obj)
-        .get(config::TASK_SLOTS)
-        .is_some()
-    {
+    if ctx.spec_config().get(config::TASK_SLOTS).is_some() {
         return Vec::new();
     }
     let at = if obj.at(FLINK_CONFIGURATION).is_some() {

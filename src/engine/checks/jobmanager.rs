@@ -24,7 +24,7 @@ fn replicas(ctx: &Ctx<'_>) -> Vec<Hit> {
     if ctx.class() == Class::Resource(CrKind::FlinkDeployment) {
         let at = replicas_pointer(obj);
         let n = obj.at(at).and_then(Value::as_i64).unwrap_or(1);
-        let cfg = flink_configuration(obj);
+        let cfg = ctx.spec_config();
         // HA switched on without a storage dir is FLK309's finding, not a second one here.
         if n > 1 && !cfg.ha_enabled() {
             return vec![

@@ -7,7 +7,6 @@
 use crate::flink::pointer::Pointer as _;
 use serde_json::{Value, json};
 
-use super::jobmanager::flink_configuration;
 use super::standalone::{self, Lookup, Mount, PodConfig};
 use super::{Ctx, Native};
 use crate::engine::{Hit, Op};
@@ -71,7 +70,7 @@ fn role_name(role: Role) -> &'static str {
 fn processes<'c>(ctx: &'c Ctx<'_>) -> &'c [Process] {
     ctx.memory.get_or_init(|| match ctx.class() {
         Class::Workload(Some(role)) => standalone_process(ctx, role).into_iter().collect(),
-        Class::Resource(CrKind::FlinkDeployment) => deployment_processes(ctx.obj),
+        Class::Resource(CrKind::FlinkDeployment) => deployment_processes(ctx),
         _ => Vec::new(),
     })
 }
@@ -129,11 +128,12 @@ fn standalone_process(ctx: &Ctx<'_>, role: Role) -> Option<Process> {
 
 /// A FlinkDeployment's JobManager and TaskManager, where a memory size is set (FLK402 reports
 /// the others). The operator makes `resource.memory` the process size.
-fn deployment_processes(obj: &Value) -> Vec<Process> {
+fn deployment_processes(ctx: &Ctx<'_>) -> Vec<Process> {
+    let obj = ctx.obj;
     if object::is_canary(obj) {
         return Vec::new();
     }
-    let base = flink_configuration(obj);
+    let base = ctx.spec_config();
     let version = object::str_at(obj, "/spec/flinkVersion").and_then(image::from_cr);
     let mut out = Vec::new();
     for (field, role) in [
@@ -516,7 +516,7 @@ fn replicas_override_parallelism(ctx: &Ctx<'_>) -> Vec<Hit> {
     if parallelism <= 0 {
         return Vec::new();
     }
-    let cfg = flink_configuration(obj);
+    let cfg = ctx.spec_config();
     let slots = match cfg.get(config::TASK_SLOTS) {
         None => 1,
         Some(v) => match v.trim().parse::<i64>() {

@@ -111,6 +111,8 @@ pub struct Ctx<'a> {
     operator_cluster: OnceLock<Option<operator::Cluster<'a>>>,
     /// The subject's Flink processes and the memory Flink derives for each, for the memory rules.
     memory: OnceLock<Vec<memory::Process>>,
+    /// The subject's `spec.flinkConfiguration`, flattened once.
+    spec_config: OnceLock<crate::flink::config::FlinkConfig>,
     /// The subject's pod specs with their nodes (`object::pod_spec_nodes`), found once.
     pod_specs: OnceLock<Vec<(&'static str, &'a Value)>>,
 }
@@ -147,6 +149,7 @@ impl<'a> Ctx<'a> {
             operator_cluster: OnceLock::new(),
             memory: OnceLock::new(),
             pod_specs: OnceLock::new(),
+            spec_config: OnceLock::new(),
             reconciled: OnceLock::new(),
         }
     }
@@ -182,6 +185,13 @@ impl<'a> Ctx<'a> {
 
     pub fn namespace(&self) -> Option<&'a str> {
         object::namespace(self.obj)
+    }
+
+    /// The subject's `spec.flinkConfiguration` as Flink reads it (nested maps flattened to
+    /// dotted keys; empty when there is none), flattened once per check.
+    pub fn spec_config(&self) -> &crate::flink::config::FlinkConfig {
+        self.spec_config
+            .get_or_init(|| jobmanager::flink_configuration(self.obj))
     }
 
     /// The subject's pod specs, as pointers with their nodes ([`object::pod_spec_nodes`]).

@@ -491,7 +491,8 @@ struct JobView<'a> {
     /// `/spec/job` or `/spec/template/spec/job`.
     job: String,
     job_value: &'a Value,
-    cfg: FlinkConfig,
+    /// The effective configuration: the cluster view's own, or a session job's merged one.
+    cfg: std::borrow::Cow<'a, FlinkConfig>,
     /// The subject's own `flinkConfiguration`.
     config_ptr: String,
     /// `spec.taskManager.replicas` (a FlinkDeployment's), `None` for a session job.
@@ -502,7 +503,7 @@ struct JobView<'a> {
     source: String,
 }
 
-fn job_view<'a>(ctx: &Ctx<'a>) -> Option<JobView<'a>> {
+fn job_view<'c>(ctx: &'c Ctx<'_>) -> Option<JobView<'c>> {
     if let Some(c) = cluster(ctx) {
         let job_value = c.at("/job")?;
         let tm_replicas = c.at("/taskManager/replicas").and_then(Value::as_i64);
@@ -514,7 +515,7 @@ fn job_view<'a>(ctx: &Ctx<'a>) -> Option<JobView<'a>> {
             tm_replicas,
             replicas_for_fix: tm_replicas.unwrap_or(1).max(1),
             source: c.field("/flinkConfiguration"),
-            cfg: c.cfg.clone(),
+            cfg: std::borrow::Cow::Borrowed(&c.cfg),
         });
     }
     if !is_kind(ctx, CrKind::FlinkSessionJob) {
@@ -534,7 +535,7 @@ fn job_view<'a>(ctx: &Ctx<'a>) -> Option<JobView<'a>> {
         obj: ctx.obj,
         job: "/spec/job".into(),
         job_value,
-        cfg,
+        cfg: std::borrow::Cow::Owned(cfg),
         config_ptr: "/spec/flinkConfiguration".into(),
         tm_replicas: None,
         replicas_for_fix: replicas,
@@ -1415,7 +1416,7 @@ mod tests {
                 obj: &obj,
                 job: "/spec/job".into(),
                 job_value: &Value::Null,
-                cfg: flatten_at(&obj, "/spec/flinkConfiguration"),
+                cfg: std::borrow::Cow::Owned(flatten_at(&obj, "/spec/flinkConfiguration")),
                 config_ptr: "/spec/flinkConfiguration".into(),
                 tm_replicas: None,
                 replicas_for_fix: 1,

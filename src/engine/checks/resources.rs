@@ -3,7 +3,6 @@
 use crate::flink::pointer::Pointer as _;
 use serde_json::{Value, json};
 
-use super::jobmanager::flink_configuration;
 use super::standalone::PodConfig;
 use super::{Ctx, Native};
 use crate::engine::settings::ResourceDefaults;
@@ -176,7 +175,7 @@ fn flinkdeployment_memory(ctx: &Ctx<'_>) -> Vec<Hit> {
     if object::is_canary(obj) {
         return Vec::new();
     }
-    let cfg = flink_configuration(obj);
+    let cfg = ctx.spec_config();
     let mut hits = Vec::new();
     for (field, role) in [
         ("jobManager", Role::JobManager),

@@ -531,7 +531,7 @@ fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
     let obj = ctx.obj;
     let mut hits = Vec::new();
     let fd = matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment));
-    let fd_config = fd.then(|| super::jobmanager::flink_configuration(obj));
+    let fd_config = fd.then(|| ctx.spec_config());
     let all = flink_containers(ctx);
     for fc in &all {
         let standalone_config = fc.container.as_deref().and_then(|p| {
@@ -539,7 +539,7 @@ fn log_dir(ctx: &Ctx<'_>) -> Vec<Hit> {
                 .filter(|me| me.container.pointer() == p)
                 .map(|me| &me.config)
         });
-        let dirs = written_dirs(fd_config.as_ref().or(standalone_config));
+        let dirs = written_dirs(fd_config.or(standalone_config));
         match &fc.container {
             Some(p) => {
                 for (dir, what) in dirs {
@@ -1020,7 +1020,7 @@ fn flink_host_network(ctx: &Ctx<'_>) -> Vec<Hit> {
     if !matches!(ctx.class(), Class::Resource(CrKind::FlinkDeployment)) || object::is_canary(obj) {
         return Vec::new();
     }
-    let cfg = super::jobmanager::flink_configuration(obj);
+    let cfg = ctx.spec_config();
     let on = cfg
         .get(crate::flink::config::HOST_NETWORK_ENABLED)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
