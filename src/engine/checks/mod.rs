@@ -111,8 +111,9 @@ pub struct Ctx<'a> {
     operator_cluster: OnceLock<Option<operator::Cluster<'a>>>,
     /// The subject's Flink processes and the memory Flink derives for each, for the memory rules.
     memory: OnceLock<Vec<memory::Process>>,
-    /// The subject's `spec.flinkConfiguration`, flattened once.
-    spec_config: OnceLock<crate::flink::config::FlinkConfig>,
+    /// The subject's `spec.flinkConfiguration`, flattened once (shared with the operator's
+    /// cluster view).
+    spec_config: OnceLock<Arc<crate::flink::config::FlinkConfig>>,
     /// The subject's pod specs with their nodes (`object::pod_spec_nodes`), found once.
     pod_specs: OnceLock<Vec<(&'static str, &'a Value)>>,
 }
@@ -190,8 +191,13 @@ impl<'a> Ctx<'a> {
     /// The subject's `spec.flinkConfiguration` as Flink reads it (nested maps flattened to
     /// dotted keys; empty when there is none), flattened once per check.
     pub fn spec_config(&self) -> &crate::flink::config::FlinkConfig {
+        self.shared_spec_config()
+    }
+
+    /// [`Ctx::spec_config`], for a view that keeps it.
+    pub(crate) fn shared_spec_config(&self) -> &Arc<crate::flink::config::FlinkConfig> {
         self.spec_config
-            .get_or_init(|| jobmanager::flink_configuration(self.obj))
+            .get_or_init(|| Arc::new(jobmanager::flink_configuration(self.obj)))
     }
 
     /// The subject's pod specs, as pointers with their nodes ([`object::pod_spec_nodes`]).

@@ -28,7 +28,9 @@ pub(super) struct Cluster<'a> {
     base: &'static str,
     /// The node at `base` (`Null` when the object has none).
     spec: &'a Value,
-    cfg: FlinkConfig,
+    /// Its `flinkConfiguration`, flattened: a FlinkDeployment's is the check's own
+    /// ([`Ctx::spec_config`]), not a second copy.
+    cfg: Arc<FlinkConfig>,
     blue_green: bool,
 }
 
@@ -77,10 +79,11 @@ fn build_cluster<'a>(ctx: &Ctx<'a>) -> Option<Cluster<'a>> {
     };
     const NULL: &Value = &Value::Null;
     let spec = obj.at(base).unwrap_or(NULL);
-    let cfg = spec
-        .at("/flinkConfiguration")
-        .map(config::flatten)
-        .unwrap_or_default();
+    let cfg = if blue_green {
+        Arc::new(flatten_at(spec, "/flinkConfiguration"))
+    } else {
+        ctx.shared_spec_config().clone()
+    };
     Some(Cluster {
         obj,
         base,
@@ -515,7 +518,7 @@ fn job_view<'c>(ctx: &'c Ctx<'_>) -> Option<JobView<'c>> {
             tm_replicas,
             replicas_for_fix: tm_replicas.unwrap_or(1).max(1),
             source: c.field("/flinkConfiguration"),
-            cfg: std::borrow::Cow::Borrowed(&c.cfg),
+            cfg: std::borrow::Cow::Borrowed(c.cfg.as_ref()),
         });
     }
     if !is_kind(ctx, CrKind::FlinkSessionJob) {
@@ -968,7 +971,7 @@ pub(super) const AUTOSCALER_CONFIG_INVALID: Native = Native {
 fn autoscaler_view<'a>(ctx: &Ctx<'a>) -> Option<(FlinkConfig, String)> {
     if let Some(c) = cluster(ctx) {
         let ptr = c.config_ptr();
-        return Some((c.cfg.clone(), ptr));
+        return Some((FlinkConfig::clone(&c.cfg), ptr));
     }
     if !is_kind(ctx, CrKind::FlinkSessionJob) {
         return None;
