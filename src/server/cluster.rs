@@ -299,6 +299,12 @@ impl Store {
         self.len() == 0
     }
 
+    /// How many decoded objects the store keeps alive (at most [`HOT`]): what its lookups
+    /// have decoded since the last (re)list.
+    pub fn held_decoded(&self) -> usize {
+        self.hot.lock().map(|h| h.len()).unwrap_or(0)
+    }
+
     /// The bytes of JSON text the store holds (its objects as kept, pruned; trees not counted).
     pub fn text_bytes(&self) -> usize {
         self.state

@@ -9,19 +9,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use flink_admission::admission::{FailMode, Policy};
 use flink_admission::engine::Context;
 use flink_admission::server::cluster::{self, ClusterCache};
 use flink_admission::server::metrics::Metrics;
 use flink_admission::server::{AppState, probe_router, webhook_router};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use crate::common::apiserver;
 use crate::common::synced_cache as synced;
-use crate::common::{engine, fixture};
+use crate::common::{call, engine, fixture};
 use apiserver::ApiServer;
 
 fn state(cache: &ClusterCache, fail_mode: FailMode) -> Arc<AppState> {
@@ -37,28 +35,24 @@ fn state(cache: &ClusterCache, fail_mode: FailMode) -> Arc<AppState> {
     ))
 }
 
-async fn call(router: &Router, method: &str, uri: &str, body: Vec<u8>) -> (StatusCode, String) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let resp = router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
+/// [`call`] with the body as text.
+async fn call_text(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    body: Vec<u8>,
+) -> (StatusCode, String) {
+    let (status, bytes) = call(router, method, uri, body).await;
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 async fn readyz(state: &Arc<AppState>) -> (StatusCode, String) {
-    call(&probe_router(state.clone()), "GET", "/readyz", Vec::new()).await
+    call_text(&probe_router(state.clone()), "GET", "/readyz", Vec::new()).await
 }
 
 /// `/validate` of `review`: the `response` object.
 async fn validate(state: &Arc<AppState>, review: &Value) -> Value {
-    let (status, body) = call(
+    let (status, body) = call_text(
         &webhook_router(state.clone(), 3 << 20),
         "POST",
         "/validate",
@@ -541,9 +535,9 @@ fn without_edit_targets(
     report
 }
 
-/// The cache answers a lookup by name from its (namespace, name) index, with the answer the
-/// engine's default (walking the namespace's list) gives: the object in the namespace asked
-/// for, else none; any namespace when none is asked for.
+/// The cache answers a lookup by name from its (namespace, name) index, decoding that object
+/// alone, with the answer the engine's default (walking the namespace's list) gives: the object
+/// in the namespace asked for, else none; any namespace when none is asked for.
 #[test]
 fn lookups_by_name_use_the_index_and_agree_with_the_list() {
     use flink_admission::engine::context::Resolved;
@@ -568,6 +562,14 @@ fn lookups_by_name_use_the_index_and_agree_with_the_list() {
         objects.push(config_map(ns, name));
     }
     cache.fill(objects);
+    // One lookup by name decodes one object, not the two of its namespace.
+    let store = cache.store("", "ConfigMap").unwrap();
+    assert_eq!(store.held_decoded(), 0);
+    assert!(matches!(
+        cache.resolve("", "ConfigMap", Some("b"), "other"),
+        Resolved::Found(_)
+    ));
+    assert_eq!(store.held_decoded(), 1);
     let list_only = ListOnly(&cache);
     for ns in [Some("a"), Some("b"), Some("c"), None] {
         for name in ["flink-config", "other", "missing"] {

@@ -34,7 +34,7 @@ const SAFETY_NET: Duration = Duration::from_secs(300);
 
 use crate::common::secret_volume;
 use crate::common::synced_cache as synced;
-use crate::common::{engine, fixture};
+use crate::common::{call, engine, fixture};
 
 fn state_with(
     provider: Arc<dyn ContextProvider>,
@@ -52,21 +52,6 @@ fn state_with(
 
 fn offline_state() -> Arc<AppState> {
     state_with(Arc::new(Offline), Policy::default(), Duration::from_secs(4))
-}
-
-async fn call(router: &Router, method: &str, uri: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let resp = router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, bytes.to_vec())
 }
 
 async fn post_json(router: &Router, uri: &str, body: &Value) -> (StatusCode, Value) {

@@ -10,6 +10,11 @@ pub mod synced_cache;
 
 use std::path::Path;
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+
 use flink_admission::admission;
 use flink_admission::engine::Engine;
 use serde_json::Value;
@@ -25,4 +30,25 @@ pub fn fixture(name: &str) -> Value {
         .join("tests/fixtures/admission")
         .join(name);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// One request through `router` in process (no socket): the status and the body's bytes.
+pub async fn call(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Vec<u8>) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, bytes.to_vec())
 }
