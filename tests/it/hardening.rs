@@ -15,7 +15,6 @@
 //!   in `flink-lint` and in the webhook;
 //! - the shipped NetworkPolicy says why the webhook port stays open.
 
-use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,6 +28,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common;
+use crate::common::child::{field, read_lines_until};
 use crate::common::fixture;
 
 fn install_provider() {
@@ -37,38 +37,6 @@ fn install_provider() {
 
 fn admission_bin() -> Command {
     Command::new(assert_cmd::cargo::cargo_bin("flink-admission"))
-}
-
-/// Lines of the child's standard output until one starts with each of `want`.
-fn read_lines_until(child: &mut Child, want: &[&str]) -> Vec<String> {
-    let stdout = child.stdout.take().expect("stdout piped");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines: Vec<String> = Vec::new();
-    while !want.iter().all(|w| lines.iter().any(|l| l.starts_with(w))) {
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(l) => lines.push(l),
-            Err(_) => panic!("the server printed only {lines:?}"),
-        }
-    }
-    lines
-}
-
-fn field<'a>(lines: &'a [String], prefix: &str) -> &'a str {
-    lines
-        .iter()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no line {prefix}... in {lines:?}"))
-        .trim()
 }
 
 /// A server child killed if the test fails before it stops it.

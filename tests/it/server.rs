@@ -32,6 +32,7 @@ const HOST: &str = "flink-admission.webhooks.svc";
 /// time limits a test does not exercise are set to it too, so a slow machine cannot trip them.
 const SAFETY_NET: Duration = Duration::from_secs(300);
 
+use crate::common::child::{field, read_lines_until};
 use crate::common::secret_volume;
 use crate::common::synced_cache as synced;
 use crate::common::{call, engine, fixture};
@@ -1105,41 +1106,6 @@ fn platform_is_detected_from_namespaces() {
 
 // ---------------------------------------------------------------- the binary
 
-fn read_lines_until(child: &mut std::process::Child, want: &[&str]) -> Vec<String> {
-    use std::io::BufRead;
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Vec::new();
-    while !want
-        .iter()
-        .all(|w| lines.iter().any(|l: &String| l.starts_with(w)))
-    {
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(l) => lines.push(l),
-            Err(_) => panic!("server printed only {lines:?}"),
-        }
-    }
-    lines
-}
-
-fn field<'a>(lines: &'a [String], prefix: &str) -> &'a str {
-    lines
-        .iter()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap()
-        .trim()
-}
-
 fn fake_api_server(dir: &Path) -> (std::net::TcpListener, PathBuf) {
     let api = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     api.set_nonblocking(true).unwrap();
@@ -1528,11 +1494,21 @@ async fn values_from_the_request_cannot_forge_or_colour_a_log_line() {
     request["kind"]["kind"] = json!("Flink\u{1b}[31mDeployment\u{7}");
     request["operation"] = json!("CREATE\r\nx");
     request["name"] = json!("n\u{1b}]0;title\u{7}");
-    let text = logged(async {
-        let (s, _) = post_json(&router, "/validate", &review).await;
-        assert_eq!(s, StatusCode::OK);
-    })
-    .await;
+    // A capture can come back empty: tracing caches each event site's interest for the whole
+    // process, and the other tests' threads (no subscriber) race this thread's scoped one (2 runs
+    // in 20 of this module, `rebuild_interest_cache` did not help). Up to three tries for a
+    // capture that holds anything; what it holds is then judged in full.
+    let mut text = String::new();
+    for _ in 0..3 {
+        text = logged(async {
+            let (s, _) = post_json(&router, "/validate", &review).await;
+            assert_eq!(s, StatusCode::OK);
+        })
+        .await;
+        if !text.is_empty() {
+            break;
+        }
+    }
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("admission review"))

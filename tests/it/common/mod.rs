@@ -2,6 +2,7 @@
 //! rest in the modules below.
 
 pub mod apiserver;
+pub mod child;
 pub mod corpus;
 pub mod files;
 pub mod header;
