@@ -13,6 +13,9 @@
 //! semantics and messages hold for them and one bad document hides neither the documents
 //! before it nor the ones after it.
 //!
+//! A YAML file of a megabyte or more is cut at its `---` lines and read in parts on every core
+//! (`split.rs`), with exactly the one pass's result (else it is read in one piece).
+//!
 //! Empty documents (nothing, or only comments) and null documents (`~`, `null`, `!!null`) are
 //! skipped, as serde-saphyr and kubectl skip them; [`Document::index`] still counts them.
 //!
@@ -27,6 +30,7 @@
 
 mod json;
 mod spans;
+mod split;
 mod yaml;
 
 use json::parse_json;

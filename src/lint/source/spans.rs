@@ -25,18 +25,16 @@ impl Pos {
 /// `\r` (old Mac files), as YAML reads line breaks: the one notion of a line that positions and
 /// the human renderer share.
 pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(line_ends(text)).collect()
+}
+
+/// The byte after each line break of `text` (see [`line_starts`]).
+pub(super) fn line_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
     let bytes = text.as_bytes();
-    let mut starts = vec![0];
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\n' => starts.push(i + 1),
-            b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
-            _ => {}
-        }
-        i += 1;
-    }
-    starts
+    bytes.iter().enumerate().filter_map(|(i, &b)| {
+        let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        ends.then_some(i + 1)
+    })
 }
 
 /// The 1-based line and column (in characters, a leading BOM not counted) of byte `byte` of
@@ -237,6 +235,20 @@ impl SpanIndex {
                 .get(c as usize)
                 .is_some_and(|n| n.key.0 != NONE && self.key_text(n) == key)
         })
+    }
+
+    /// Move every position `lines` lines and `bytes` bytes down: the index of a document read
+    /// from a part of a file that starts at a line start, made relative to the whole file.
+    pub(super) fn shift(&mut self, lines: usize, bytes: usize) {
+        let (lines, bytes) = (to_u32(lines), to_u32(bytes));
+        for node in &mut self.nodes {
+            node.pos.line = node.pos.line.saturating_add(lines);
+            node.pos.byte = node.pos.byte.saturating_add(bytes);
+            if node.value != NO_RANGE {
+                node.value.0 = node.value.0.saturating_add(bytes);
+                node.value.1 = node.value.1.saturating_add(bytes);
+            }
+        }
     }
 
     /// No node yet (the root comes first).

@@ -9,7 +9,7 @@ use serde_json::Value;
 use serde_saphyr::granit_parser::{self, Event, Marker, Parser, ScalarStyle, Span, StructureStyle};
 
 use super::spans::{NONE, Pos, SpanIndex};
-use super::{Document, ParseError, Parsed, clean_message};
+use super::{Document, ParseError, Parsed, clean_message, split};
 
 /// How many nodes aliases may expand to in one file, all documents together (serde-saphyr's own
 /// limit, of the same size, applies per document).
@@ -105,12 +105,27 @@ fn is_null_root(event: &Event<'_>) -> bool {
 }
 
 pub(super) fn parse_yaml(text: &str) -> Parsed {
-    parse_yaml_with(text, true)
+    split::parse_in_parts(text, split::MIN_PART).unwrap_or_else(|| parse_yaml_with(text, true))
 }
 
-/// [`parse_yaml`]; with `one_pass` false every document's value comes from serde-saphyr (the
-/// reference the one pass is compared with in tests).
+/// [`parse_yaml`] in one piece; with `one_pass` false every document's value comes from
+/// serde-saphyr (the reference the one pass is compared with in tests).
 pub(super) fn parse_yaml_with(text: &str, one_pass: bool) -> Parsed {
+    let stream = read_stream(text, one_pass);
+    (stream.documents, stream.errors)
+}
+
+/// What reading one stream found.
+pub(super) struct Stream {
+    pub(super) documents: Vec<Document>,
+    pub(super) errors: Vec<ParseError>,
+    /// Documents seen, empty ones and broken ones included (the next [`Document::index`]).
+    pub(super) seen: usize,
+    /// Nodes that aliases expanded to.
+    pub(super) replayed: u64,
+}
+
+pub(super) fn read_stream(text: &str, one_pass: bool) -> Stream {
     let mut errors = Vec::new();
     let mut pending = Vec::new();
     let mut parser = Parser::new_from_str_with_options(text, granit_options());
@@ -241,7 +256,12 @@ pub(super) fn parse_yaml_with(text: &str, one_pass: bool) -> Parsed {
         }
     }
     errors.sort_by_key(|e| (e.line, e.column));
-    (documents, errors)
+    Stream {
+        documents,
+        errors,
+        seen: doc_count,
+        replayed: MAX_REPLAYED_EVENTS - replay_budget,
+    }
 }
 
 /// serde-saphyr's value for one document, read from its own slice of the text.
