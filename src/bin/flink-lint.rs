@@ -5,10 +5,13 @@
 static GLOBAL: flink_admission::alloc::Allocator = flink_admission::alloc::Allocator;
 
 fn main() {
+    // Standard error is locked per write, not for the whole run: a message written on another
+    // thread (the panic hook's, on a rayon worker) would otherwise wait for the main thread,
+    // which waits for that worker, and the run would hang instead of failing.
     let code = flink_admission::lint::cli::main_with_args(
         std::env::args_os(),
         &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        &mut std::io::stderr(),
     );
     std::process::exit(code);
 }
