@@ -160,6 +160,32 @@ fn directory_link_loops_neither_hang_nor_read_a_file_twice() {
     assert_eq!(v["summary"]["objects"], 1);
 }
 
+#[test]
+fn a_file_past_the_node_budget_is_refused_where_it_passes_it_and_others_are_linted() {
+    // Four million `1`s in a list in 8 MB of JSON: counted before anything is built (in YAML
+    // the reader stops at the same node, unit-tested beside it; its memory is in BENCHMARKS.md).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut list = String::from("{\"a\": [1");
+    list.push_str(&",1".repeat(4_000_000));
+    list.push_str("]}\n");
+    std::fs::write(tmp.path().join("list.json"), &list).expect("write");
+    std::fs::write(tmp.path().join("jm.yaml"), JM).expect("write");
+    let (code, v, _) = json(lint().arg(arg(tmp.path())));
+    assert_eq!(code, 2);
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let (file, line, column, message) = &errs[0];
+    assert!(file.ends_with("list.json"), "{file}");
+    // 1 + `{` 2 + `:` 1 + `[` 2 = 6 before the first comma, and comma k sits at column
+    // 7 + 2k: the 3,999,995th passes the budget.
+    assert_eq!((*line, *column), (1, 7 + 2 * 3_999_995), "{message}");
+    assert_eq!(
+        message,
+        "the file holds more than 4000000 nodes (flink-lint's budget per file): split it"
+    );
+    assert_eq!(v["summary"]["objects"], 1, "the other file is linted");
+}
+
 #[cfg(unix)]
 #[test]
 fn dev_zero_and_huge_files_stop_at_the_size_cap() {

@@ -3,11 +3,23 @@
 use serde_json::Value;
 
 use super::spans::{NONE, Pos, SpanIndex, line_column};
-use super::{Document, ParseError, Parsed, clean_message};
+use super::{Document, MAX_NODES, ParseError, Parsed, clean_message};
 
 pub(super) fn parse_json(text: &str) -> Parsed {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom..];
+    if let Some(byte) = past_node_budget(text.as_bytes(), MAX_NODES) {
+        let (line, column) = line_column(text, byte);
+        return (
+            Vec::new(),
+            vec![ParseError {
+                line,
+                column,
+                message: super::too_many_nodes_message(),
+                caught_panic: false,
+            }],
+        );
+    }
     let value = match serde_json::from_str::<Value>(body) {
         Ok(v) => v,
         Err(e) => {
@@ -50,6 +62,43 @@ pub(super) fn parse_json(text: &str) -> Parsed {
         ),
         Err(e) => (Vec::new(), vec![e]),
     }
+}
+
+/// Where `text` holds its node past `budget` ([`MAX_NODES`]), counted as the YAML reader counts them
+/// (every scalar, key included, and every collection's start and end) from its commas, colons
+/// and brackets outside strings, before anything is built. `None` if it fits: at most one node
+/// per byte (plus the first), so a text shorter than the budget is not scanned.
+fn past_node_budget(text: &[u8], budget: u64) -> Option<usize> {
+    if (text.len() as u64) < budget {
+        return None;
+    }
+    let mut nodes = 1u64;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in text.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        nodes += match b {
+            b'"' => {
+                in_string = true;
+                0
+            }
+            b'[' | b'{' => 2,
+            b',' | b':' => 1,
+            _ => 0,
+        };
+        if nodes > budget {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// serde_json counts lines by `\n` and columns in bytes; convert to [`line_column`]'s lines
@@ -340,7 +389,30 @@ impl JsonScanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
+    use super::past_node_budget;
     use serde_json::json;
+
+    #[test]
+    fn nodes_are_counted_as_the_yaml_reader_counts_them_outside_strings() {
+        // 1 (the first value) + `{` 2 + `:` 1 + `[` 2 + `,` 1 + `,` 1 = 8; the string's
+        // brackets, commas, colons and escaped quote are not counted.
+        let text = br#"{"a": [1, "x,[{:\",", 2]}"#;
+        assert_eq!(past_node_budget(text, 8), None);
+        let at = past_node_budget(text, 7).unwrap();
+        assert_eq!(
+            &text[at..at + 3],
+            b", 2",
+            "stops at the node past the budget"
+        );
+        assert_eq!(
+            past_node_budget(text, 2),
+            Some(0),
+            "`{{` is a start and an end"
+        );
+        assert_eq!(past_node_budget(text, 3), Some(4), "the colon");
+        // The node count never exceeds the bytes plus one: a shorter text is not scanned.
+        assert_eq!(past_node_budget(b"[1,2]", 6), None);
+    }
 
     #[test]
     fn tab_indented_json() {

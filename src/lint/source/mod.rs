@@ -64,6 +64,21 @@ pub struct SourceFile {
     pub errors: Vec<ParseError>,
 }
 
+/// How many nodes (scalars, collections and their ends, keys included; not what aliases
+/// expand to) one file may hold (a YAML document counting eight more, see `yaml.rs`). The reading
+/// stops at the node past it with an error. The memory a file takes grows with its nodes and
+/// documents, not its bytes: a 16 MiB flow list of `1`s is 8 million nodes, and took 1.6 GB to
+/// read. Real manifests hold about 75,000 nodes per MiB (the 10,000 objects of
+/// `scripts/gen-corpus.py`, 15 MiB, are 1.13 million; the operator's CRDs 50,000 per MiB), so
+/// a file of manifests up to about 50 MiB fits, and the hostile layouts in BENCHMARKS.md stay
+/// under 600 MiB.
+pub const MAX_NODES: u64 = 4_000_000;
+
+/// The error message of a file past [`MAX_NODES`].
+fn too_many_nodes_message() -> String {
+    format!("the file holds more than {MAX_NODES} nodes (flink-lint's budget per file): split it")
+}
+
 /// Whether a file of this name is read as JSON: `.json` in any case (discovery matches
 /// extensions in any case too).
 pub fn is_json_name(name: &str) -> bool {

@@ -11,7 +11,8 @@
 //! only where nothing crosses a cut: files with directives (`%YAML`, `%TAG`, which apply to the
 //! documents after them) are read whole, and if any part has an error or an alias the whole
 //! file is read again in one piece, so that error positions, recovery and the per-file alias
-//! budget stay those of the one pass.
+//! budget stay those of the one pass. Each part may hold its share (by bytes) of the file's node
+//! budget, so the parts together never hold more than the one pass would.
 
 use rayon::prelude::*;
 
@@ -24,12 +25,19 @@ pub(super) const MIN_PART: usize = 512 * 1024;
 
 /// The documents and errors of `text`, read in parts; `None` when it must be read in one piece
 /// (too small to split, directives, or a part with an error or an alias). `min_part` is the
-/// smallest part worth its own task ([`MIN_PART`]; tests split small texts).
-pub(super) fn parse_in_parts(text: &str, min_part: usize) -> Option<Parsed> {
+/// smallest part worth its own task ([`MIN_PART`]; tests split small texts), `node_budget` the
+/// file's ([`MAX_NODES`]).
+pub(super) fn parse_in_parts(text: &str, min_part: usize, node_budget: u64) -> Option<Parsed> {
     let cuts = cuts(text, min_part)?;
     let parts: Vec<Stream> = cuts
         .par_windows(2)
-        .map(|w| read_stream(text.get(w[0]..w[1]).unwrap_or(""), true))
+        .map(|w| {
+            // Each part may hold its share of the file's nodes: all parts together hold no
+            // more than the whole file may. A part past its share is read again in one piece.
+            let share = node_budget as u128 * (w[1] - w[0]) as u128 / text.len().max(1) as u128;
+            let share = u64::try_from(share).unwrap_or(node_budget) + 1;
+            read_stream(text.get(w[0]..w[1]).unwrap_or(""), true, share)
+        })
         .collect();
     if parts.iter().any(|p| !p.errors.is_empty() || p.replayed > 0) {
         return None;
@@ -92,14 +100,15 @@ fn marker_line_after(text: &str, from: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::MAX_NODES;
     use super::super::testutil::*;
-    use super::super::yaml::parse_yaml_with;
+    use super::super::yaml::{parse_yaml_with, read_stream};
     use super::*;
 
     /// Read in parts of about `min_part` bytes, `text` gives what one pass gives: the same
     /// documents, numbers, values, positions and ranges. Returns whether it was split.
     fn same_as_one_pass(name: &str, text: &str, min_part: usize) -> bool {
-        let Some((docs, errors)) = parse_in_parts(text, min_part) else {
+        let Some((docs, errors)) = parse_in_parts(text, min_part, MAX_NODES) else {
             return false;
         };
         let (whole, whole_errors) = parse_yaml_with(text, true);
@@ -193,12 +202,29 @@ mod tests {
         ];
         let text: String = docs.concat();
         assert!(same_as_one_pass("breaks", &text, 1));
-        let (parts, _) = parse_in_parts(&text, 1).unwrap();
+        let (parts, _) = parse_in_parts(&text, 1, MAX_NODES).unwrap();
         assert_eq!(
             parts.iter().map(|d| d.index).collect::<Vec<_>>(),
             [0, 1, 2, 5, 6, 7],
             "empty and null documents are counted, not kept"
         );
+    }
+
+    #[test]
+    fn parts_share_the_node_budget_and_a_part_past_its_share_is_read_whole() {
+        // 12 nodes a document (4, and 8 for being one), 48 in all.
+        let text = "a: 1\n---\nb: 2\n---\nc: 3\n---\nd: 4\n";
+        assert!(read_stream(text, true, 48).errors.is_empty());
+        assert_eq!(read_stream(text, true, 47).errors.len(), 1);
+        assert!(parse_in_parts(text, 1, 1000).is_some());
+        // Each part gets its share by bytes: the short first part's share of 48 is 8, under its
+        // 12, so the file is read whole (where it fits).
+        assert!(parse_in_parts(text, 1, 48).is_none());
+        // Dense at one end: the same.
+        let dense = "a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\n---\nb: 2\n---\nc: 3\n";
+        assert!(read_stream(dense, true, 60).errors.is_empty());
+        assert!(parse_in_parts(dense, 1, 60).is_none());
+        assert!(parse_in_parts(dense, 1, 200).is_some());
     }
 
     #[test]
@@ -212,12 +238,12 @@ mod tests {
             // An error in any part: one piece, so recovery and positions are the one pass's.
             "a: 1\n---\nb: : :\n---\nc: 3\n",
         ] {
-            assert!(parse_in_parts(text, 1).is_none(), "{text:?}");
+            assert!(parse_in_parts(text, 1, MAX_NODES).is_none(), "{text:?}");
         }
         // A top-level block scalar ends at the marker line, split or not.
         let text = "--- |\nfoo\n---\nbar\n";
         assert!(same_as_one_pass("block", text, 1));
-        let (docs, _) = parse_in_parts(text, 1).unwrap();
+        let (docs, _) = parse_in_parts(text, 1, MAX_NODES).unwrap();
         assert_eq!(docs[0].value, serde_json::json!("foo\n"));
     }
 }

@@ -9,15 +9,16 @@ use serde_json::Value;
 use serde_saphyr::granit_parser::{self, Event, Marker, Parser, ScalarStyle, Span, StructureStyle};
 
 use super::spans::{NONE, Pos, SpanIndex};
-use super::{Document, ParseError, Parsed, clean_message, split};
+use super::{Document, MAX_NODES, ParseError, Parsed, clean_message, split};
 
 /// How many nodes aliases may expand to in one file, all documents together (serde-saphyr's own
 /// limit, of the same size, applies per document).
 const MAX_REPLAYED_EVENTS: u64 = 1_000_000;
 
-/// Documents with more events or bytes than this are left to serde-saphyr and its budget.
-const MAX_BUILT_EVENTS: u64 = 1_000_000;
-const MAX_BUILT_BYTES: usize = 32 * 1024 * 1024;
+/// What a kept YAML document counts towards [`MAX_NODES`] besides its nodes: its value, span index
+/// and place in the results cost about as much as eight nodes (a file of a few million tiny
+/// documents took 3.8 GB).
+const DOCUMENT_NODES: u64 = 8;
 
 fn saphyr_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
@@ -26,7 +27,7 @@ fn saphyr_options() -> serde_saphyr::Options {
     // read one by one.
     budget.max_documents = 1_000_000;
     budget.max_events = 50_000_000;
-    budget.max_nodes = 10_000_000;
+    budget.max_nodes = MAX_NODES as usize;
     // The API server takes any number of aliases to one anchor (a shared label block, a
     // shared env list); serde-saphyr's alias-to-anchor ratio heuristic refuses 100 of them.
     // What an alias costs is bounded instead by what it expands to: our own replay count per
@@ -105,13 +106,24 @@ fn is_null_root(event: &Event<'_>) -> bool {
 }
 
 pub(super) fn parse_yaml(text: &str) -> Parsed {
-    split::parse_in_parts(text, split::MIN_PART).unwrap_or_else(|| parse_yaml_with(text, true))
+    split::parse_in_parts(text, split::MIN_PART, MAX_NODES)
+        .unwrap_or_else(|| parse_yaml_with(text, true))
+}
+
+/// The error that stops the reading of a file at its node past [`MAX_NODES`].
+pub(super) fn too_many_nodes(at: Pos) -> ParseError {
+    ParseError {
+        line: at.line,
+        column: at.column,
+        message: super::too_many_nodes_message(),
+        caught_panic: false,
+    }
 }
 
 /// [`parse_yaml`] in one piece; with `one_pass` false every document's value comes from
 /// serde-saphyr (the reference the one pass is compared with in tests).
 pub(super) fn parse_yaml_with(text: &str, one_pass: bool) -> Parsed {
-    let stream = read_stream(text, one_pass);
+    let stream = read_stream(text, one_pass, MAX_NODES);
     (stream.documents, stream.errors)
 }
 
@@ -125,7 +137,8 @@ pub(super) struct Stream {
     pub(super) replayed: u64,
 }
 
-pub(super) fn read_stream(text: &str, one_pass: bool) -> Stream {
+/// Read `text`, stopping at its node past `node_budget` (see [`MAX_NODES`]).
+pub(super) fn read_stream(text: &str, one_pass: bool, node_budget: u64) -> Stream {
     let mut errors = Vec::new();
     let mut pending = Vec::new();
     let mut parser = Parser::new_from_str_with_options(text, granit_options());
@@ -135,6 +148,8 @@ pub(super) fn read_stream(text: &str, one_pass: bool) -> Stream {
     let mut doc_count = 0usize;
     let mut last_error_byte: Option<usize> = None;
     let mut replay_budget = MAX_REPLAYED_EVENTS;
+    // Nodes of the documents read before this one.
+    let mut nodes_before = 0u64;
 
     loop {
         let (event, span) = match parser.next_event() {
@@ -196,6 +211,7 @@ pub(super) fn read_stream(text: &str, one_pass: bool) -> Stream {
                 if !d.root || d.null {
                     continue;
                 }
+                nodes_before += d.builder.nodes() + DOCUMENT_NODES;
                 if d.builder.replayed > replay_budget {
                     // An alias bomb: refuse before serde-saphyr spends its own (per document)
                     // budget on it, so that the whole file stays cheap.
@@ -212,15 +228,13 @@ pub(super) fn read_stream(text: &str, one_pass: bool) -> Stream {
                     continue;
                 }
                 replay_budget -= d.builder.replayed;
-                let huge = d.builder.events > MAX_BUILT_EVENTS
-                    || end.byte.saturating_sub(d.start.byte) > MAX_BUILT_BYTES;
                 let (spans, value) = d.builder.finish();
                 pending.push(Pending {
                     index: d.index,
                     start: d.start,
                     end: end.byte,
                     spans,
-                    value: value.filter(|_| one_pass && !huge),
+                    value: value.filter(|_| one_pass),
                 });
             }
             Event::StreamStart | Event::StreamEnd => {}
@@ -232,6 +246,11 @@ pub(super) fn read_stream(text: &str, one_pass: bool) -> Stream {
                 }
                 if !d.null {
                     d.builder.event(text, &event, &span);
+                    if nodes_before + d.builder.nodes() + DOCUMENT_NODES > node_budget {
+                        // Nothing after this node is read: the memory stays bounded.
+                        errors.push(too_many_nodes(pos(text, &span.start)));
+                        break;
+                    }
                 }
             }
         }
@@ -386,6 +405,11 @@ struct Builder {
 }
 
 impl Builder {
+    /// The nodes read so far (what aliases expand to not counted).
+    fn nodes(&self) -> u64 {
+        self.events.saturating_sub(self.replayed)
+    }
+
     /// The finished index, compacted, and the value if the one pass could build it.
     fn finish(self) -> (SpanIndex, Option<Value>) {
         let mut index = self.index;
@@ -1132,6 +1156,47 @@ kind: Fine
         let src = parse_raw(&only, false);
         assert!(src.errors.is_empty(), "{:?}", src.errors);
         assert_eq!(src.documents[0].value["b"][99], "x");
+    }
+
+    #[test]
+    fn a_file_past_its_node_budget_stops_at_that_node() {
+        let text = "a: 1\n---\nb: [1, 2, 3]\n---\nc: 3\n";
+        // The first document is 4 nodes (mapping start, `a`, `1`, mapping end) and 8 for being
+        // a document; the second gets to its fifth node, `2`, with a budget of 24.
+        let s = read_stream(text, true, 24);
+        assert_eq!(s.documents.len(), 1, "the documents before stay");
+        assert_eq!(s.documents[0].value, serde_json::json!({"a": 1}));
+        assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+        let e = &s.errors[0];
+        assert_eq!((e.line, e.column), (3, 8), "{e:?}");
+        assert!(e.message.contains("more than 4000000 nodes"), "{e:?}");
+        assert!(e.message.contains("split it"), "{e:?}");
+        let s = read_stream(text, true, 25);
+        assert_eq!(
+            (s.errors[0].line, s.errors[0].column),
+            (3, 11),
+            "one node further"
+        );
+        // All three: 12 + 16 + 12.
+        let s = read_stream(text, true, 40);
+        assert!(
+            s.errors.is_empty() && s.documents.len() == 3,
+            "{:?}",
+            s.errors
+        );
+        assert_eq!(read_stream(text, true, 39).errors.len(), 1);
+    }
+
+    #[test]
+    fn empty_documents_and_aliases_cost_no_nodes() {
+        // Empty and null documents are not kept; what an alias expands to has its own budget.
+        let text = "---\n---\n# note\n---\n~\n---\na: &x [1, 2, 3]\nb: *x\n";
+        // 8 for the document, 9 nodes: mapping start, `a`, the sequence's start, three items
+        // and end, `b`, the mapping's end; the alias none.
+        let s = read_stream(text, true, 8 + 9);
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        assert_eq!(s.documents.len(), 1);
+        assert_eq!(read_stream(text, true, 8 + 8).errors.len(), 1);
     }
 
     #[test]
