@@ -267,6 +267,22 @@ spec:
         }
     }
 
+    /// `a` and `b` are the same documents: numbers, values, and every node's position and
+    /// value range.
+    pub(super) fn assert_same_documents(name: &str, a: &[Document], b: &[Document]) {
+        assert_eq!(a.len(), b.len(), "{name}");
+        for (a, b) in a.iter().zip(b) {
+            assert_eq!(a.index, b.index, "{name}");
+            assert_eq!(a.value, b.value, "{name} document {}", a.index);
+            let mut all = Vec::new();
+            pointers(&a.value, &mut String::new(), &mut all);
+            for p in &all {
+                let at = |d: &Document| (d.spans.get(p), d.spans.value_range(p));
+                assert_eq!(at(a), at(b), "{name} document {} {p}", a.index);
+            }
+        }
+    }
+
     /// `../shared/corpus` beside the project: real manifests written by others.
     pub(super) fn corpus() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")

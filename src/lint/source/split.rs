@@ -117,27 +117,7 @@ mod tests {
             "{name}: split despite {whole_errors:?}"
         );
         assert!(errors.is_empty(), "{name}");
-        assert_eq!(docs.len(), whole.len(), "{name}");
-        for (a, b) in docs.iter().zip(&whole) {
-            assert_eq!(a.index, b.index, "{name}");
-            assert_eq!(a.value, b.value, "{name} document {}", a.index);
-            let mut all = Vec::new();
-            pointers(&a.value, &mut String::new(), &mut all);
-            for p in &all {
-                assert_eq!(
-                    a.spans.get(p),
-                    b.spans.get(p),
-                    "{name} document {} {p}",
-                    a.index
-                );
-                assert_eq!(
-                    a.spans.value_range(p),
-                    b.spans.value_range(p),
-                    "{name} document {} {p}",
-                    a.index
-                );
-            }
-        }
+        assert_same_documents(name, &docs, &whole);
         true
     }
 

@@ -1249,17 +1249,7 @@ kind: Fine
         let (docs, errors) = parse_yaml_with(text, true);
         let (reference, reference_errors) = parse_yaml_with(text, false);
         assert_eq!(errors, reference_errors, "{name}");
-        assert_eq!(docs.len(), reference.len(), "{name}");
-        for (a, b) in docs.iter().zip(&reference) {
-            assert_eq!(a.index, b.index, "{name}");
-            assert_eq!(a.value, b.value, "{name} document {}", a.index);
-            let mut all = Vec::new();
-            pointers(&a.value, &mut String::new(), &mut all);
-            for p in &all {
-                assert_eq!(a.spans.get(p), b.spans.get(p), "{name} {p}");
-                assert_eq!(a.spans.value_range(p), b.spans.value_range(p), "{name} {p}");
-            }
-        }
+        assert_same_documents(name, &docs, &reference);
     }
 
     #[test]
