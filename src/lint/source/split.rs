@@ -24,7 +24,8 @@ use super::yaml::{Stream, read_stream};
 pub(super) const MIN_PART: usize = 512 * 1024;
 
 /// The documents and errors of `text`, read in parts; `None` when it must be read in one piece
-/// (too small to split, directives, or a part with an error or an alias). `min_part` is the
+/// (too small to split, directives, or a part with an error, an alias or more than its share of
+/// the node budget). `min_part` is the
 /// smallest part worth its own task ([`MIN_PART`]; tests split small texts), `node_budget` the
 /// file's ([`MAX_NODES`]).
 pub(super) fn parse_in_parts(text: &str, min_part: usize, node_budget: u64) -> Option<Parsed> {
@@ -84,13 +85,15 @@ fn has_directive(text: &str) -> bool {
     text.starts_with('%') || text.contains("\n%") || text.contains("\r%")
 }
 
-/// The start of the first `---` document marker line that starts after byte `from`.
+/// The start of the first `---` document marker line that starts after byte `from` (which may
+/// fall inside a character: the search is over bytes, and a line start is a char boundary).
 fn marker_line_after(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
     let mut at = from.saturating_sub(1);
     loop {
-        let found = at + text.get(at..)?.find("\n---")?;
+        let found = at + bytes.get(at..)?.windows(4).position(|w| w == b"\n---")?;
         let start = found + 1;
-        let after = text.as_bytes().get(start + 3);
+        let after = bytes.get(start + 3);
         if matches!(after, None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
             return Some(start);
         }
@@ -135,6 +138,14 @@ mod tests {
         assert_eq!(cuts(text, text.len()), None, "one part is not split");
         assert_eq!(cuts("a: 1\n# ---\nb: 2\n", 1), None, "no marker line");
         assert_eq!(cuts("a: 1\n---\n%YAML 1.2\n---\nb: 2\n", 1), None);
+        // Where a part would start by bytes may fall inside a character: the marker after it
+        // is found all the same.
+        for n in 10..20 {
+            let text = format!("a: {}\n---\nb: 1\n", "é".repeat(n));
+            let at = cuts(&text, 1).unwrap_or_default();
+            assert_eq!(at.len(), 3, "{n}: {at:?}");
+            assert_eq!(&text[at[1]..], "---\nb: 1\n");
+        }
     }
 
     #[test]
