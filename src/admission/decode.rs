@@ -155,15 +155,10 @@ fn old_kinds() -> &'static [(&'static str, &'static str)] {
     })
 }
 
-/// Whether a request whose members so far are `seen` keeps the `oldObject` that comes next:
-/// its `operation` and `kind` come first (as API servers send them) and [`keeps_old`] wants it.
-/// A request naming them only after `oldObject` is read without it (the decision is made before
-/// anything of it is built).
-fn may_keep_old(seen: &serde_json::Map<String, Value>) -> bool {
-    keeps_old_of(seen.get("operation"), seen.get("kind"))
-}
-
-/// [`keeps_old`] of a request's `operation` and `kind` members, as sent.
+/// [`keeps_old`] of a request's `operation` and `kind` members, as sent: whether a request
+/// keeps the `oldObject` that comes after them (as API servers send them). A request naming
+/// them only after `oldObject` is read without it (the decision is made before anything of it
+/// is built).
 fn keeps_old_of(operation: Option<&Value>, kind: Option<&Value>) -> bool {
     let (Some(operation), Some(kind)) = (operation, kind) else {
         return false;
@@ -302,7 +297,10 @@ impl<'de> serde::de::Visitor<'de> for Pruned<'_> {
         while let Some(key) = map.next_key::<String>()? {
             let on_path = |p: &&[&str]| p.get(self.depth) == Some(&key.as_str());
             // A request's `oldObject` (a path goes on below it): skipped unless it may be kept.
-            if key == OLD_OBJECT && self.paths.iter().any(on_path) && !may_keep_old(&out) {
+            if key == OLD_OBJECT
+                && self.paths.iter().any(on_path)
+                && !keeps_old_of(out.get("operation"), out.get("kind"))
+            {
                 map.next_value::<serde::de::IgnoredAny>()?;
                 continue;
             }

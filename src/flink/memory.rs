@@ -479,14 +479,8 @@ fn multiply(bytes: u64, factor: f64) -> Result<u64, MemoryError> {
     if !factor.is_finite() || factor < 0.0 {
         return Err(overflow());
     }
-    // The shortest decimal that reads back as `factor` (Java's `Double.toString` digits),
-    // spelled into a stack buffer: every review derives memory, and this ran twice per part.
-    let mut spelled = Spelled::default();
-    let (mantissa, scale) = if write!(spelled, "{factor}").is_ok() {
-        decimal_digits(spelled.text()).ok_or_else(overflow)?
-    } else {
-        decimal_digits(&factor.to_string()).ok_or_else(overflow)?
-    };
+    // The shortest decimal that reads back as `factor` (Java's `Double.toString` digits).
+    let (mantissa, scale) = decimal_digits(&factor.to_string()).ok_or_else(overflow)?;
     let product = u128::from(bytes)
         .checked_mul(mantissa)
         .ok_or_else(overflow)?;
@@ -498,38 +492,6 @@ fn multiply(bytes: u64, factor: f64) -> Result<u64, MemoryError> {
         .ok()
         .filter(|v| *v <= INFINITE)
         .ok_or_else(overflow)
-}
-
-/// A short text written on the stack; a write past its 64 bytes fails.
-struct Spelled {
-    buf: [u8; 64],
-    len: usize,
-}
-
-impl Default for Spelled {
-    fn default() -> Self {
-        Spelled {
-            buf: [0; 64],
-            len: 0,
-        }
-    }
-}
-
-impl Spelled {
-    fn text(&self) -> &str {
-        // Only whole `&str`s are copied in.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl std::fmt::Write for Spelled {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let room = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        room.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// A plain decimal (`12.5`) as its digits without the point and the count after it

@@ -5,9 +5,8 @@
 //! Where a review runs: a body of at most [`INLINE_BODY_LIMIT`] bytes whose context answers
 //! from memory ([`ContextProvider::lookups_may_block`] false: `--no-cluster`, and a cluster
 //! cache small enough that its objects stay decoded) is reviewed on the request's own task,
-//! which costs a fraction of a hop to the
-//! blocking pool; its answer is still held to the budget (an overrun answers per the fail
-//! mode). A larger body, or a context that may wait, goes to the blocking pool, where the
+//! which costs a fraction of a hop to the blocking pool; its answer is still held to the
+//! budget (an overrun answers per the fail mode). A larger body, or a context that may wait, goes to the blocking pool, where the
 //! budget cuts the wait short and the runtime's workers are never held.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -7,17 +7,15 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use flink_admission::admission::{FailMode, Policy};
 use flink_admission::engine::Context;
 use flink_admission::server::metrics::Metrics;
 use flink_admission::server::routes::INLINE_BODY_LIMIT;
 use flink_admission::server::{AppState, ContextProvider, Offline, webhook_router};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use crate::common::{engine, fixture};
+use crate::common::{call, engine, fixture};
 
 /// Remembers the threads its lookups ran on; answers "nothing there".
 #[derive(Default)]
@@ -86,17 +84,7 @@ fn state(
 }
 
 async fn post(router: &Router, uri: &str, body: &Value) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let resp = router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let (status, bytes) = call(router, "POST", uri, body.to_string().into_bytes()).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
